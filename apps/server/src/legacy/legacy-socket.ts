@@ -1,0 +1,135 @@
+import {
+  type ApiDeps,
+  AUTH_MESSAGES,
+  type AuthenticatedUser,
+  authenticate,
+  type LogBusEvent,
+  requireMembership,
+  schemas,
+  sendMessage,
+} from '@pneumatic/api';
+import { TRPCError } from '@trpc/server';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { RawData, WebSocket } from 'ws';
+import { z } from 'zod';
+import { shedIfStalled, TOKEN_EXPIRED } from '../ws-limits.ts';
+
+const POLICY_VIOLATION = 1008;
+
+/** Each message event is serialized once, whichever number of legacy sockets it goes to. */
+const frames = new WeakMap<LogBusEvent, string>();
+function messageFrame(event: Extract<LogBusEvent, { kind: 'message' }>): string {
+  let frame = frames.get(event);
+  if (frame === undefined) {
+    frame = JSON.stringify({ type: 'message', message: event.message });
+    frames.set(event, frame);
+  }
+  return frame;
+}
+
+const JoinFrame = z.object({ type: z.literal('join'), conversation_id: schemas.Id });
+const MessageFrame = schemas.SendMessageInput.extend({ type: z.literal('message') });
+
+function describe(error: z.ZodError): string {
+  return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+function tokenFrom(request: FastifyRequest): string | null {
+  const query = request.query as Record<string, unknown>;
+  if (typeof query.token === 'string' && query.token) return query.token;
+  const match = /^bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+  return match ? match[1]! : null;
+}
+
+function closeReason(error: unknown): string {
+  if (error instanceof TRPCError && error.code === 'UNAUTHORIZED') {
+    if (error.message === AUTH_MESSAGES.missing) return 'Missing authentication token';
+    if (error.message === AUTH_MESSAGES['wrong-type']) return 'Invalid token type';
+  }
+  return 'Invalid authentication token';
+}
+
+/** The old `/ws` JSON protocol, over the same services and event stream as tRPC. */
+export async function legacySocketPlugin(
+  app: FastifyInstance,
+  opts: { deps: ApiDeps },
+): Promise<void> {
+  const { deps } = opts;
+  app.get('/ws', { websocket: true }, (socket, request) => {
+    const log = request.log;
+    const send = (frame: object) => {
+      if (!shedIfStalled(socket)) socket.send(JSON.stringify(frame));
+    };
+    // Frames that arrive while the token is checked wait for the answer.
+    const ready = authenticate(deps, tokenFrom(request)).then(
+      (auth) => attach(socket, auth, log),
+      (error: unknown) => {
+        socket.close(POLICY_VIOLATION, closeReason(error));
+        return null;
+      },
+    );
+
+    function attach(ws: WebSocket, auth: AuthenticatedUser, socketLog: FastifyBaseLogger) {
+      if (ws.readyState !== ws.OPEN) return null;
+      request.userId = auth.user.id;
+      socketLog.info({ userId: auth.user.id, transport: 'legacy' }, 'socket open');
+      const removeListener = deps.hub.addListener({
+        userId: auth.user.id,
+        deliver(event) {
+          if (event.kind !== 'message' || shedIfStalled(ws)) return;
+          ws.send(messageFrame(event));
+        },
+      });
+      const unbind = deps.hub.bindToSession(auth.sessionId, ws);
+      const expiry = setTimeout(
+        () => ws.close(TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason),
+        Math.max(0, auth.expiresAt - Date.now()),
+      );
+      ws.once('close', () => {
+        removeListener();
+        unbind();
+        clearTimeout(expiry);
+        socketLog.info({ userId: auth.user.id, transport: 'legacy' }, 'socket closed');
+      });
+      return auth;
+    }
+
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      void ready.then(async (auth) => {
+        if (!auth) return;
+        if (isBinary) return send({ type: 'error', reason: 'binary frames are not supported' });
+        let frame: unknown;
+        try {
+          frame = JSON.parse(data.toString());
+        } catch {
+          return send({ type: 'error', reason: 'invalid JSON' });
+        }
+        const type = typeof frame === 'object' && frame !== null && 'type' in frame ? frame.type : undefined;
+        try {
+          if (type === 'join') {
+            const parsed = JoinFrame.safeParse(frame);
+            if (!parsed.success) return send({ type: 'error', reason: `invalid join: ${describe(parsed.error)}` });
+            await requireMembership(deps.database.db, parsed.data.conversation_id, auth.user.id);
+            return send({ type: 'joined', conversation_id: parsed.data.conversation_id });
+          }
+          if (type === 'message') {
+            const parsed = MessageFrame.safeParse(frame);
+            if (!parsed.success) return send({ type: 'error', reason: `invalid message: ${describe(parsed.error)}` });
+            const { type: _, ...input } = parsed.data;
+            const result = await sendMessage(deps, auth.user.id, input);
+            // A new message reaches this socket through the hub; a repeat is acknowledged here alone.
+            if (!result.created) send({ type: 'message', message: result.message });
+            return;
+          }
+          return send({ type: 'error', reason: 'unknown type' });
+        } catch (error) {
+          if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR') {
+            return send({ type: 'error', reason: error.message });
+          }
+          log.error({ err: error }, 'legacy socket frame failed');
+          return send({ type: 'error', reason: 'internal error' });
+        }
+      });
+    });
+  });
+}

@@ -1,0 +1,188 @@
+import type { AppCaller as Caller, AuthenticatedUser } from '@pneumatic/api';
+import { schemas } from '@pneumatic/api';
+import { z } from 'zod';
+import { inBody, type Locate } from './errors.ts';
+
+export interface RestRequest {
+  body: unknown;
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  /** Set for routes with `auth: true`. */
+  auth: AuthenticatedUser | undefined;
+}
+
+/** One documented REST path, served by calling the tRPC procedure behind it. */
+export interface RestRoute {
+  method: 'GET' | 'POST';
+  /** OpenAPI style: `/conversations/{conversation_id}/messages`. */
+  path: string;
+  summary: string;
+  tag: string;
+  auth: boolean;
+  status: number;
+  body?: z.ZodType;
+  pathParams?: z.ZodObject;
+  queryParams?: z.ZodObject;
+  response?: z.ZodType;
+  /** Where a procedure's input field came from, for 422 `loc`. Default: the body. */
+  locate?: Locate;
+  handle(caller: Caller, request: RestRequest): Promise<unknown>;
+}
+
+export const ErrorDetail = z
+  .object({
+    detail: z.union([
+      z.string(),
+      z.array(z.object({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() })),
+    ]),
+  })
+  .meta({ id: 'Error' });
+
+const UsersList = z.object({ users: z.array(schemas.PublicUser) }).meta({ id: 'UserList' });
+const ConversationsList = z
+  .object({ conversations: z.array(schemas.ConversationListItem) })
+  .meta({ id: 'ConversationList' });
+const PostMessageBody = schemas.SendMessageInput.extend({ sender_id: schemas.Id });
+const HistoryQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).optional().meta({ description: '1–200, default 50' }),
+  before: z.coerce.number().int().min(1).optional().meta({ description: 'A seq: return older messages' }),
+});
+
+/** `limit` and `before` arrive as strings; numbers pass, anything else reaches zod as is and fails there. */
+function queryNumber(value: unknown): unknown {
+  return typeof value === 'string' && /^-?\d{1,16}$/.test(value) ? Number(value) : value;
+}
+
+const historyLocate: Locate = (path) => {
+  const [field, ...rest] = path.map((p) => (typeof p === 'number' ? p : String(p)));
+  if (field === 'conversation_id') return ['path', 'conversation_id', ...rest];
+  if (field === 'cursor') return ['query', 'before', ...rest];
+  return ['query', field ?? 'query', ...rest];
+};
+
+export const restRoutes: RestRoute[] = [
+  {
+    method: 'POST',
+    path: '/auth/signup',
+    summary: 'Create an account',
+    tag: 'auth',
+    auth: false,
+    status: 201,
+    body: schemas.SignupInput,
+    response: schemas.PublicUser,
+    handle: (caller, req) => caller.auth.signup(req.body as never),
+  },
+  {
+    method: 'POST',
+    path: '/auth/login',
+    summary: 'Log in: an access and a refresh token',
+    tag: 'auth',
+    auth: false,
+    status: 200,
+    body: schemas.LoginInput,
+    response: schemas.TokenPair,
+    handle: (caller, req) => caller.auth.login(req.body as never),
+  },
+  {
+    method: 'POST',
+    path: '/auth/refresh',
+    summary: 'Rotate the refresh token: both tokens new, the old refresh token retired',
+    tag: 'auth',
+    auth: false,
+    status: 200,
+    body: schemas.RefreshInput,
+    response: schemas.TokenPair,
+    handle: (caller, req) => caller.auth.refresh(req.body as never),
+  },
+  {
+    method: 'POST',
+    path: '/auth/logout',
+    summary: 'End the login: its refresh family is revoked and its sockets closed',
+    tag: 'auth',
+    auth: false,
+    status: 204,
+    body: schemas.RefreshInput,
+    handle: (caller, req) => caller.auth.logout(req.body as never),
+  },
+  {
+    method: 'GET',
+    path: '/auth/me',
+    summary: 'The authenticated user',
+    tag: 'auth',
+    auth: true,
+    status: 200,
+    response: schemas.PublicUser,
+    handle: (caller) => caller.auth.me(),
+  },
+  {
+    method: 'GET',
+    path: '/users',
+    summary: 'Everyone but the caller, by username',
+    tag: 'users',
+    auth: true,
+    status: 200,
+    response: UsersList,
+    handle: async (caller) => ({ users: await caller.users.list() }),
+  },
+  {
+    method: 'GET',
+    path: '/conversations',
+    summary: "The caller's conversations, most recent activity first",
+    tag: 'conversations',
+    auth: true,
+    status: 200,
+    response: ConversationsList,
+    handle: async (caller) => ({ conversations: await caller.conversations.list() }),
+  },
+  {
+    method: 'POST',
+    path: '/conversations',
+    summary: 'Create a conversation (two members: the 1-on-1, created once)',
+    tag: 'conversations',
+    auth: true,
+    status: 201,
+    body: schemas.CreateConversationInput,
+    response: schemas.Conversation,
+    handle: (caller, req) => caller.conversations.create(req.body as never),
+  },
+  {
+    method: 'GET',
+    path: '/conversations/{conversation_id}/messages',
+    summary: 'The latest messages, ascending; older pages with `before`',
+    tag: 'messages',
+    auth: true,
+    status: 200,
+    pathParams: z.object({ conversation_id: schemas.Id }),
+    queryParams: HistoryQuery,
+    response: schemas.MessagePage,
+    locate: historyLocate,
+    handle: (caller, req) =>
+      caller.messages.list({
+        conversation_id: req.params.conversation_id as string,
+        limit: queryNumber(req.query.limit ?? 50) as number,
+        cursor: queryNumber(req.query.before) as number | undefined,
+      }),
+  },
+  {
+    method: 'POST',
+    path: '/messages',
+    summary: 'Send a message (idempotent per sender and message_id)',
+    tag: 'messages',
+    auth: true,
+    status: 201,
+    body: PostMessageBody,
+    response: schemas.Message,
+    handle: async (caller, req) => {
+      const parsed = PostMessageBody.safeParse(req.body);
+      if (!parsed.success) throw parsed.error;
+      const { sender_id, ...input } = parsed.data;
+      if (sender_id !== req.auth?.user.id) throw new SenderMismatch();
+      return caller.messages.send(input);
+    },
+  },
+];
+
+/** The old service's rule: a message is sent as its authenticated sender only. */
+export class SenderMismatch extends Error {
+  override message = 'sender_id must match authenticated user';
+}

@@ -1,0 +1,42 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildServer, type Server } from '../../src/app.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createTestDatabase, type Dialect, type TestDatabase } from './databases.ts';
+
+export interface TestServer {
+  url: string;
+  wsUrl: string;
+  server: Server;
+  database: TestDatabase;
+  close(): Promise<void>;
+}
+
+export const TEST_SECRET = 'test-secret-key-that-is-long-enough-0123456789';
+
+/** A real server on port 0 over a fresh database of the given dialect. */
+export async function startServer(dialect: Dialect, overrides: Partial<Config> = {}): Promise<TestServer> {
+  const database = await createTestDatabase(dialect);
+  const dataDir = mkdtempSync(join(tmpdir(), 'pneumatic-data-'));
+  const config: Config = {
+    ...loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, SECRET_KEY: TEST_SECRET }),
+    databaseUrl: database.url,
+    port: 0,
+    host: '127.0.0.1',
+    ...overrides,
+  };
+  const server = await buildServer(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+  const address = await server.app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    url: address,
+    wsUrl: address.replace(/^http/, 'ws'),
+    server,
+    database,
+    async close() {
+      await server.close();
+      await database.drop();
+    },
+  };
+}

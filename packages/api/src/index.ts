@@ -1,0 +1,23 @@
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import { type AppRouter, appRouter } from './root.ts';
+import { createCallerFactory } from './trpc.ts';
+
+export { TokenError, TokenService, type TokenSettings } from './auth/tokens.ts';
+export { type Context, createContextFactory, type SocketHandle } from './context.ts';
+export type { ApiDeps, ApiObserver, ApiSettings } from './deps.ts';
+export { invalidField } from './errors.ts';
+export { type HubOptions, type Listener, ConnectionHub, SESSION_REVOKED } from './realtime/connection-hub.ts';
+export { type BusEvent, type EventBus, InProcessEventBus, type LogBusEvent } from './realtime/event-bus.ts';
+export { appRouter, type AppRouter } from './root.ts';
+export * as schemas from './schemas/index.ts';
+export { AUTH_MESSAGES, type AuthenticatedUser, authenticate } from './services/auth.service.ts';
+export { readLogRange } from './services/log-reader.ts';
+export { sendMessage } from './services/messages.service.ts';
+export { requireMembership } from './services/conversations.service.ts';
+
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+
+/** Calls procedures in-process, as the REST adapter and the legacy socket do. */
+export const createCaller = createCallerFactory(appRouter);
+export type AppCaller = ReturnType<typeof createCaller>;

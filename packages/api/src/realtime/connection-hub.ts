@@ -1,0 +1,155 @@
+import type { BusEvent, EventBus, LogBusEvent } from './event-bus.ts';
+
+/** One live delivery target of a user: a tRPC subscription or a legacy socket. */
+export interface Listener {
+  readonly userId: string;
+  deliver(event: LogBusEvent): void;
+}
+
+/** Something to close when its session ends: a socket. */
+export interface SessionBound {
+  close(code: number, reason: string): void;
+}
+
+/** Fetches committed log events with positions in [from, to], in order, with their recipients. */
+export type LogReader = (from: number, to: number) => Promise<LogBusEvent[]>;
+
+export interface HubOptions {
+  /** Position of the last committed event when the hub starts. */
+  startAfter: number;
+  readLog: LogReader;
+  /** How long an out-of-order event waits for the ones before it before they are read from the database. Default 100 ms. */
+  gapTimeoutMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+/** Close code and reason sent to sockets whose session was revoked (logout or token reuse). */
+export const SESSION_REVOKED = { code: 4403, reason: 'session revoked' } as const;
+
+/**
+ * Holds this instance's live connections per user and hands each committed
+ * event to the connections of its recipients, in log order. Events can be
+ * announced out of order (two commits racing to publish); the hub holds a
+ * later one until the earlier positions arrive, or reads them from the
+ * database after a short wait, so every listener sees positions ascending.
+ */
+export class ConnectionHub {
+  readonly #byUser = new Map<string, Set<Listener>>();
+  readonly #bySession = new Map<string, Set<SessionBound>>();
+  readonly #pending = new Map<number, LogBusEvent>();
+  readonly #options: Required<HubOptions>;
+  #delivered: number;
+  #gapTimer: NodeJS.Timeout | undefined;
+  #filling = false;
+  readonly #unsubscribe: () => void;
+
+  constructor(bus: EventBus, options: HubOptions) {
+    this.#options = { gapTimeoutMs: 100, onError: () => {}, ...options };
+    this.#delivered = options.startAfter;
+    this.#unsubscribe = bus.subscribe((event) => this.#receive(event));
+  }
+
+  /** The last position handed to listeners; everything up to it is committed. */
+  get deliveredPosition(): number {
+    return this.#delivered;
+  }
+
+  addListener(listener: Listener): () => void {
+    let set = this.#byUser.get(listener.userId);
+    if (!set) this.#byUser.set(listener.userId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.#byUser.get(listener.userId) === set) this.#byUser.delete(listener.userId);
+    };
+  }
+
+  /** Closes `socket` when `sessionId` is revoked. */
+  bindToSession(sessionId: string, socket: SessionBound): () => void {
+    let set = this.#bySession.get(sessionId);
+    if (!set) this.#bySession.set(sessionId, (set = new Set()));
+    set.add(socket);
+    return () => {
+      set.delete(socket);
+      if (set.size === 0 && this.#bySession.get(sessionId) === set) this.#bySession.delete(sessionId);
+    };
+  }
+
+  listenerCount(userId?: string): number {
+    if (userId !== undefined) return this.#byUser.get(userId)?.size ?? 0;
+    let n = 0;
+    for (const set of this.#byUser.values()) n += set.size;
+    return n;
+  }
+
+  close(): void {
+    this.#unsubscribe();
+    clearTimeout(this.#gapTimer);
+  }
+
+  #receive(event: BusEvent): void {
+    if (event.kind === 'session.revoked') {
+      const sockets = this.#bySession.get(event.session_id);
+      if (sockets) for (const socket of [...sockets]) socket.close(SESSION_REVOKED.code, SESSION_REVOKED.reason);
+      return;
+    }
+    if (event.pos <= this.#delivered) return;
+    if (event.pos === this.#delivered + 1 && !this.#filling) {
+      this.#dispatch(event);
+      this.#drainPending();
+      return;
+    }
+    this.#pending.set(event.pos, event);
+    this.#gapTimer ??= setTimeout(() => void this.#fillGap(), this.#options.gapTimeoutMs);
+  }
+
+  #dispatch(event: LogBusEvent): void {
+    this.#delivered = event.pos;
+    for (const userId of event.recipients) {
+      const listeners = this.#byUser.get(userId);
+      if (!listeners) continue;
+      for (const listener of listeners) {
+        try {
+          listener.deliver(event);
+        } catch (error) {
+          this.#options.onError(error);
+        }
+      }
+    }
+  }
+
+  #drainPending(): void {
+    for (let next = this.#pending.get(this.#delivered + 1); next; next = this.#pending.get(this.#delivered + 1)) {
+      this.#pending.delete(next.pos);
+      this.#dispatch(next);
+    }
+    for (const pos of this.#pending.keys()) if (pos <= this.#delivered) this.#pending.delete(pos);
+    if (this.#pending.size === 0) {
+      clearTimeout(this.#gapTimer);
+      this.#gapTimer = undefined;
+    }
+  }
+
+  /** Reads the missing positions from the database; a commit at p means all below p are committed. */
+  async #fillGap(): Promise<void> {
+    this.#gapTimer = undefined;
+    if (this.#pending.size === 0 || this.#filling) return;
+    this.#filling = true;
+    try {
+      const upTo = Math.min(...this.#pending.keys()) - 1;
+      if (upTo > this.#delivered) {
+        for (const event of await this.#options.readLog(this.#delivered + 1, upTo)) {
+          if (event.pos > this.#delivered) this.#dispatch(event);
+        }
+        // Positions the database no longer holds (deleted since) are skipped.
+        this.#delivered = Math.max(this.#delivered, upTo);
+      }
+    } catch (error) {
+      this.#options.onError(error);
+    } finally {
+      this.#filling = false;
+    }
+    this.#drainPending();
+    if (this.#pending.size > 0) this.#gapTimer ??= setTimeout(() => void this.#fillGap(), this.#options.gapTimeoutMs);
+  }
+}

@@ -1,0 +1,53 @@
+import type { Conversation } from '../schemas/conversations.schema.ts';
+import type { Message } from '../schemas/messages.schema.ts';
+
+/**
+ * A notification that something was committed. The database stays the log:
+ * a lost notification costs a replay from it, never data. Every committed
+ * log position is announced exactly once, by the instance that committed it.
+ */
+export type BusEvent =
+  | { kind: 'message'; pos: number; recipients: string[]; message: Message }
+  | { kind: 'conversation'; pos: number; recipients: string[]; conversation: Conversation }
+  | { kind: 'session.revoked'; session_id: string; user_id: string };
+
+export type LogBusEvent = Extract<BusEvent, { pos: number }>;
+
+export type BusHandler = (event: BusEvent) => void;
+
+export interface EventBus {
+  /** Announces a committed event to every instance, this one included. Never throws. */
+  publish(event: BusEvent): void;
+  /** Registers a handler for every announced event; returns the unsubscribe function. */
+  subscribe(handler: BusHandler): () => void;
+  close(): Promise<void>;
+}
+
+/** The single-instance bus: handlers run synchronously in publish order. */
+export class InProcessEventBus implements EventBus {
+  readonly #handlers = new Set<BusHandler>();
+  #onHandlerError: (error: unknown) => void;
+
+  constructor(onHandlerError: (error: unknown) => void = () => {}) {
+    this.#onHandlerError = onHandlerError;
+  }
+
+  publish(event: BusEvent): void {
+    for (const handler of this.#handlers) {
+      try {
+        handler(event);
+      } catch (error) {
+        this.#onHandlerError(error);
+      }
+    }
+  }
+
+  subscribe(handler: BusHandler): () => void {
+    this.#handlers.add(handler);
+    return () => this.#handlers.delete(handler);
+  }
+
+  async close(): Promise<void> {
+    this.#handlers.clear();
+  }
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { Id, text, Timestamp } from './common.ts';
+import { Message } from './messages.schema.ts';
+
+export const ConversationKind = z.enum(['direct', 'group']);
+
+export const CreateConversationInput = z.object({
+  title: text({ max: 200 }),
+  member_ids: z.array(Id).max(500, 'At most 500 members'),
+});
+export type CreateConversationInput = z.infer<typeof CreateConversationInput>;
+
+export const ConversationIdInput = z.object({ conversation_id: Id });
+
+/** A conversation as every member sees it. */
+export const Conversation = z
+  .object({
+    id: Id,
+    kind: ConversationKind,
+    title: z.string(),
+    members: z.array(Id),
+    created_by: Id,
+    created_at: Timestamp,
+    last_activity_at: Timestamp,
+    last_seq: z.number().int(),
+    last_message: Message.nullable(),
+  })
+  .meta({ id: 'Conversation' });
+export type Conversation = z.infer<typeof Conversation>;
+
+/** A conversation in the caller's list, with the caller's own read state. */
+export const ConversationListItem = Conversation.extend({
+  last_read_seq: z.number().int(),
+  unread_count: z.number().int(),
+}).meta({ id: 'ConversationListItem' });
+export type ConversationListItem = z.infer<typeof ConversationListItem>;

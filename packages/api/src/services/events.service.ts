@@ -1,0 +1,74 @@
+import { conversationsRepository, type Executor, type LogEntry, logRepository } from '@pneumatic/db';
+import { tracked, type TrackedEnvelope } from '@trpc/server';
+import type { SocketHandle } from '../context.ts';
+import type { ApiDeps } from '../deps.ts';
+import { AsyncQueue } from '../realtime/async-queue.ts';
+import type { LogBusEvent } from '../realtime/event-bus.ts';
+import type { StreamEvent } from '../schemas/events.schema.ts';
+import { loadConversation } from './conversations.service.ts';
+import { toMessage } from './views.ts';
+
+/** Events a live subscriber may have waiting before it is cut off as too slow. */
+const LIVE_QUEUE_CAPACITY = 10_000;
+
+function toStreamEvent(event: LogBusEvent): StreamEvent {
+  return event.kind === 'message'
+    ? { type: 'message', message: event.message }
+    : { type: 'conversation', conversation: event.conversation };
+}
+
+/** Turns log entries into stream events; a conversation that is gone since is left out. */
+async function fromLog(db: Executor, entry: LogEntry): Promise<StreamEvent | null> {
+  if (entry.kind === 'message') return { type: 'message', message: toMessage(entry.message) };
+  const row = await conversationsRepository.findConversation(db, entry.conversation_id);
+  return row ? { type: 'conversation', conversation: await loadConversation(db, row) } : null;
+}
+
+/**
+ * The user's event stream. It registers for live events first, then replays
+ * what the user missed after `lastEventId` from the database, then continues
+ * live, skipping what the replay already gave: no gap, no duplicate.
+ */
+export async function* streamEvents(
+  deps: ApiDeps,
+  userId: string,
+  lastEventId: string | null | undefined,
+  signal: AbortSignal | undefined,
+  socket?: SocketHandle,
+): AsyncGenerator<TrackedEnvelope<StreamEvent>> {
+  const queue = new AsyncQueue<LogBusEvent>(LIVE_QUEUE_CAPACITY);
+  const removeListener = deps.hub.addListener({ userId, deliver: (event) => {
+      if (!socket?.shedIfStalled()) queue.push(event);
+    },
+  });
+  const onAbort = () => queue.end();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    let after = deps.hub.deliveredPosition;
+    if (lastEventId != null) {
+      after = Number(lastEventId);
+      const { db } = deps.database;
+      const limit = deps.settings.replayLimit;
+      const backlog = await logRepository.readLogSince(db, userId, after, limit + 1);
+      if (backlog.length > limit) {
+        after = Math.max(deps.hub.deliveredPosition, backlog.at(-1)!.pos);
+        yield tracked(String(after), { type: 'resync' });
+      } else {
+        for (const entry of backlog) {
+          const event = await fromLog(db, entry);
+          after = entry.pos;
+          if (event) yield tracked(String(entry.pos), event);
+        }
+      }
+    }
+    for await (const event of queue) {
+      if (event.pos <= after) continue;
+      after = event.pos;
+      yield tracked(String(event.pos), toStreamEvent(event));
+    }
+  } finally {
+    removeListener();
+    signal?.removeEventListener('abort', onAbort);
+    queue.end();
+  }
+}

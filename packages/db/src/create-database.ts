@@ -1,0 +1,110 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { Database } from './database.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** A Kysely instance or an open transaction: what every repository takes first. */
+export type Executor = Kysely<Database> | Transaction<Database>;
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** Where the data lives, with any password removed: safe to log. */
+  location: string;
+  /** Answers when the database does; used by readiness checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /**
+   * SQLite `synchronous` setting. NORMAL (the default) survives a process
+   * crash; FULL also survives power loss.
+   */
+  sqliteSynchronous?: 'NORMAL' | 'FULL';
+  /** PostgreSQL pool size. Default 10. */
+  poolSize?: number;
+}
+
+export interface ParsedDatabaseUrl {
+  dialect: Dialect;
+  /** A file path (or `:memory:`) for SQLite, a connection string for PostgreSQL. */
+  target: string;
+}
+
+/** Accepts `postgres://`, `postgresql://`, `sqlite:PATH`, `file:PATH` or a plain path. */
+export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
+  if (/^postgres(ql)?:\/\//i.test(url)) return { dialect: 'postgres', target: url };
+  const path = url.replace(/^(sqlite|file):(\/\/)?/i, '');
+  if (path.length === 0) throw new Error('empty SQLite path');
+  return { dialect: 'sqlite', target: path };
+}
+
+const PG_INT8 = 20;
+const PG_TIMESTAMPTZ = 1184;
+
+export function createDatabase(url: string, options: DatabaseOptions = {}): DatabaseHandle {
+  const { dialect, target } = parseDatabaseUrl(url);
+  if (dialect === 'postgres') {
+    const types = new pg.TypeOverrides();
+    types.setTypeParser(PG_INT8, (value: string) => Number(value));
+    types.setTypeParser(PG_TIMESTAMPTZ, (value: string) => new Date(value).toISOString());
+    const pool = new pg.Pool({ connectionString: target, max: options.poolSize ?? 10, types });
+    // An idle client losing its connection must not crash the process; the
+    // pool replaces it and readiness reports the outage.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      dialect,
+      location: redactPassword(target),
+      async ping() {
+        const client = await pool.connect();
+        try {
+          await client.query('select 1');
+        } finally {
+          client.release();
+        }
+      },
+      close: () => db.destroy(),
+    };
+  }
+
+  if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });
+  const sqlite = new SqliteDatabase(target);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma(`synchronous = ${options.sqliteSynchronous ?? 'NORMAL'}`);
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    dialect,
+    location: target,
+    async ping() {
+      sqlite.prepare('select 1').get();
+    },
+    close: () => db.destroy(),
+  };
+}
+
+function redactPassword(connectionString: string): string {
+  try {
+    const url = new URL(connectionString);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return 'postgres://(unparsable)';
+  }
+}
+
+/** True for a violated unique or primary key constraint, in either dialect. */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return false;
+  const { code } = error;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

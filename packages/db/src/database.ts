@@ -1,0 +1,106 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * Timestamps travel as ISO 8601 UTC strings in both dialects: SQLite stores
+ * them as text, PostgreSQL as timestamptz parsed back to ISO by the driver
+ * setup in create-database.ts.
+ */
+type Timestamp = ColumnType<string, string, string>;
+
+/** PostgreSQL returns bigint as string; positions stay below 2^53, so they are parsed to numbers. */
+type Position = ColumnType<number, number, number>;
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  username_lower: string;
+  full_name: string | null;
+  password_hash: string;
+  created_at: Timestamp;
+}
+
+/** One login: the family of refresh tokens it rotates through. */
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  /** jti of the one refresh token of this family that may still be used. */
+  current_jti: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+export type ConversationKind = 'direct' | 'group';
+
+export interface ConversationsTable {
+  id: string;
+  kind: ConversationKind;
+  title: string;
+  /** For a 1-on-1: the two member ids sorted and joined by ':'; unique. */
+  dm_key: string | null;
+  created_by: string;
+  created_at: Timestamp;
+  last_seq: ColumnType<number, number | undefined, number>;
+  last_activity_at: Timestamp;
+}
+
+export interface ConversationMembersTable {
+  conversation_id: string;
+  user_id: string;
+  joined_at: Timestamp;
+  last_read_seq: ColumnType<number, number | undefined, number>;
+}
+
+export interface MessagesTable {
+  id: string;
+  conversation_id: string;
+  /** Per conversation, strictly increasing without gaps. */
+  seq: number;
+  /** Global, commit-ordered position in the event log (see log-head). */
+  pos: Position;
+  sender_id: string;
+  message_id: string;
+  content: string;
+  created_at: Timestamp;
+  edited_at: Timestamp | null;
+  deleted_at: Timestamp | null;
+}
+
+export type EventKind = 'conversation.created';
+
+/** Events other than new messages, sharing the messages' position counter. */
+export interface EventsTable {
+  pos: Position;
+  kind: EventKind;
+  conversation_id: string;
+  actor_id: string;
+  created_at: Timestamp;
+}
+
+/**
+ * One row holding the last position handed out. Taking the next position
+ * locks this row until commit, so positions become visible in order.
+ */
+export interface LogHeadTable {
+  id: Generated<number>;
+  pos: Position;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  conversations: ConversationsTable;
+  conversation_members: ConversationMembersTable;
+  messages: MessagesTable;
+  events: EventsTable;
+  log_head: LogHeadTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type Session = Selectable<SessionsTable>;
+export type Conversation = Selectable<ConversationsTable>;
+export type ConversationUpdate = Updateable<ConversationsTable>;
+export type ConversationMember = Selectable<ConversationMembersTable>;
+export type MessageRow = Selectable<MessagesTable>;
+export type EventRow = Selectable<EventsTable>;

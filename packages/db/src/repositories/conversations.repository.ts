@@ -1,0 +1,153 @@
+import type { Executor } from '../create-database.ts';
+import type { Conversation, MessageRow } from '../database.ts';
+
+export interface ConversationSummary {
+  conversation: Conversation;
+  members: string[];
+  last_message: MessageRow | null;
+  last_read_seq: number;
+}
+
+/**
+ * Inserts a conversation. For a 1-on-1 (non-null dm_key) whose pair already
+ * has one, inserts nothing and returns null: the unique dm_key decides races.
+ */
+export async function insertConversation(db: Executor, conversation: Conversation): Promise<boolean> {
+  const row = await db
+    .insertInto('conversations')
+    .values(conversation)
+    .onConflict((oc) => oc.column('dm_key').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function insertMembers(
+  db: Executor,
+  conversationId: string,
+  userIds: readonly string[],
+  joinedAt: string,
+): Promise<void> {
+  await db
+    .insertInto('conversation_members')
+    .values(userIds.map((user_id) => ({ conversation_id: conversationId, user_id, joined_at: joinedAt })))
+    .execute();
+}
+
+export async function findConversation(db: Executor, id: string): Promise<Conversation | undefined> {
+  return db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findConversationByDmKey(db: Executor, dmKey: string): Promise<Conversation | undefined> {
+  return db.selectFrom('conversations').selectAll().where('dm_key', '=', dmKey).executeTakeFirst();
+}
+
+/** Member ids in the order they joined. */
+export async function listMemberIds(db: Executor, conversationId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('conversation_members')
+    .select('user_id')
+    .where('conversation_id', '=', conversationId)
+    .orderBy('joined_at')
+    .orderBy('user_id')
+    .execute();
+  return rows.map((r) => r.user_id);
+}
+
+export async function isMember(db: Executor, conversationId: string, userId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('conversation_members')
+    .select('user_id')
+    .where('conversation_id', '=', conversationId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Takes the conversation's next seq and records the activity. The row stays
+ * locked until commit, which serializes senders of one conversation and keeps
+ * seq free of gaps.
+ */
+export async function takeNextSeq(db: Executor, conversationId: string, now: string): Promise<number> {
+  const row = await db
+    .updateTable('conversations')
+    .set((eb) => ({ last_seq: eb('last_seq', '+', 1), last_activity_at: now }))
+    .where('id', '=', conversationId)
+    .returning('last_seq')
+    .executeTakeFirstOrThrow();
+  return row.last_seq;
+}
+
+/** The user's conversations, most recent activity first, with members and last message. */
+export async function listConversationsForUser(db: Executor, userId: string): Promise<ConversationSummary[]> {
+  const rows = await db
+    .selectFrom('conversation_members as me')
+    .innerJoin('conversations as c', 'c.id', 'me.conversation_id')
+    .leftJoin('messages as m', (join) =>
+      join.onRef('m.conversation_id', '=', 'c.id').onRef('m.seq', '=', 'c.last_seq'),
+    )
+    .selectAll('c')
+    .select([
+      'me.last_read_seq',
+      'm.id as m_id',
+      'm.seq as m_seq',
+      'm.pos as m_pos',
+      'm.sender_id as m_sender_id',
+      'm.message_id as m_message_id',
+      'm.content as m_content',
+      'm.created_at as m_created_at',
+      'm.edited_at as m_edited_at',
+      'm.deleted_at as m_deleted_at',
+    ])
+    .where('me.user_id', '=', userId)
+    .orderBy('c.last_activity_at', 'desc')
+    .orderBy('c.id')
+    .execute();
+  if (rows.length === 0) return [];
+
+  const memberRows = await db
+    .selectFrom('conversation_members as mine')
+    .innerJoin('conversation_members as cm', 'cm.conversation_id', 'mine.conversation_id')
+    .select(['cm.conversation_id', 'cm.user_id'])
+    .where('mine.user_id', '=', userId)
+    .orderBy('cm.joined_at')
+    .orderBy('cm.user_id')
+    .execute();
+  const members = new Map<string, string[]>();
+  for (const { conversation_id, user_id } of memberRows) {
+    const list = members.get(conversation_id);
+    if (list) list.push(user_id);
+    else members.set(conversation_id, [user_id]);
+  }
+
+  return rows.map((r) => ({
+    conversation: {
+      id: r.id,
+      kind: r.kind,
+      title: r.title,
+      dm_key: r.dm_key,
+      created_by: r.created_by,
+      created_at: r.created_at,
+      last_seq: r.last_seq,
+      last_activity_at: r.last_activity_at,
+    },
+    members: members.get(r.id) ?? [],
+    last_read_seq: r.last_read_seq,
+    last_message:
+      r.m_id === null
+        ? null
+        : {
+            id: r.m_id,
+            conversation_id: r.id,
+            seq: r.m_seq!,
+            pos: r.m_pos!,
+            sender_id: r.m_sender_id!,
+            message_id: r.m_message_id!,
+            content: r.m_content!,
+            created_at: r.m_created_at!,
+            edited_at: r.m_edited_at,
+            deleted_at: r.m_deleted_at,
+          },
+  }));
+}

@@ -1,0 +1,87 @@
+import type { Executor } from '../create-database.ts';
+import type { EventKind, MessageRow } from '../database.ts';
+
+/**
+ * Reserves `count` consecutive log positions and returns the first. The
+ * log_head row stays locked until commit, so in PostgreSQL positions become
+ * visible in the order they were handed out (SQLite has one writer anyway):
+ * a reader that has seen position p never later finds a new one below p.
+ * Take positions last in a transaction, to hold that lock briefly.
+ */
+export async function takePositions(db: Executor, count = 1): Promise<number> {
+  const row = await db
+    .updateTable('log_head')
+    .set((eb) => ({ pos: eb('pos', '+', count) }))
+    .where('id', '=', 1)
+    .returning('pos')
+    .executeTakeFirstOrThrow();
+  return row.pos - count + 1;
+}
+
+export async function insertEvent(
+  db: Executor,
+  event: { pos: number; kind: EventKind; conversation_id: string; actor_id: string; created_at: string },
+): Promise<void> {
+  await db.insertInto('events').values(event).execute();
+}
+
+export type LogEntry =
+  | { kind: 'message'; pos: number; message: MessageRow }
+  | { kind: EventKind; pos: number; conversation_id: string; actor_id: string; created_at: string };
+
+/**
+ * What `userId` may see after position `after`, in position order, at most
+ * `limit` entries: messages and events of the conversations they belong to now.
+ */
+export async function readLogSince(
+  db: Executor,
+  userId: string,
+  after: number,
+  limit: number,
+): Promise<LogEntry[]> {
+  const [messages, events] = await Promise.all([
+    db
+      .selectFrom('conversation_members as cm')
+      .innerJoin('messages as m', 'm.conversation_id', 'cm.conversation_id')
+      .selectAll('m')
+      .where('cm.user_id', '=', userId)
+      .where('m.pos', '>', after)
+      .orderBy('m.pos')
+      .limit(limit)
+      .execute(),
+    db
+      .selectFrom('conversation_members as cm')
+      .innerJoin('events as e', 'e.conversation_id', 'cm.conversation_id')
+      .selectAll('e')
+      .where('cm.user_id', '=', userId)
+      .where('e.pos', '>', after)
+      .orderBy('e.pos')
+      .limit(limit)
+      .execute(),
+  ]);
+  const entries: LogEntry[] = [
+    ...messages.map((message): LogEntry => ({ kind: 'message', pos: message.pos, message })),
+    ...events.map((e): LogEntry => ({ ...e })),
+  ];
+  entries.sort((a, b) => a.pos - b.pos);
+  return entries.slice(0, limit);
+}
+
+/** The last position handed out; where a new listener's stream starts. */
+export async function readLogHead(db: Executor): Promise<number> {
+  const row = await db.selectFrom('log_head').select('pos').where('id', '=', 1).executeTakeFirstOrThrow();
+  return row.pos;
+}
+
+/** Every entry with a position in [from, to], in order, whoever may see it. */
+export async function readLogRange(db: Executor, from: number, to: number): Promise<LogEntry[]> {
+  const [messages, events] = await Promise.all([
+    db.selectFrom('messages').selectAll().where('pos', '>=', from).where('pos', '<=', to).execute(),
+    db.selectFrom('events').selectAll().where('pos', '>=', from).where('pos', '<=', to).execute(),
+  ]);
+  const entries: LogEntry[] = [
+    ...messages.map((message): LogEntry => ({ kind: 'message', pos: message.pos, message })),
+    ...events.map((e): LogEntry => ({ ...e })),
+  ];
+  return entries.sort((a, b) => a.pos - b.pos);
+}

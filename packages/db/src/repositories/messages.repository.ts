@@ -1,0 +1,65 @@
+import type { Executor } from '../create-database.ts';
+import type { MessageRow } from '../database.ts';
+
+export async function findMessageBySender(
+  db: Executor,
+  senderId: string,
+  messageId: string,
+): Promise<MessageRow | undefined> {
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('sender_id', '=', senderId)
+    .where('message_id', '=', messageId)
+    .executeTakeFirst();
+}
+
+export async function findMessageBySeq(
+  db: Executor,
+  conversationId: string,
+  seq: number,
+): Promise<MessageRow | undefined> {
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('conversation_id', '=', conversationId)
+    .where('seq', '=', seq)
+    .executeTakeFirst();
+}
+
+/** Inserts the message; returns false when the sender already used this message_id. */
+export async function insertMessage(db: Executor, message: MessageRow): Promise<boolean> {
+  const row = await db
+    .insertInto('messages')
+    .values(message)
+    .onConflict((oc) => oc.columns(['sender_id', 'message_id']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export interface HistoryPage {
+  /** Ascending by seq. */
+  messages: MessageRow[];
+  /** True when messages older than the first one exist. */
+  has_more: boolean;
+}
+
+/** The latest `limit` messages with seq below `before` (or the latest overall), ascending. */
+export async function listMessages(
+  db: Executor,
+  conversationId: string,
+  options: { limit: number; before?: number | undefined },
+): Promise<HistoryPage> {
+  let query = db
+    .selectFrom('messages')
+    .selectAll()
+    .where('conversation_id', '=', conversationId)
+    .orderBy('seq', 'desc')
+    .limit(options.limit + 1);
+  if (options.before !== undefined) query = query.where('seq', '<', options.before);
+  const rows = await query.execute();
+  const has_more = rows.length > options.limit;
+  if (has_more) rows.pop();
+  return { messages: rows.reverse(), has_more };
+}

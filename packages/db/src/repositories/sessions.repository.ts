@@ -1,0 +1,59 @@
+import type { Executor } from '../create-database.ts';
+import type { Session } from '../database.ts';
+import type { PublicUser } from './users.repository.ts';
+
+export async function insertSession(db: Executor, session: Omit<Session, 'revoked_at'>): Promise<void> {
+  await db.insertInto('sessions').values(session).execute();
+}
+
+/**
+ * Swaps the family's current refresh token for a new one, only if
+ * `presentedJti` is still the current one. Returns false otherwise, which the
+ * caller treats as reuse of a retired token.
+ */
+export async function rotateSession(
+  db: Executor,
+  sessionId: string,
+  presentedJti: string,
+  nextJti: string,
+  now: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('sessions')
+    .set({ current_jti: nextJti })
+    .where('id', '=', sessionId)
+    .where('current_jti', '=', presentedJti)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Revokes the family; returns false when it was already revoked or never existed. */
+export async function revokeSession(db: Executor, sessionId: string, now: string): Promise<boolean> {
+  const result = await db
+    .updateTable('sessions')
+    .set({ revoked_at: now })
+    .where('id', '=', sessionId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** The user behind a live (not revoked, not expired) session, in one query. */
+export async function findSessionUser(
+  db: Executor,
+  sessionId: string,
+  userId: string,
+  now: string,
+): Promise<PublicUser | undefined> {
+  return db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select(['users.id', 'users.username', 'users.full_name'])
+    .where('sessions.id', '=', sessionId)
+    .where('sessions.user_id', '=', userId)
+    .where('sessions.revoked_at', 'is', null)
+    .where('sessions.expires_at', '>', now)
+    .executeTakeFirst();
+}
