@@ -1,5 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
 import {
   type ApiDeps,
   appRouter,
@@ -12,10 +16,6 @@ import {
   TokenService,
 } from '@pneumatic/api';
 import { createDatabase, type DatabaseHandle, logRepository, migrateToLatest } from '@pneumatic/db';
-import fastifyStatic from '@fastify/static';
-import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
-import fastifyWebsocket from '@fastify/websocket';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -43,7 +43,10 @@ const HTTP_BODY_LIMIT = 256 * 1024;
 export async function buildServer(config: Config, logger: Logger): Promise<Server> {
   const database = createDatabase(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
   const migration = await migrateToLatest(database.db);
-  logger.info({ event: 'migrations', applied: migration.applied, database: database.location }, 'database ready');
+  logger.info(
+    { event: 'migrations', applied: migration.applied, database: database.location },
+    'database ready',
+  );
 
   const metrics = new Metrics();
   const bus = new InProcessEventBus((err) => logger.error({ err }, 'event handler failed'));
@@ -78,6 +81,23 @@ export async function buildServer(config: Config, logger: Logger): Promise<Serve
     connectionTimeout: 10_000,
     routerOptions: { maxParamLength: 200 },
   });
+
+  // Set before any plugin registers: child contexts copy the handlers they see.
+  app.setErrorHandler((error: Error, request, reply) => {
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(500).send({ detail: 'Internal server error' });
+    }
+    if (
+      (error as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+      error instanceof SyntaxError
+    ) {
+      return reply.code(422).send({ detail: [{ loc: ['body'], msg: 'Invalid JSON', type: 'json_invalid' }] });
+    }
+    return reply.code(status).send({ detail: error.message });
+  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'Not Found' }));
 
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES } });
   app.websocketServer.on('connection', (ws: WebSocket, req: { url?: string }) => {
@@ -114,7 +134,8 @@ export async function buildServer(config: Config, logger: Logger): Promise<Serve
         return createContext(token, { auth, socket: { shedIfStalled: () => shedIfStalled(ws) } });
       },
       onError({ error, path, type }) {
-        if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path, type }, 'procedure failed');
+        if (error.code === 'INTERNAL_SERVER_ERROR')
+          logger.error({ err: error, path, type }, 'procedure failed');
       },
     } satisfies FastifyTRPCPluginOptions<typeof appRouter>['trpcOptions'],
   });
@@ -142,19 +163,6 @@ export async function buildServer(config: Config, logger: Logger): Promise<Serve
   });
 
   await registerWebApp(app, config.webDist);
-
-  app.setErrorHandler((error: Error, request, reply) => {
-    const status = (error as { statusCode?: number }).statusCode ?? 500;
-    if (status >= 500) {
-      request.log.error({ err: error }, 'request failed');
-      return reply.code(500).send({ detail: 'Internal server error' });
-    }
-    if ((error as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
-      return reply.code(422).send({ detail: [{ loc: ['body'], msg: 'Invalid JSON', type: 'json_invalid' }] });
-    }
-    return reply.code(status).send({ detail: error.message });
-  });
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'Not Found' }));
 
   return {
     app,
@@ -190,4 +198,3 @@ async function registerWebApp(app: FastifyInstance, webDist: string | undefined)
   }
   await app.register(fastifyStatic, { root, prefix: '/', wildcard: false, index: ['index.html'] });
 }
-

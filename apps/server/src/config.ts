@@ -4,7 +4,11 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
 const positiveInt = (fallback: number) =>
-  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive').default(fallback);
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .positive('must be positive')
+    .default(fallback);
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -92,7 +96,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const dataDir = resolve(e.DATA_DIR);
   if (e.NODE_ENV === 'production' && !e.SECRET_KEY) {
-    throw new ConfigError('Invalid configuration: SECRET_KEY is required in production (at least 32 characters)');
+    throw new ConfigError(
+      'Invalid configuration: SECRET_KEY is required in production (at least 32 characters)',
+    );
   }
   return {
     env: e.NODE_ENV,

@@ -44,7 +44,10 @@ async function main(argv: string[]): Promise<number> {
 
   const server = await buildServer(config, logger);
   const address = await server.app.listen({ port: config.port, host: config.host });
-  logger.info({ event: 'start', address, database: server.database.dialect }, `Pneumatic listening on ${address}`);
+  logger.info(
+    { event: 'start', address, database: server.database.dialect },
+    `Pneumatic listening on ${address}`,
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -69,7 +72,9 @@ main(process.argv.slice(2)).then(
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
     } else {
-      process.stderr.write(`pneumatic: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `pneumatic: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
     }
     process.exit(1);
   },

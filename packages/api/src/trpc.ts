@@ -1,22 +1,33 @@
 import { initTRPC } from '@trpc/server';
-import { z } from 'zod';
 import type { Context } from './context.ts';
+import { type ValidationIssue, validationIssues } from './errors.ts';
 import { authenticate } from './services/auth.service.ts';
 
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
-    const cause = error.cause;
+    const issues = validationIssues(error);
     return {
       ...shape,
       data: {
         ...shape.data,
         // Field errors for forms: { fieldErrors: { username: ['...'] }, formErrors: [] }.
-        zodError: cause instanceof z.ZodError ? z.flattenError(cause) : null,
+        zodError: issues ? flatten(issues) : null,
         stack: undefined,
       },
     };
   },
 });
+
+function flatten(issues: ValidationIssue[]) {
+  const fieldErrors: Record<string, string[]> = {};
+  const formErrors: string[] = [];
+  for (const issue of issues) {
+    const field = issue.path[0];
+    if (field === undefined) formErrors.push(issue.message);
+    else fieldErrors[String(field)] = [...(fieldErrors[String(field)] ?? []), issue.message];
+  }
+  return { fieldErrors, formErrors };
+}
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;

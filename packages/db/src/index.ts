@@ -1,12 +1,12 @@
 export * from './create-database.ts';
 export type * from './database.ts';
-export { dropEverything, migrateToLatest, type MigrationReport } from './migrate.ts';
-export * as conversationsRepository from './repositories/conversations.repository.ts';
+export { dropEverything, type MigrationReport, migrateToLatest } from './migrate.ts';
 export type { ConversationSummary } from './repositories/conversations.repository.ts';
-export * as logRepository from './repositories/log.repository.ts';
+export * as conversationsRepository from './repositories/conversations.repository.ts';
 export type { LogEntry } from './repositories/log.repository.ts';
-export * as messagesRepository from './repositories/messages.repository.ts';
+export * as logRepository from './repositories/log.repository.ts';
 export type { HistoryPage } from './repositories/messages.repository.ts';
+export * as messagesRepository from './repositories/messages.repository.ts';
 export * as sessionsRepository from './repositories/sessions.repository.ts';
-export * as usersRepository from './repositories/users.repository.ts';
 export type { PublicUser } from './repositories/users.repository.ts';
+export * as usersRepository from './repositories/users.repository.ts';

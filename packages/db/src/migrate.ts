@@ -18,7 +18,9 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${String(result.error)}`, { cause: result.error });
   }
-  return { applied: (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+  return {
+    applied: (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName),
+  };
 }
 
 /** Drops every table, including Kysely's own, leaving an empty database. Development and tests only. */

@@ -31,7 +31,9 @@ const JoinFrame = z.object({ type: z.literal('join'), conversation_id: schemas.I
 const MessageFrame = schemas.SendMessageInput.extend({ type: z.literal('message') });
 
 function describe(error: z.ZodError): string {
-  return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+  return error.issues
+    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .join('; ');
 }
 
 function tokenFrom(request: FastifyRequest): string | null {
@@ -50,10 +52,7 @@ function closeReason(error: unknown): string {
 }
 
 /** The old `/ws` JSON protocol, over the same services and event stream as tRPC. */
-export async function legacySocketPlugin(
-  app: FastifyInstance,
-  opts: { deps: ApiDeps },
-): Promise<void> {
+export async function legacySocketPlugin(app: FastifyInstance, opts: { deps: ApiDeps }): Promise<void> {
   const { deps } = opts;
   app.get('/ws', { websocket: true }, (socket, request) => {
     const log = request.log;
@@ -108,13 +107,15 @@ export async function legacySocketPlugin(
         try {
           if (type === 'join') {
             const parsed = JoinFrame.safeParse(frame);
-            if (!parsed.success) return send({ type: 'error', reason: `invalid join: ${describe(parsed.error)}` });
+            if (!parsed.success)
+              return send({ type: 'error', reason: `invalid join: ${describe(parsed.error)}` });
             await requireMembership(deps.database.db, parsed.data.conversation_id, auth.user.id);
             return send({ type: 'joined', conversation_id: parsed.data.conversation_id });
           }
           if (type === 'message') {
             const parsed = MessageFrame.safeParse(frame);
-            if (!parsed.success) return send({ type: 'error', reason: `invalid message: ${describe(parsed.error)}` });
+            if (!parsed.success)
+              return send({ type: 'error', reason: `invalid message: ${describe(parsed.error)}` });
             const { type: _, ...input } = parsed.data;
             const result = await sendMessage(deps, auth.user.id, input);
             // A new message reaches this socket through the hub; a repeat is acknowledged here alone.

@@ -1,6 +1,6 @@
+import { type ValidationIssue, validationIssues } from '@pneumatic/api';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
-import { z } from 'zod';
 
 /** One entry of a FastAPI-style validation error. */
 export interface ValidationDetail {
@@ -24,11 +24,11 @@ function toLocPart(part: PropertyKey): string | number {
   return typeof part === 'number' ? part : String(part);
 }
 
-export function validationError(error: z.ZodError, locate: Locate): RestError {
+export function validationError(issues: ValidationIssue[], locate: Locate): RestError {
   return {
     status: 422,
     body: {
-      detail: error.issues.map((issue) => ({
+      detail: issues.map((issue) => ({
         loc: locate(issue.path),
         msg: issue.message,
         type: issue.code,
@@ -39,10 +39,11 @@ export function validationError(error: z.ZodError, locate: Locate): RestError {
 
 /** Turns anything a procedure threw into the contract's status and `{detail}` body. */
 export function toRestError(error: unknown, locate: Locate): RestError {
-  if (error instanceof z.ZodError) return validationError(error, locate);
+  const issues = validationIssues(error);
+  if (issues) return validationError(issues, locate);
   if (!(error instanceof TRPCError)) return { status: 500, body: { detail: 'Internal server error' } };
-  if (error.cause instanceof z.ZodError) return validationError(error.cause, locate);
-  if (error.code === 'INTERNAL_SERVER_ERROR') return { status: 500, body: { detail: 'Internal server error' } };
+  if (error.code === 'INTERNAL_SERVER_ERROR')
+    return { status: 500, body: { detail: 'Internal server error' } };
   const status = getHTTPStatusCodeFromError(error);
   const headers = status === 401 ? { 'www-authenticate': 'Bearer' } : undefined;
   return { status, body: { detail: error.message }, headers };

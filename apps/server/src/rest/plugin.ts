@@ -39,7 +39,8 @@ export async function restPlugin(app: FastifyInstance, opts: { deps: ApiDeps }):
           if (route.status === 204) return reply.code(204).send();
           return reply.code(route.status).send(result);
         } catch (error) {
-          if (error instanceof SenderMismatch) return sendError(reply, { status: 403, body: { detail: error.message } });
+          if (error instanceof SenderMismatch)
+            return sendError(reply, { status: 403, body: { detail: error.message } });
           const restError = toRestError(error, locate);
           if (restError.status >= 500) request.log.error({ err: error }, 'request failed');
           return sendError(reply, restError);

@@ -1,7 +1,7 @@
-import type { AppCaller as Caller, AuthenticatedUser } from '@pneumatic/api';
+import type { AuthenticatedUser, AppCaller as Caller } from '@pneumatic/api';
 import { schemas } from '@pneumatic/api';
 import { z } from 'zod';
-import { inBody, type Locate } from './errors.ts';
+import type { Locate } from './errors.ts';
 
 export interface RestRequest {
   body: unknown;
@@ -33,7 +33,9 @@ export const ErrorDetail = z
   .object({
     detail: z.union([
       z.string(),
-      z.array(z.object({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() })),
+      z.array(
+        z.object({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() }),
+      ),
     ]),
   })
   .meta({ id: 'Error' });

@@ -16,7 +16,8 @@ export class Rest {
     options: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string } = {},
   ): Promise<Reply<T>> {
     const headers: Record<string, string> = { ...options.headers };
-    if (options.body !== undefined || options.raw !== undefined) headers['content-type'] ??= 'application/json';
+    if (options.body !== undefined || options.raw !== undefined)
+      headers['content-type'] ??= 'application/json';
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
@@ -44,7 +45,8 @@ export class Rest {
     const username = `${prefix}_${randomUUID().slice(0, 8)}`;
     const password = 'correct horse battery';
     const signup = await this.post('/auth/signup', { username, password, full_name: fullName });
-    if (signup.status !== 201) throw new Error(`signup failed: ${signup.status} ${JSON.stringify(signup.body)}`);
+    if (signup.status !== 201)
+      throw new Error(`signup failed: ${signup.status} ${JSON.stringify(signup.body)}`);
     const login = await this.post('/auth/login', { username, password });
     if (login.status !== 200) throw new Error(`login failed: ${login.status}`);
     return {
@@ -63,7 +65,13 @@ export class Rest {
     return reply.body.id;
   }
 
-  async send(token: string, sender: string, conversationId: string, content: string, messageId = randomUUID()) {
+  async send(
+    token: string,
+    sender: string,
+    conversationId: string,
+    content: string,
+    messageId = randomUUID(),
+  ) {
     return this.post(
       '/messages',
       { message_id: messageId, sender_id: sender, conversation_id: conversationId, content },

@@ -55,8 +55,8 @@ export class ConnectionHub {
   }
 
   addListener(listener: Listener): () => void {
-    let set = this.#byUser.get(listener.userId);
-    if (!set) this.#byUser.set(listener.userId, (set = new Set()));
+    const set = this.#byUser.get(listener.userId) ?? new Set<Listener>();
+    this.#byUser.set(listener.userId, set);
     set.add(listener);
     return () => {
       set.delete(listener);
@@ -66,8 +66,8 @@ export class ConnectionHub {
 
   /** Closes `socket` when `sessionId` is revoked. */
   bindToSession(sessionId: string, socket: SessionBound): () => void {
-    let set = this.#bySession.get(sessionId);
-    if (!set) this.#bySession.set(sessionId, (set = new Set()));
+    const set = this.#bySession.get(sessionId) ?? new Set<SessionBound>();
+    this.#bySession.set(sessionId, set);
     set.add(socket);
     return () => {
       set.delete(socket);
@@ -90,7 +90,8 @@ export class ConnectionHub {
   #receive(event: BusEvent): void {
     if (event.kind === 'session.revoked') {
       const sockets = this.#bySession.get(event.session_id);
-      if (sockets) for (const socket of [...sockets]) socket.close(SESSION_REVOKED.code, SESSION_REVOKED.reason);
+      if (sockets)
+        for (const socket of [...sockets]) socket.close(SESSION_REVOKED.code, SESSION_REVOKED.reason);
       return;
     }
     if (event.pos <= this.#delivered) return;
@@ -119,7 +120,11 @@ export class ConnectionHub {
   }
 
   #drainPending(): void {
-    for (let next = this.#pending.get(this.#delivered + 1); next; next = this.#pending.get(this.#delivered + 1)) {
+    for (
+      let next = this.#pending.get(this.#delivered + 1);
+      next;
+      next = this.#pending.get(this.#delivered + 1)
+    ) {
       this.#pending.delete(next.pos);
       this.#dispatch(next);
     }
@@ -150,6 +155,7 @@ export class ConnectionHub {
       this.#filling = false;
     }
     this.#drainPending();
-    if (this.#pending.size > 0) this.#gapTimer ??= setTimeout(() => void this.#fillGap(), this.#options.gapTimeoutMs);
+    if (this.#pending.size > 0)
+      this.#gapTimer ??= setTimeout(() => void this.#fillGap(), this.#options.gapTimeoutMs);
   }
 }

@@ -9,5 +9,7 @@ export const eventsRouter = router({
    */
   stream: authedProcedure
     .input(EventStreamInput)
-    .subscription(({ ctx, input, signal }) => streamEvents(ctx.deps, ctx.user.id, input.lastEventId, signal, ctx.socket)),
+    .subscription(({ ctx, input, signal }) =>
+      streamEvents(ctx.deps, ctx.user.id, input.lastEventId, signal, ctx.socket),
+    ),
 });

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 
 // C0 controls other than tab, newline and carriage return, DEL, and C1 controls.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const CONTROL_IN_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const CONTROL_IN_LINE = /[\u0000-\u001F\u007F-\u009F]/;
 
 /** Counts characters as people do: one per code point, so an emoji counts once. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, text, Timestamp } from './common.ts';
+import { Id, Timestamp, text } from './common.ts';
 import { Message } from './messages.schema.ts';
 
 export const ConversationKind = z.enum(['direct', 'group']);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, text, Timestamp } from './common.ts';
+import { Id, Timestamp, text } from './common.ts';
 
 export const MessageContent = text({ min: 1, max: 4000, multiline: true });
 

@@ -98,7 +98,11 @@ async function verifyRefresh(deps: ApiDeps, token: string) {
 }
 
 async function revoke(deps: ApiDeps, sessionId: string, userId: string, reason: 'logout' | 'reuse') {
-  const revoked = await sessionsRepository.revokeSession(deps.database.db, sessionId, new Date().toISOString());
+  const revoked = await sessionsRepository.revokeSession(
+    deps.database.db,
+    sessionId,
+    new Date().toISOString(),
+  );
   if (revoked) {
     deps.observer.sessionRevoked?.(sessionId, reason);
     deps.bus.publish({ kind: 'session.revoked', session_id: sessionId, user_id: userId });

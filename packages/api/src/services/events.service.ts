@@ -1,5 +1,5 @@
 import { conversationsRepository, type Executor, type LogEntry, logRepository } from '@pneumatic/db';
-import { tracked, type TrackedEnvelope } from '@trpc/server';
+import { type TrackedEnvelope, tracked } from '@trpc/server';
 import type { SocketHandle } from '../context.ts';
 import type { ApiDeps } from '../deps.ts';
 import { AsyncQueue } from '../realtime/async-queue.ts';
@@ -37,7 +37,9 @@ export async function* streamEvents(
   socket?: SocketHandle,
 ): AsyncGenerator<TrackedEnvelope<StreamEvent>> {
   const queue = new AsyncQueue<LogBusEvent>(LIVE_QUEUE_CAPACITY);
-  const removeListener = deps.hub.addListener({ userId, deliver: (event) => {
+  const removeListener = deps.hub.addListener({
+    userId,
+    deliver: (event) => {
       if (!socket?.shedIfStalled()) queue.push(event);
     },
   });

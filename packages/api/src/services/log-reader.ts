@@ -11,8 +11,8 @@ export async function readLogRange(db: Executor, from: number, to: number): Prom
   const entries = await logRepository.readLogRange(db, from, to);
   const members = new Map<string, Promise<string[]>>();
   const membersOf = (id: string) => {
-    let list = members.get(id);
-    if (!list) members.set(id, (list = conversationsRepository.listMemberIds(db, id)));
+    const list = members.get(id) ?? conversationsRepository.listMemberIds(db, id);
+    members.set(id, list);
     return list;
   };
   const events: LogBusEvent[] = [];

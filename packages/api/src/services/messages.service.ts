@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { conversationsRepository, logRepository, type MessageRow, messagesRepository } from '@pneumatic/db';
 import type { ApiDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
-import type { ListMessagesInput, Message, MessagePage, SendMessageInput } from '../schemas/messages.schema.ts';
+import type {
+  ListMessagesInput,
+  Message,
+  MessagePage,
+  SendMessageInput,
+} from '../schemas/messages.schema.ts';
 import { requireMembership } from './conversations.service.ts';
 import { toMessage } from './views.ts';
 
@@ -22,7 +27,11 @@ function sameMessage(row: MessageRow, input: SendMessageInput): boolean {
  * Stores a message from `senderId` and announces it to the members. Sending
  * a message_id again returns the stored message and delivers nothing.
  */
-export async function sendMessage(deps: ApiDeps, senderId: string, input: SendMessageInput): Promise<SendResult> {
+export async function sendMessage(
+  deps: ApiDeps,
+  senderId: string,
+  input: SendMessageInput,
+): Promise<SendResult> {
   const { db } = deps.database;
   await requireMembership(db, input.conversation_id, senderId);
 
@@ -32,30 +41,33 @@ export async function sendMessage(deps: ApiDeps, senderId: string, input: SendMe
       if (!sameMessage(existing, input)) throw fail.conflict(IDEMPOTENCY_CONFLICT);
       return { message: toMessage(existing), created: false };
     }
-    const stored = await db.transaction().execute(async (trx) => {
-      const now = new Date().toISOString();
-      const seq = await conversationsRepository.takeNextSeq(trx, input.conversation_id, now);
-      const recipients = await conversationsRepository.listMemberIds(trx, input.conversation_id);
-      const pos = await logRepository.takePositions(trx);
-      const row: MessageRow = {
-        id: randomUUID(),
-        conversation_id: input.conversation_id,
-        seq,
-        pos,
-        sender_id: senderId,
-        message_id: input.message_id,
-        content: input.content,
-        created_at: now,
-        edited_at: null,
-        deleted_at: null,
-      };
-      // A concurrent send of the same message_id won: roll back the seq and position.
-      if (!(await messagesRepository.insertMessage(trx, row))) throw new DuplicateSend();
-      return { row, recipients };
-    }).catch((error: unknown) => {
-      if (error instanceof DuplicateSend) return null;
-      throw error;
-    });
+    const stored = await db
+      .transaction()
+      .execute(async (trx) => {
+        const now = new Date().toISOString();
+        const seq = await conversationsRepository.takeNextSeq(trx, input.conversation_id, now);
+        const recipients = await conversationsRepository.listMemberIds(trx, input.conversation_id);
+        const pos = await logRepository.takePositions(trx);
+        const row: MessageRow = {
+          id: randomUUID(),
+          conversation_id: input.conversation_id,
+          seq,
+          pos,
+          sender_id: senderId,
+          message_id: input.message_id,
+          content: input.content,
+          created_at: now,
+          edited_at: null,
+          deleted_at: null,
+        };
+        // A concurrent send of the same message_id won: roll back the seq and position.
+        if (!(await messagesRepository.insertMessage(trx, row))) throw new DuplicateSend();
+        return { row, recipients };
+      })
+      .catch((error: unknown) => {
+        if (error instanceof DuplicateSend) return null;
+        throw error;
+      });
     if (stored) {
       const message = toMessage(stored.row);
       deps.observer.messageStored?.(message);
@@ -68,7 +80,11 @@ export async function sendMessage(deps: ApiDeps, senderId: string, input: SendMe
 
 class DuplicateSend extends Error {}
 
-export async function listMessages(deps: ApiDeps, userId: string, input: ListMessagesInput): Promise<MessagePage> {
+export async function listMessages(
+  deps: ApiDeps,
+  userId: string,
+  input: ListMessagesInput,
+): Promise<MessagePage> {
   const { db } = deps.database;
   await requireMembership(db, input.conversation_id, userId);
   const page = await messagesRepository.listMessages(db, input.conversation_id, {

@@ -1,4 +1,4 @@
-import type { ConversationSummary, Conversation as ConversationRow, MessageRow } from '@pneumatic/db';
+import type { Conversation as ConversationRow, ConversationSummary, MessageRow } from '@pneumatic/db';
 import type { Conversation, ConversationListItem } from '../schemas/conversations.schema.ts';
 import type { Message } from '../schemas/messages.schema.ts';
 

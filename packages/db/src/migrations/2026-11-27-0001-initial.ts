@@ -72,7 +72,11 @@ export async function up(db: AnyDb): Promise<void> {
     .addUniqueConstraint('messages_sender_message_id', ['sender_id', 'message_id'])
     .execute();
   // Replay reads a member's conversations from a position on.
-  await db.schema.createIndex('messages_conversation_pos').on('messages').columns(['conversation_id', 'pos']).execute();
+  await db.schema
+    .createIndex('messages_conversation_pos')
+    .on('messages')
+    .columns(['conversation_id', 'pos'])
+    .execute();
 
   await db.schema
     .createTable('events')
@@ -82,7 +86,11 @@ export async function up(db: AnyDb): Promise<void> {
     .addColumn('actor_id', id, (c) => c.notNull())
     .addColumn('created_at', ts, (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('events_conversation_pos').on('events').columns(['conversation_id', 'pos']).execute();
+  await db.schema
+    .createIndex('events_conversation_pos')
+    .on('events')
+    .columns(['conversation_id', 'pos'])
+    .execute();
 
   await db.schema
     .createTable('log_head')
@@ -93,7 +101,15 @@ export async function up(db: AnyDb): Promise<void> {
 }
 
 export async function down(db: AnyDb): Promise<void> {
-  for (const table of ['log_head', 'events', 'messages', 'conversation_members', 'conversations', 'sessions', 'users']) {
+  for (const table of [
+    'log_head',
+    'events',
+    'messages',
+    'conversation_members',
+    'conversations',
+    'sessions',
+    'users',
+  ]) {
     await db.schema.dropTable(table).execute();
   }
 }

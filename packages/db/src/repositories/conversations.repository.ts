@@ -38,7 +38,10 @@ export async function findConversation(db: Executor, id: string): Promise<Conver
   return db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function findConversationByDmKey(db: Executor, dmKey: string): Promise<Conversation | undefined> {
+export async function findConversationByDmKey(
+  db: Executor,
+  dmKey: string,
+): Promise<Conversation | undefined> {
   return db.selectFrom('conversations').selectAll().where('dm_key', '=', dmKey).executeTakeFirst();
 }
 

@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS } from './helpers/databases.ts';
+import { Rest, type TestUser } from './helpers/rest.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+
+describe.each(DIALECTS)('messages over REST (%s)', (dialect) => {
+  let t: TestServer;
+  let api: Rest;
+  let alice: TestUser;
+  let bob: TestUser;
+  let mallory: TestUser;
+  let chat: string;
+  beforeAll(async () => {
+    t = await startServer(dialect);
+    api = new Rest(t.url);
+    alice = await api.user('alice');
+    bob = await api.user('bob');
+    mallory = await api.user('mallory');
+    chat = await api.conversation(alice.token, [bob.id]);
+  });
+  afterAll(() => t.close());
+
+  it('stores a message with 201 and returns the contract shape', async () => {
+    const messageId = randomUUID();
+    const reply = await api.send(alice.token, alice.id, chat, '  hello bob  ', messageId);
+    expect(reply.status).toBe(201);
+    expect(reply.body).toEqual({
+      id: expect.any(String),
+      message_id: messageId,
+      sender_id: alice.id,
+      conversation_id: chat,
+      content: 'hello bob',
+      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      seq: expect.any(Number),
+    });
+  });
+
+  it('checks sender, then conversation, then membership', async () => {
+    expect((await api.send(alice.token, bob.id, chat, 'as bob')).status).toBe(403);
+    expect((await api.send(alice.token, bob.id, chat, 'as bob')).body).toEqual({
+      detail: 'sender_id must match authenticated user',
+    });
+    expect((await api.send(alice.token, alice.id, randomUUID(), 'nowhere')).status).toBe(404);
+    const outsider = await api.send(mallory.token, mallory.id, chat, 'let me in');
+    expect(outsider.status).toBe(403);
+    expect((await api.send(mallory.token, alice.id, randomUUID(), 'x')).status).toBe(403);
+  });
+
+  it('lets only members read history: 404 unknown, 403 outsider', async () => {
+    expect((await api.get(`/conversations/${chat}/messages`, mallory.token)).status).toBe(403);
+    expect((await api.get(`/conversations/${randomUUID()}/messages`, alice.token)).status).toBe(404);
+    expect((await api.get(`/conversations/${chat}/messages`)).status).toBe(401);
+  });
+
+  it('returns the original message for a repeated message_id, stored once', async () => {
+    const messageId = randomUUID();
+    const first = await api.send(alice.token, alice.id, chat, 'once', messageId);
+    const again = await api.send(alice.token, alice.id, chat, 'once', messageId);
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    const conflict = await api.send(alice.token, alice.id, chat, 'different', messageId);
+    expect(conflict.status).toBe(409);
+    // Idempotency is per sender: bob may use the same message_id.
+    const bobs = await api.send(bob.token, bob.id, chat, 'once', messageId);
+    expect(bobs.status).toBe(201);
+    expect(bobs.body.id).not.toBe(first.body.id);
+  });
+
+  it('stores one message for 20 simultaneous sends of one message_id', async () => {
+    const messageId = randomUUID();
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => api.send(alice.token, alice.id, chat, 'race', messageId)),
+    );
+    expect(replies.map((r) => r.status)).toEqual(Array(20).fill(201));
+    expect(new Set(replies.map((r) => r.body.id)).size).toBe(1);
+    const rows = await t.server.database.db
+      .selectFrom('messages')
+      .select('id')
+      .where('message_id', '=', messageId)
+      .execute();
+    expect(rows).toHaveLength(1);
+  });
+
+  it('keeps seq gap-free under concurrent senders', async () => {
+    const room = await api.conversation(alice.token, [bob.id, mallory.id], 'room');
+    const senders = [alice, bob, mallory];
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) => {
+        const s = senders[i % 3]!;
+        return api.send(s.token, s.id, room, `m${i}`);
+      }),
+    );
+    const rows = await t.server.database.db
+      .selectFrom('messages')
+      .select('seq')
+      .where('conversation_id', '=', room)
+      .orderBy('seq')
+      .execute();
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+  });
+
+  it('walks 250 messages back with before, without a gap or a repeat', async () => {
+    const room = await api.conversation(alice.token, [bob.id, mallory.id], 'long');
+    for (let i = 0; i < 250; i++) await api.send(alice.token, alice.id, room, `n${i}`);
+    const first = await api.get(`/conversations/${room}/messages`, bob.token);
+    expect(first.status).toBe(200);
+    expect(first.body.messages).toHaveLength(50);
+    expect(first.body.messages.at(-1).content).toBe('n249');
+    const seen: string[] = [];
+    let page = first.body;
+    for (;;) {
+      seen.unshift(...page.messages.map((m: { content: string }) => m.content));
+      const seqs = page.messages.map((m: { seq: number }) => m.seq);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      if (page.next_cursor === null) break;
+      const next = await api.get(
+        `/conversations/${room}/messages?limit=70&before=${page.messages[0].seq}`,
+        bob.token,
+      );
+      expect(next.status).toBe(200);
+      page = next.body;
+    }
+    expect(seen).toEqual(Array.from({ length: 250 }, (_, i) => `n${i}`));
+  });
+
+  it.each([
+    ['?limit=0', ['query', 'limit']],
+    ['?limit=201', ['query', 'limit']],
+    ['?limit=abc', ['query', 'limit']],
+    ['?limit=-5', ['query', 'limit']],
+    ['?before=0', ['query', 'before']],
+    ['?before=xyz', ['query', 'before']],
+  ])('answers 422 for history query %s', async (query, loc) => {
+    const reply = await api.get(`/conversations/${chat}/messages${query}`, alice.token);
+    expect(reply.status).toBe(422);
+    expect(reply.body.detail[0].loc).toEqual(loc);
+  });
+
+  it('answers 422 for a conversation id that is not a UUID', async () => {
+    const reply = await api.get('/conversations/not-a-uuid/messages', alice.token);
+    expect(reply.status).toBe(422);
+    expect(reply.body.detail[0].loc).toEqual(['path', 'conversation_id']);
+  });
+
+  it.each([
+    [{ content: '' }, 'content'],
+    [{ content: '   \n  ' }, 'content'],
+    [{ content: 'x'.repeat(4001) }, 'content'],
+    [{ message_id: '' }, 'message_id'],
+    [{ message_id: 'm'.repeat(129) }, 'message_id'],
+    [{ content: 42 }, 'content'],
+    [{ conversation_id: 'nope' }, 'conversation_id'],
+  ])('answers 422 for a bad message (case %#)', async (patch, field) => {
+    const body = {
+      message_id: randomUUID(),
+      sender_id: alice.id,
+      conversation_id: chat,
+      content: 'ok',
+      ...patch,
+    };
+    const reply = await api.post('/messages', body, alice.token);
+    expect(reply.status).toBe(422);
+    expect(reply.body.detail[0].loc).toEqual(['body', field]);
+    const stored = await t.server.database.db
+      .selectFrom('messages')
+      .select('id')
+      .where('message_id', '=', String(body.message_id))
+      .execute();
+    expect(stored).toHaveLength(0);
+  });
+
+  it('accepts 4000 characters counted as people count them (emoji count once)', async () => {
+    expect((await api.send(alice.token, alice.id, chat, 'x'.repeat(4000))).status).toBe(201);
+    expect((await api.send(alice.token, alice.id, chat, '😀'.repeat(4000))).status).toBe(201);
+    expect((await api.send(alice.token, alice.id, chat, '😀'.repeat(4001))).status).toBe(422);
+  });
+
+  it('answers 422 for a body that is not JSON', async () => {
+    const reply = await api.request('POST', '/messages', { raw: '{"broken', token: alice.token });
+    expect(reply.status).toBe(422);
+  });
+});

@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+import { Rest } from './helpers/rest.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+
+describe('operations endpoints', () => {
+  let t: TestServer;
+  let api: Rest;
+  beforeAll(async () => {
+    t = await startServer('sqlite');
+    api = new Rest(t.url);
+  });
+  afterAll(() => t.close());
+
+  it('answers /health and /ready', async () => {
+    expect(await api.get('/health')).toMatchObject({ status: 200, body: { status: 'healthy' } });
+    expect(await api.get('/ready')).toMatchObject({ status: 200, body: { status: 'ready' } });
+  });
+
+  it('publishes an OpenAPI document listing every REST path', async () => {
+    const reply = await api.get('/openapi.json');
+    expect(reply.status).toBe(200);
+    expect(reply.body.openapi).toMatch(/^3\./);
+    const paths = Object.entries(reply.body.paths).flatMap(([path, ops]) =>
+      Object.keys(ops as object).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(paths.sort()).toEqual(
+      [
+        'POST /auth/signup',
+        'POST /auth/login',
+        'POST /auth/refresh',
+        'POST /auth/logout',
+        'GET /auth/me',
+        'GET /users',
+        'GET /conversations',
+        'POST /conversations',
+        'GET /conversations/{conversation_id}/messages',
+        'POST /messages',
+      ].sort(),
+    );
+    expect(reply.body.components.schemas.Message.required).toEqual(
+      expect.arrayContaining(['id', 'message_id', 'sender_id', 'conversation_id', 'content', 'created_at']),
+    );
+  });
+
+  it('renders the docs page', async () => {
+    const reply = await fetch(`${t.url}/docs`, { redirect: 'follow' });
+    expect(reply.status).toBe(200);
+    expect(await reply.text()).toMatch(/swagger/i);
+  });
+
+  it('exposes the contract metrics', async () => {
+    const reply = await fetch(`${t.url}/metrics`);
+    const text = await reply.text();
+    for (const name of [
+      'pneumatic_websocket_connections_total',
+      'pneumatic_websocket_connections_active',
+      'pneumatic_messages_sent_total',
+      'pneumatic_messages_per_second',
+      'process_cpu_seconds_total',
+    ]) {
+      expect(text).toContain(name);
+    }
+  });
+
+  it('counts stored messages in the metrics', async () => {
+    const alice = await api.user('alice');
+    const room = await api.conversation(alice.token, []);
+    const value = async () => {
+      const text = await (await fetch(`${t.url}/metrics`)).text();
+      return Number(/^pneumatic_messages_sent_total (\S+)$/m.exec(text)?.[1]);
+    };
+    const before = await value();
+    await api.send(alice.token, alice.id, room, 'one');
+    await api.send(alice.token, alice.id, room, 'two');
+    expect(await value()).toBe(before + 2);
+  });
+
+  it('sends old static pages to the web app and answers unknown paths with 404 JSON', async () => {
+    const old = await fetch(`${t.url}/static/chat.html`, { redirect: 'manual' });
+    expect(old.status).toBe(301);
+    expect(old.headers.get('location')).toBe('/');
+    expect(await api.get('/nope')).toMatchObject({ status: 404, body: { detail: 'Not Found' } });
+  });
+});
+
+describe('configuration', () => {
+  const base = { DATA_DIR: '/tmp/pneumatic-config-test' };
+
+  it('refuses a short SECRET_KEY naming the variable', () => {
+    expect(() => loadConfig({ ...base, SECRET_KEY: 'short' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, SECRET_KEY: 'short' })).toThrow(/SECRET_KEY/);
+  });
+
+  it('requires SECRET_KEY in production', () => {
+    expect(() => loadConfig({ ...base, NODE_ENV: 'production' })).toThrow(/SECRET_KEY is required/);
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PASSWORD_MIN_LENGTH', '0'],
+    ['RATE_LIMIT_PER_MINUTE', '-1'],
+    ['REDIS_URL', 'http://x'],
+    ['LOG_LEVEL', 'loud'],
+  ])('refuses a bad %s in one line naming it', (name, value) => {
+    try {
+      loadConfig({ ...base, SECRET_KEY: 'k'.repeat(32), [name]: value });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toContain(name);
+      expect((error as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('keeps a generated development secret across restarts', () => {
+    const dir = `/tmp/pneumatic-config-${process.pid}`;
+    const first = loadConfig({ DATA_DIR: dir }).secretKey;
+    expect(first.length).toBeGreaterThanOrEqual(32);
+    expect(loadConfig({ DATA_DIR: dir }).secretKey).toBe(first);
+  });
+
+  it('reads DATABASE_URL forms', () => {
+    expect(loadConfig({ ...base, SECRET_KEY: 'k'.repeat(32) }).databaseUrl).toMatch(/pneumatic\.db$/);
+  });
+});

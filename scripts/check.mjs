@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// The whole test suite: format, lint, typecheck, then every package's tests.
+// Ends with one plain line, `N passed, N failed`, summed from vitest's JSON
+// reports, which is what CI reads.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const REPORT = 'test-output/vitest.json';
+const workspaces = ['apps', 'packages', 'examples']
+  .filter((dir) => existsSync(join(root, dir)))
+  .flatMap((dir) => readdirSync(join(root, dir)).map((name) => join(root, dir, name)));
+
+for (const ws of workspaces) rmSync(join(ws, REPORT), { force: true });
+
+const run = (command, args) =>
+  spawnSync(command, args, { cwd: root, stdio: 'inherit', env: process.env }).status ?? 1;
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+let failedSteps = 0;
+failedSteps += run(bin('biome'), ['ci', '.']) === 0 ? 0 : 1;
+failedSteps += run(bin('turbo'), ['run', 'lint', 'typecheck', '--continue']) === 0 ? 0 : 1;
+failedSteps +=
+  run(bin('turbo'), [
+    'run',
+    'test',
+    '--continue',
+    '--concurrency=1',
+    '--',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${REPORT}`,
+  ]) === 0
+    ? 0
+    : 1;
+
+let passed = 0;
+let failed = 0;
+for (const ws of workspaces) {
+  const file = join(ws, REPORT);
+  if (!existsSync(file)) continue;
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  passed += report.numPassedTests;
+  failed += report.numFailedTests;
+  // A file that failed to load counts as a failure even though it ran no test.
+  failed += report.testResults.filter((r) => r.status === 'failed' && r.assertionResults.length === 0).length;
+}
+if (failedSteps > 0 && failed === 0) failed = failedSteps;
+process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
+process.exit(failed > 0 || failedSteps > 0 ? 1 : 0);
