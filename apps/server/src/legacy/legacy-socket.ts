@@ -15,6 +15,9 @@ import { z } from 'zod';
 import { shedIfStalled, TOKEN_EXPIRED } from '../ws-limits.ts';
 
 const POLICY_VIOLATION = 1008;
+/** Frames a socket may have waiting to be handled; past it the client is flooding. */
+const MAX_PENDING_FRAMES = 1000;
+const BUSY = { code: 1013, reason: 'too many frames in flight' } as const;
 
 /** Each message event is serialized once, whichever number of legacy sockets it goes to. */
 const frames = new WeakMap<LogBusEvent, string>();
@@ -93,44 +96,58 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: { deps: Api
       return auth;
     }
 
+    // Frames are handled one at a time, in the order they arrived: a client's
+    // second message is never stored before its first.
+    let queue: Promise<unknown> = ready;
+    let pending = 0;
     socket.on('message', (data: RawData, isBinary: boolean) => {
-      void ready.then(async (auth) => {
-        if (!auth) return;
-        if (isBinary) return send({ type: 'error', reason: 'binary frames are not supported' });
-        let frame: unknown;
-        try {
-          frame = JSON.parse(data.toString());
-        } catch {
-          return send({ type: 'error', reason: 'invalid JSON' });
-        }
-        const type = typeof frame === 'object' && frame !== null && 'type' in frame ? frame.type : undefined;
-        try {
-          if (type === 'join') {
-            const parsed = JoinFrame.safeParse(frame);
-            if (!parsed.success)
-              return send({ type: 'error', reason: `invalid join: ${describe(parsed.error)}` });
-            await requireMembership(deps.database.db, parsed.data.conversation_id, auth.user.id);
-            return send({ type: 'joined', conversation_id: parsed.data.conversation_id });
-          }
-          if (type === 'message') {
-            const parsed = MessageFrame.safeParse(frame);
-            if (!parsed.success)
-              return send({ type: 'error', reason: `invalid message: ${describe(parsed.error)}` });
-            const { type: _, ...input } = parsed.data;
-            const result = await sendMessage(deps, auth.user.id, input);
-            // A new message reaches this socket through the hub; a repeat is acknowledged here alone.
-            if (!result.created) send({ type: 'message', message: result.message });
-            return;
-          }
-          return send({ type: 'error', reason: 'unknown type' });
-        } catch (error) {
-          if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR') {
-            return send({ type: 'error', reason: error.message });
-          }
-          log.error({ err: error }, 'legacy socket frame failed');
-          return send({ type: 'error', reason: 'internal error' });
-        }
-      });
+      if (++pending > MAX_PENDING_FRAMES) {
+        socket.close(BUSY.code, BUSY.reason);
+        return;
+      }
+      queue = queue
+        .then(async () => {
+          const auth = await ready;
+          if (auth) await handleFrame(auth, data, isBinary);
+        })
+        .finally(() => pending--);
     });
+
+    async function handleFrame(auth: AuthenticatedUser, data: RawData, isBinary: boolean): Promise<void> {
+      if (isBinary) return send({ type: 'error', reason: 'binary frames are not supported' });
+      let frame: unknown;
+      try {
+        frame = JSON.parse(data.toString());
+      } catch {
+        return send({ type: 'error', reason: 'invalid JSON' });
+      }
+      const type = typeof frame === 'object' && frame !== null && 'type' in frame ? frame.type : undefined;
+      try {
+        if (type === 'join') {
+          const parsed = JoinFrame.safeParse(frame);
+          if (!parsed.success)
+            return send({ type: 'error', reason: `invalid join: ${describe(parsed.error)}` });
+          await requireMembership(deps.database.db, parsed.data.conversation_id, auth.user.id);
+          return send({ type: 'joined', conversation_id: parsed.data.conversation_id });
+        }
+        if (type === 'message') {
+          const parsed = MessageFrame.safeParse(frame);
+          if (!parsed.success)
+            return send({ type: 'error', reason: `invalid message: ${describe(parsed.error)}` });
+          const { type: _, ...input } = parsed.data;
+          const result = await sendMessage(deps, auth.user.id, input);
+          // A new message reaches this socket through the hub; a repeat is acknowledged here alone.
+          if (!result.created) send({ type: 'message', message: result.message });
+          return;
+        }
+        return send({ type: 'error', reason: 'unknown type' });
+      } catch (error) {
+        if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR') {
+          return send({ type: 'error', reason: error.message });
+        }
+        log.error({ err: error }, 'legacy socket frame failed');
+        return send({ type: 'error', reason: 'internal error' });
+      }
+    }
   });
 }
