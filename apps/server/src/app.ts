@@ -1,31 +1,32 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import {
   type ApiDeps,
-  appRouter,
-  authenticate,
   ConnectionHub,
-  type Context,
-  createContextFactory,
+  type EventBus,
   InProcessEventBus,
   readLogRange,
   TokenService,
 } from '@pneumatic/api';
 import { createDatabase, type DatabaseHandle, logRepository, migrateToLatest } from '@pneumatic/db';
-import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import type { Config } from './config.ts';
+import { isAllowedSocketOrigin, registerHttpHygiene } from './http-hygiene.ts';
 import { legacySocketPlugin } from './legacy/legacy-socket.ts';
+import { registerHttpRateLimit } from './limits/http-rate-limit.ts';
+import { FailedLoginThrottle } from './limits/login-throttle.ts';
+import { TwoWindowBudget } from './limits/request-budget.ts';
 import { Metrics } from './metrics.ts';
+import { connectRedis } from './redis.ts';
 import { buildOpenApiDocument } from './rest/openapi.ts';
 import { restPlugin } from './rest/plugin.ts';
-import { MAX_FRAME_BYTES, shedIfStalled, TOKEN_EXPIRED } from './ws-limits.ts';
+import { registerTrpc } from './trpc-host.ts';
+import { registerWebApp } from './web-app.ts';
+import { MAX_FRAME_BYTES } from './ws-limits.ts';
 
 export const VERSION = '0.1.0';
 
@@ -34,43 +35,69 @@ export interface Server {
   deps: ApiDeps;
   metrics: Metrics;
   database: DatabaseHandle;
-  /** Stops accepting, closes sockets, then the database. */
+  redis: Redis | undefined;
+  /** Stops accepting, closes sockets, then the bus, Redis and the database. */
   close(): Promise<void>;
 }
 
 const HTTP_BODY_LIMIT = 256 * 1024;
 
 export async function buildServer(config: Config, logger: Logger): Promise<Server> {
-  const database = createDatabase(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
+  const metrics = new Metrics();
+  const database = createDatabase(config.databaseUrl, {
+    sqliteSynchronous: config.sqliteSynchronous,
+    onQuery: (ms, failed) => metrics.dbQueryDuration.observe({ outcome: failed ? 'error' : 'ok' }, ms / 1000),
+  });
   const migration = await migrateToLatest(database.db);
   logger.info(
     { event: 'migrations', applied: migration.applied, database: database.location },
     'database ready',
   );
 
-  const metrics = new Metrics();
-  const bus = new InProcessEventBus((err) => logger.error({ err }, 'event handler failed'));
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger, 'state') : undefined;
+  const bus: EventBus = new InProcessEventBus((err) => logger.error({ err }, 'event handler failed'));
   const hub = new ConnectionHub(bus, {
     startAfter: await logRepository.readLogHead(database.db),
     readLog: (from, to) => readLogRange(database.db, from, to),
     onError: (err) => logger.error({ err }, 'event delivery failed'),
   });
+  const tokens = new TokenService({
+    secret: config.secretKey,
+    accessTtlSeconds: config.accessTtlSeconds,
+    refreshTtlSeconds: config.refreshTtlSeconds,
+  });
+  const budget = new TwoWindowBudget({
+    perMinute: config.rateLimitPerMinute,
+    perHour: config.rateLimitPerHour,
+    redis,
+    onRefused: (window) => metrics.rateLimited.inc({ window }),
+  });
   const deps: ApiDeps = {
     database,
-    tokens: new TokenService({
-      secret: config.secretKey,
-      accessTtlSeconds: config.accessTtlSeconds,
-      refreshTtlSeconds: config.refreshTtlSeconds,
-    }),
+    tokens,
     bus,
     hub,
+    budget,
+    loginThrottle: new FailedLoginThrottle(redis),
     settings: { passwordMinLength: config.passwordMinLength, replayLimit: config.replayLimit },
     observer: {
-      messageStored: () => metrics.messageStored(),
+      messageStored: (message) => {
+        metrics.messageStored();
+        logger.debug({
+          event: 'message stored',
+          messageId: message.id,
+          conversationId: message.conversation_id,
+        });
+      },
       sessionRevoked: (sessionId, reason) => logger.info({ event: 'session revoked', sessionId, reason }),
+      procedureDone: (path, type, ms, code) => {
+        metrics.procedureDuration.observe({ path, type }, ms / 1000);
+        if (code) metrics.procedureErrors.inc({ path, code });
+      },
+      subscriptionsChanged: (delta) => metrics.subscriptionsActive.inc(delta),
+      messageDelivered: (createdAt, transport) => metrics.messageDelivered(createdAt, transport),
     },
   };
-  const createContext = createContextFactory(deps);
 
   const app = Fastify({
     // pino's Logger carries more than fastify's logger type declares.
@@ -83,65 +110,54 @@ export async function buildServer(config: Config, logger: Logger): Promise<Serve
   });
 
   // Set before any plugin registers: child contexts copy the handlers they see.
-  app.setErrorHandler((error: Error, request, reply) => {
-    const status = (error as { statusCode?: number }).statusCode ?? 500;
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const status = error.statusCode ?? 500;
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed');
       return reply.code(500).send({ detail: 'Internal server error' });
     }
-    if (
-      (error as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
-      error instanceof SyntaxError
-    ) {
+    if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
       return reply.code(422).send({ detail: [{ loc: ['body'], msg: 'Invalid JSON', type: 'json_invalid' }] });
     }
     return reply.code(status).send({ detail: error.message });
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'Not Found' }));
+  // Every line a request logs carries its route (and, once known, its user).
+  app.addHook('onRequest', async (request, reply) => {
+    const child = request.log.child({ route: request.routeOptions.url ?? 'unmatched' });
+    request.log = child;
+    reply.log = child;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
 
-  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES } });
+  await registerHttpHygiene(app, config.corsOrigins);
+  registerHttpRateLimit(app, budget, tokens);
+
+  await app.register(fastifyWebsocket, {
+    options: {
+      maxPayload: MAX_FRAME_BYTES,
+      verifyClient: ({ origin, req }, done) =>
+        done(isAllowedSocketOrigin(origin, req.headers.host, config.corsOrigins), 403, 'Origin not allowed'),
+    },
+  });
   app.websocketServer.on('connection', (ws: WebSocket, req: { url?: string }) => {
     const transport = req.url?.startsWith('/ws') ? 'legacy' : 'trpc';
     metrics.opened(transport);
     ws.once('close', () => metrics.closed(transport));
   });
 
-  await app.register(fastifyTRPCPlugin, {
-    prefix: '/trpc',
-    useWSS: true,
-    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
-    trpcOptions: {
-      router: appRouter,
-      async createContext({ req, res, info }): Promise<Context> {
-        if (!(res instanceof WebSocket)) {
-          const match = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-          return createContext(match ? match[1]! : req.headers.authorization ? '' : null);
-        }
-        // A socket authenticates once, with the token in connectionParams.
-        const params = info.connectionParams;
-        const token = typeof params?.token === 'string' ? params.token : null;
-        const auth = await authenticate(deps, token);
-        const ws = res;
-        const unbind = hub.bindToSession(auth.sessionId, ws);
-        const expiry = setTimeout(
-          () => ws.close(TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason),
-          Math.max(0, auth.expiresAt - Date.now()),
-        );
-        ws.once('close', () => {
-          unbind();
-          clearTimeout(expiry);
-        });
-        return createContext(token, { auth, socket: { shedIfStalled: () => shedIfStalled(ws) } });
-      },
-      onError({ error, path, type }) {
-        if (error.code === 'INTERNAL_SERVER_ERROR')
-          logger.error({ err: error, path, type }, 'procedure failed');
-      },
-    } satisfies FastifyTRPCPluginOptions<typeof appRouter>['trpcOptions'],
-  });
-
+  await registerTrpc(app, deps, logger);
   await app.register(restPlugin, { deps });
-  await app.register(legacySocketPlugin, { deps });
+  await app.register(legacySocketPlugin, {
+    deps,
+    onDelivered: (createdAt: string) => metrics.messageDelivered(createdAt, 'legacy'),
+  });
 
   const openapi = buildOpenApiDocument(VERSION);
   await app.register(fastifySwagger, { mode: 'static', specification: { document: openapi as never } });
@@ -152,10 +168,17 @@ export async function buildServer(config: Config, logger: Logger): Promise<Serve
   app.get('/ready', async (_request, reply) => {
     try {
       await database.ping();
-      return { status: 'ready' };
     } catch {
       return reply.code(503).send({ status: 'not ready', error: 'database unavailable' });
     }
+    if (redis) {
+      try {
+        await redis.ping();
+      } catch {
+        return reply.code(503).send({ status: 'not ready', error: 'redis unavailable' });
+      }
+    }
+    return { status: 'ready' };
   });
   app.get('/metrics', async (_request, reply) => {
     reply.type(metrics.registry.contentType);
@@ -169,32 +192,14 @@ export async function buildServer(config: Config, logger: Logger): Promise<Serve
     deps,
     metrics,
     database,
+    redis,
     async close() {
       for (const client of app.websocketServer?.clients ?? []) client.close(1001, 'server shutting down');
       await app.close();
       hub.close();
       await bus.close();
+      redis?.disconnect();
       await database.close();
     },
   };
-}
-
-/** Serves the built web app at `/`, and sends the old static pages there. */
-async function registerWebApp(app: FastifyInstance, webDist: string | undefined): Promise<void> {
-  const root = webDist ?? join(import.meta.dirname, '..', '..', 'web', 'dist');
-  for (const old of ['/static/index.html', '/static/chat.html']) {
-    app.get(old, (_request, reply) => reply.redirect('/', 301));
-  }
-  if (!existsSync(join(root, 'index.html'))) {
-    app.get('/', (_request, reply) =>
-      reply
-        .code(503)
-        .type('text/html')
-        .send(
-          '<!doctype html><title>Pneumatic Chat</title><p>The web app is not built. Run <code>npm start</code>, which builds it.</p>',
-        ),
-    );
-    return;
-  }
-  await app.register(fastifyStatic, { root, prefix: '/', wildcard: false, index: ['index.html'] });
 }

@@ -20,7 +20,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, {
+    pretty: config.env === 'development' && process.stdout.isTTY,
+  });
 
   if (command === 'migrate' || command === 'reset-db') {
     if (command === 'reset-db' && config.env === 'production') {

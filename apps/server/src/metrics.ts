@@ -1,49 +1,103 @@
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export type Transport = 'trpc' | 'legacy';
 
 const WINDOW_SECONDS = 60;
+const FAST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-/** The contract's series and the process defaults, in one registry per server. */
+/** The contract's series, the operating series and the process defaults, in one registry per server. */
 export class Metrics {
   readonly registry = new Registry();
   readonly #connectionsTotal: Counter<'transport'>;
   readonly #connectionsActive: Gauge<'transport'>;
   readonly #messagesSent: Counter;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly procedureDuration: Histogram<'path' | 'type'>;
+  readonly procedureErrors: Counter<'path' | 'code'>;
+  readonly deliveryLatency: Histogram<'transport'>;
+  readonly subscriptionsActive: Gauge;
+  readonly dbQueryDuration: Histogram<'outcome'>;
+  readonly rateLimited: Counter<'window'>;
   // Messages per second over the last minute: one bucket per second, as a ring.
   readonly #buckets = new Uint32Array(WINDOW_SECONDS);
   #bucketSecond = Math.floor(Date.now() / 1000);
 
   constructor() {
+    const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.#connectionsTotal = new Counter({
       name: 'pneumatic_websocket_connections_total',
       help: 'WebSocket connections opened, by transport (trpc or legacy /ws)',
       labelNames: ['transport'],
-      registers: [this.registry],
+      registers,
     });
     this.#connectionsActive = new Gauge({
       name: 'pneumatic_websocket_connections_active',
       help: 'WebSocket connections open now, by transport',
       labelNames: ['transport'],
-      registers: [this.registry],
+      registers,
     });
     this.#messagesSent = new Counter({
       name: 'pneumatic_messages_sent_total',
       help: 'Messages stored (repeats of a message_id excluded)',
-      registers: [this.registry],
+      registers,
     });
     const self = this;
     new Gauge({
       name: 'pneumatic_messages_per_second',
       help: 'Messages stored per second, mean over the last 60 seconds',
-      registers: [this.registry],
+      registers,
       collect() {
         self.#advance();
         let sum = 0;
         for (const n of self.#buckets) sum += n;
         this.set(sum / WINDOW_SECONDS);
       },
+    });
+    this.httpDuration = new Histogram({
+      name: 'pneumatic_http_request_duration_seconds',
+      help: 'HTTP request duration by route and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: FAST_BUCKETS,
+      registers,
+    });
+    this.procedureDuration = new Histogram({
+      name: 'pneumatic_trpc_procedure_duration_seconds',
+      help: 'tRPC procedure duration (REST and sockets included), by path and type',
+      labelNames: ['path', 'type'],
+      buckets: FAST_BUCKETS,
+      registers,
+    });
+    this.procedureErrors = new Counter({
+      name: 'pneumatic_trpc_procedure_errors_total',
+      help: 'tRPC procedure calls that failed, by path and error code',
+      labelNames: ['path', 'code'],
+      registers,
+    });
+    this.deliveryLatency = new Histogram({
+      name: 'pneumatic_message_delivery_latency_seconds',
+      help: 'From a message being stored to its write to a socket',
+      labelNames: ['transport'],
+      buckets: FAST_BUCKETS,
+      registers,
+    });
+    this.subscriptionsActive = new Gauge({
+      name: 'pneumatic_subscriptions_active',
+      help: 'Event stream subscriptions open now',
+      registers,
+    });
+    this.dbQueryDuration = new Histogram({
+      name: 'pneumatic_db_query_duration_seconds',
+      help: 'Database query duration',
+      labelNames: ['outcome'],
+      buckets: FAST_BUCKETS,
+      registers,
+    });
+    this.rateLimited = new Counter({
+      name: 'pneumatic_rate_limit_rejections_total',
+      help: 'Requests refused by the rate limit, by the window that ran out',
+      labelNames: ['window'],
+      registers,
     });
     for (const transport of ['trpc', 'legacy'] as const) {
       this.#connectionsTotal.inc({ transport }, 0);
@@ -64,6 +118,10 @@ export class Metrics {
     this.#messagesSent.inc();
     this.#advance();
     this.#buckets[this.#bucketSecond % WINDOW_SECONDS]!++;
+  }
+
+  messageDelivered(createdAt: string, transport: Transport): void {
+    this.deliveryLatency.observe({ transport }, Math.max(0, Date.now() - Date.parse(createdAt)) / 1000);
   }
 
   /** Clears the buckets of seconds that passed without a message. */

@@ -13,3 +13,5 @@ export function shedIfStalled(socket: { bufferedAmount: number; terminate(): voi
   socket.terminate();
   return true;
 }
+/** Most calls in one tRPC batch, over HTTP or a socket. */
+export const MAX_BATCH_SIZE = 100;

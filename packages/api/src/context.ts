@@ -12,6 +12,8 @@ export interface Context {
   auth?: AuthenticatedUser;
   /** Set by the host for WebSocket connections: the socket this context serves. */
   socket?: SocketHandle;
+  /** The client's address (after TRUST_PROXY), for per-address limits. */
+  ip: string;
 }
 
 /** What the API needs of a socket: a way to shed a peer that stopped reading. */
@@ -21,10 +23,14 @@ export interface SocketHandle {
 }
 
 export function createContextFactory(deps: ApiDeps) {
-  return (token: string | null, resolved?: { auth?: AuthenticatedUser; socket?: SocketHandle }): Context => ({
+  return (
+    token: string | null,
+    resolved: { ip: string; auth?: AuthenticatedUser; socket?: SocketHandle },
+  ): Context => ({
     deps,
     token,
-    auth: resolved?.auth,
-    socket: resolved?.socket,
+    ip: resolved.ip,
+    auth: resolved.auth,
+    socket: resolved.socket,
   });
 }

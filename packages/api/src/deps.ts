@@ -15,6 +15,42 @@ export interface ApiSettings {
 export interface ApiObserver {
   messageStored?(message: Message): void;
   sessionRevoked?(sessionId: string, reason: 'logout' | 'reuse'): void;
+  /** Every procedure call, with its duration and the error code if it failed. */
+  procedureDone?(path: string, type: string, durationMs: number, errorCode: string | null): void;
+  /** An event stream opened (+1) or closed (-1). */
+  subscriptionsChanged?(delta: 1 | -1): void;
+  /** A message reached a socket; `createdAt` is when it was stored. */
+  messageDelivered?(createdAt: string, transport: 'trpc' | 'legacy'): void;
+}
+
+/** The outcome of spending one unit of a request budget. */
+export interface BudgetResult {
+  allowed: boolean;
+  /** The limit of the window that is closest to running out. */
+  limit: number;
+  remaining: number;
+  /** Seconds until that window resets. */
+  resetSeconds: number;
+  /** Human-readable refusal, e.g. `Rate limit exceeded: 60 requests per minute`. */
+  message: string;
+}
+
+/**
+ * Requests per user (or per address, unauthenticated). HTTP requests, tRPC
+ * calls over a socket and legacy socket frames all spend the same budget.
+ */
+export interface RequestBudget {
+  consume(key: string): Promise<BudgetResult>;
+}
+
+/**
+ * Slows password guessing per account and address, so an attacker cannot
+ * lock the owner out from elsewhere. Returns seconds to wait, 0 when allowed.
+ */
+export interface LoginThrottle {
+  blockedFor(usernameLower: string, ip: string): Promise<number>;
+  failed(usernameLower: string, ip: string): Promise<void>;
+  succeeded(usernameLower: string, ip: string): Promise<void>;
 }
 
 /** Everything the procedures need, built once by the host process. */
@@ -25,4 +61,6 @@ export interface ApiDeps {
   hub: ConnectionHub;
   settings: ApiSettings;
   observer: ApiObserver;
+  budget?: RequestBudget;
+  loginThrottle?: LoginThrottle;
 }

@@ -4,7 +4,14 @@ import { createCallerFactory } from './trpc.ts';
 
 export { TokenError, TokenService, type TokenSettings } from './auth/tokens.ts';
 export { type Context, createContextFactory, type SocketHandle } from './context.ts';
-export type { ApiDeps, ApiObserver, ApiSettings } from './deps.ts';
+export type {
+  ApiDeps,
+  ApiObserver,
+  ApiSettings,
+  BudgetResult,
+  LoginThrottle,
+  RequestBudget,
+} from './deps.ts';
 export { invalidField, type ValidationIssue, validationIssues } from './errors.ts';
 export { ConnectionHub, type HubOptions, type Listener, SESSION_REVOKED } from './realtime/connection-hub.ts';
 export { type BusEvent, type EventBus, InProcessEventBus, type LogBusEvent } from './realtime/event-bus.ts';

@@ -1,4 +1,4 @@
-import { initTRPC } from '@trpc/server';
+import { initTRPC, TRPCError } from '@trpc/server';
 import type { Context } from './context.ts';
 import { type ValidationIssue, validationIssues } from './errors.ts';
 import { authenticate } from './services/auth.service.ts';
@@ -31,10 +31,35 @@ function flatten(issues: ValidationIssue[]) {
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure;
+/**
+ * Calls that arrive over a WebSocket spend the caller's request budget here;
+ * HTTP requests already spent it at the door.
+ */
+const socketBudget = t.middleware(async ({ ctx, next }) => {
+  if (ctx.socket && ctx.deps.budget) {
+    const key = ctx.auth ? `user:${ctx.auth.user.id}` : `ip:${ctx.ip}`;
+    const result = await ctx.deps.budget.consume(key);
+    if (!result.allowed) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: result.message });
+  }
+  return next();
+});
+
+const observed = t.middleware(async ({ ctx, path, type, next }) => {
+  const started = performance.now();
+  const result = await next();
+  ctx.deps.observer.procedureDone?.(
+    path,
+    type,
+    performance.now() - started,
+    result.ok ? null : result.error.code,
+  );
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(observed).use(socketBudget);
 
 /** A procedure that needs a valid access token; `ctx.user` and `ctx.sessionId` are set inside. */
-export const authedProcedure = t.procedure.use(async ({ ctx, next }) => {
+export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   // A socket closes when its token expires; this covers the moments in between.
   const auth =
     ctx.auth && ctx.auth.expiresAt > Date.now() ? ctx.auth : await authenticate(ctx.deps, ctx.token);

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import { Kysely, type KyselyConfig, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './database.ts';
 
@@ -28,6 +28,14 @@ export interface DatabaseOptions {
   sqliteSynchronous?: 'NORMAL' | 'FULL';
   /** PostgreSQL pool size. Default 10. */
   poolSize?: number;
+  /** Called after every query with its duration, for metrics. */
+  onQuery?: (durationMs: number, failed: boolean) => void;
+}
+
+function queryLog(options: DatabaseOptions): KyselyConfig['log'] {
+  const onQuery = options.onQuery;
+  if (!onQuery) return undefined;
+  return (event) => onQuery(event.queryDurationMillis, event.level === 'error');
 }
 
 export interface ParsedDatabaseUrl {
@@ -57,7 +65,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     // An idle client losing its connection must not crash the process; the
     // pool replaces it and readiness reports the outage.
     pool.on('error', () => {});
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: queryLog(options) });
     return {
       db,
       dialect,
@@ -80,7 +88,10 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`synchronous = ${options.sqliteSynchronous ?? 'NORMAL'}`);
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: sqlite }),
+    log: queryLog(options),
+  });
   return {
     db,
     dialect,

@@ -55,8 +55,11 @@ function closeReason(error: unknown): string {
 }
 
 /** The old `/ws` JSON protocol, over the same services and event stream as tRPC. */
-export async function legacySocketPlugin(app: FastifyInstance, opts: { deps: ApiDeps }): Promise<void> {
-  const { deps } = opts;
+export async function legacySocketPlugin(
+  app: FastifyInstance,
+  opts: { deps: ApiDeps; onDelivered?: (createdAt: string) => void },
+): Promise<void> {
+  const { deps, onDelivered } = opts;
   app.get('/ws', { websocket: true }, (socket, request) => {
     const log = request.log;
     const send = (frame: object) => {
@@ -80,6 +83,7 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: { deps: Api
         deliver(event) {
           if (event.kind !== 'message' || shedIfStalled(ws)) return;
           ws.send(messageFrame(event));
+          onDelivered?.(event.message.created_at);
         },
       });
       const unbind = deps.hub.bindToSession(auth.sessionId, ws);
@@ -114,6 +118,9 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: { deps: Api
     });
 
     async function handleFrame(auth: AuthenticatedUser, data: RawData, isBinary: boolean): Promise<void> {
+      // Socket frames spend the same budget as the user's HTTP requests.
+      const budget = await deps.budget?.consume(`user:${auth.user.id}`);
+      if (budget && !budget.allowed) return send({ type: 'error', reason: budget.message });
       if (isBinary) return send({ type: 'error', reason: 'binary frames are not supported' });
       let frame: unknown;
       try {

@@ -29,7 +29,7 @@ export async function restPlugin(app: FastifyInstance, opts: { deps: ApiDeps }):
         try {
           const auth = route.auth ? await authenticate(opts.deps, token) : undefined;
           if (auth) request.userId = auth.user.id;
-          const caller = createCaller(createContext(token, { auth }));
+          const caller = createCaller(createContext(token, { ip: request.ip, auth }));
           const result = await route.handle(caller, {
             body: request.body ?? {},
             params: request.params as Record<string, string>,

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { buildServer, type Server } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -17,7 +18,11 @@ export interface TestServer {
 export const TEST_SECRET = 'test-secret-key-that-is-long-enough-0123456789';
 
 /** A real server on port 0 over a fresh database of the given dialect. */
-export async function startServer(dialect: Dialect, overrides: Partial<Config> = {}): Promise<TestServer> {
+export async function startServer(
+  dialect: Dialect,
+  overrides: Partial<Config> = {},
+  options: { logger?: Logger } = {},
+): Promise<TestServer> {
   const database = await createTestDatabase(dialect);
   const dataDir = mkdtempSync(join(tmpdir(), 'pneumatic-data-'));
   const config: Config = {
@@ -25,9 +30,15 @@ export async function startServer(dialect: Dialect, overrides: Partial<Config> =
     databaseUrl: database.url,
     port: 0,
     host: '127.0.0.1',
+    // Tests that are about rate limits set their own.
+    rateLimitPerMinute: 1_000_000,
+    rateLimitPerHour: 1_000_000_000,
     ...overrides,
   };
-  const server = await buildServer(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+  const server = await buildServer(
+    config,
+    options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+  );
   const address = await server.app.listen({ port: 0, host: '127.0.0.1' });
   return {
     url: address,

@@ -45,7 +45,7 @@ export interface StreamItem {
 }
 
 /** A typed tRPC client with its own WebSocket, authenticated with `token`. */
-export function trpcClient(baseUrl: string, token: string) {
+export function trpcClient(baseUrl: string, token: string, options: { allOverSocket?: boolean } = {}) {
   const closes = new Inbox<{ code: number; reason: string }>();
   const opens = new Inbox<true>();
   const wsClient = createWSClient({
@@ -60,7 +60,7 @@ export function trpcClient(baseUrl: string, token: string) {
   const client = createTRPCClient<AppRouter>({
     links: [
       splitLink({
-        condition: (op) => op.type === 'subscription',
+        condition: (op) => options.allOverSocket === true || op.type === 'subscription',
         true: wsLink({ client: wsClient }),
         false: httpBatchLink({
           url: `${baseUrl}/trpc`,

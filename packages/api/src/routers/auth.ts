@@ -5,7 +5,7 @@ import { authedProcedure, publicProcedure, router } from '../trpc.ts';
 
 export const authRouter = router({
   signup: publicProcedure.input(SignupInput).mutation(({ ctx, input }) => auth.signup(ctx.deps, input)),
-  login: publicProcedure.input(LoginInput).mutation(({ ctx, input }) => auth.login(ctx.deps, input)),
+  login: publicProcedure.input(LoginInput).mutation(({ ctx, input }) => auth.login(ctx.deps, input, ctx.ip)),
   refresh: publicProcedure
     .input(RefreshInput)
     .mutation(({ ctx, input }) => auth.refresh(ctx.deps, input.refresh_token)),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type PublicUser, sessionsRepository, usersRepository } from '@pneumatic/db';
+import { TRPCError } from '@trpc/server';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { TokenError } from '../auth/tokens.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -71,11 +72,27 @@ async function issuePair(deps: ApiDeps, userId: string, sessionId: string) {
   return { pair, refresh };
 }
 
-/** Unknown user and wrong password answer alike, after the same argon2 work. */
-export async function login(deps: ApiDeps, input: LoginInput): Promise<TokenPair> {
-  const user = await usersRepository.findUserForLogin(deps.database.db, input.username.toLowerCase());
+/**
+ * Unknown user and wrong password answer alike, after the same argon2 work.
+ * Repeated failures for one account from one address are slowed down.
+ */
+export async function login(deps: ApiDeps, input: LoginInput, ip: string): Promise<TokenPair> {
+  const usernameLower = input.username.toLowerCase();
+  const throttle = deps.loginThrottle;
+  const wait = throttle ? await throttle.blockedFor(usernameLower, ip) : 0;
+  if (wait > 0) {
+    throw new TRPCError({
+      code: 'TOO_MANY_REQUESTS',
+      message: `Too many failed login attempts; try again in ${wait} seconds`,
+    });
+  }
+  const user = await usersRepository.findUserForLogin(deps.database.db, usernameLower);
   const ok = await verifyPassword(user?.password_hash, input.password);
-  if (!user || !ok) throw fail.unauthorized(AUTH_MESSAGES.login);
+  if (!user || !ok) {
+    await throttle?.failed(usernameLower, ip);
+    throw fail.unauthorized(AUTH_MESSAGES.login);
+  }
+  await throttle?.succeeded(usernameLower, ip);
   const sessionId = randomUUID();
   const { pair, refresh } = await issuePair(deps, user.id, sessionId);
   await sessionsRepository.insertSession(deps.database.db, {

@@ -45,6 +45,8 @@ export async function* streamEvents(
   });
   const onAbort = () => queue.end();
   signal?.addEventListener('abort', onAbort, { once: true });
+  const { observer } = deps;
+  observer.subscriptionsChanged?.(1);
   try {
     let after = deps.hub.deliveredPosition;
     if (lastEventId != null) {
@@ -66,9 +68,11 @@ export async function* streamEvents(
     for await (const event of queue) {
       if (event.pos <= after) continue;
       after = event.pos;
+      if (event.kind === 'message') observer.messageDelivered?.(event.message.created_at, 'trpc');
       yield tracked(String(event.pos), toStreamEvent(event));
     }
   } finally {
+    observer.subscriptionsChanged?.(-1);
     removeListener();
     signal?.removeEventListener('abort', onAbort);
     queue.end();

@@ -1,0 +1,56 @@
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * Security headers, a content security policy the web app and /docs pass,
+ * and CORS for the configured origins only.
+ */
+export async function registerHttpHygiene(app: FastifyInstance, corsOrigins: string[]): Promise<void> {
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // Swagger UI sets inline styles; the web app uses none.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'", 'ws:', 'wss:'],
+        fontSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(fastifyCors, {
+    origin: corsOrigins.length > 0 ? corsOrigins : false,
+    credentials: false,
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: ['authorization', 'content-type', 'trpc-accept', 'x-trpc-source'],
+    exposedHeaders: ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after'],
+    maxAge: 600,
+  });
+}
+
+/**
+ * Whether a WebSocket upgrade may proceed: browsers send Origin, and only the
+ * server's own origin and CORS_ORIGINS may open sockets. Clients that are not
+ * browsers send no Origin and are judged by their token alone.
+ */
+export function isAllowedSocketOrigin(
+  origin: string | undefined,
+  host: string | undefined,
+  allowed: string[],
+) {
+  if (!origin) return true;
+  if (allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}

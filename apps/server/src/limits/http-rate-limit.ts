@@ -1,0 +1,62 @@
+import type { RequestBudget, TokenService } from '@pneumatic/api';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+/** Paths never counted: probes, metrics, the API documents, and the web app's own files. */
+const EXEMPT_EXACT = new Set([
+  '/health',
+  '/ready',
+  '/metrics',
+  '/openapi.json',
+  '/',
+  '/index.html',
+  '/favicon.svg',
+]);
+const EXEMPT_PREFIXES = ['/docs', '/assets/'];
+
+function isExempt(request: FastifyRequest): boolean {
+  const path = request.url.split('?', 1)[0]!;
+  if (EXEMPT_EXACT.has(path)) return request.method === 'GET' || request.method === 'HEAD';
+  return EXEMPT_PREFIXES.some((prefix) => path === prefix || path.startsWith(prefix));
+}
+
+/**
+ * The budget key of a request: the user when it carries a valid access token
+ * (signature and expiry; the session is checked later by the route), else
+ * the client address.
+ */
+async function budgetKey(tokens: TokenService, request: FastifyRequest): Promise<string> {
+  const match = /^bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+  const token =
+    match?.[1] ?? (request.url.startsWith('/ws') ? (request.query as { token?: string }).token : undefined);
+  if (token) {
+    try {
+      return `user:${(await tokens.verify(token, 'access')).sub}`;
+    } catch {}
+  }
+  return `ip:${request.ip}`;
+}
+
+/** Counts every HTTP request (unknown paths and errors included) and answers 429 past the budget. */
+export function registerHttpRateLimit(
+  app: FastifyInstance,
+  budget: RequestBudget,
+  tokens: TokenService,
+): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (isExempt(request)) return;
+    const key = await budgetKey(tokens, request);
+    if (key.startsWith('user:')) {
+      const child = request.log.child({ userId: key.slice(5) });
+      request.log = child;
+      reply.log = child;
+    }
+    const result = await budget.consume(key);
+    reply.header('x-ratelimit-limit', result.limit);
+    reply.header('x-ratelimit-remaining', result.remaining);
+    reply.header('x-ratelimit-reset', result.resetSeconds);
+    if (!result.allowed) {
+      reply.header('retry-after', result.resetSeconds);
+      return reply.code(429).send({ detail: result.message });
+    }
+  });
+}

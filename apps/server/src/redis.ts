@@ -1,0 +1,25 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+/**
+ * A Redis connection for shared state. It retries forever in the background;
+ * commands fail fast while it is down (callers fall back or report not ready).
+ */
+export function connectRedis(url: string, logger: Logger, name: string): Redis {
+  const redis = new Redis(url, {
+    connectionName: `pneumatic-${name}`,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  });
+  let down = false;
+  redis.on('error', (err) => {
+    if (!down) logger.warn({ event: 'redis down', name, err: err.message }, 'redis unavailable');
+    down = true;
+  });
+  redis.on('ready', () => {
+    if (down) logger.info({ event: 'redis up', name }, 'redis available again');
+    down = false;
+  });
+  return redis;
+}

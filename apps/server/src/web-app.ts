@@ -1,0 +1,39 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+
+/** Where the build of apps/web lands, seen from this file in src/ or the bundle in dist/. */
+export const DEFAULT_WEB_DIST = join(import.meta.dirname, '..', '..', 'web', 'dist');
+
+/** Serves the built web app at `/`, and sends the old static pages there. */
+export async function registerWebApp(app: FastifyInstance, webDist: string | undefined): Promise<void> {
+  const root = webDist ?? DEFAULT_WEB_DIST;
+  for (const old of ['/static/index.html', '/static/chat.html']) {
+    app.get(old, (_request, reply) => reply.redirect('/', 301));
+  }
+  if (!existsSync(join(root, 'index.html'))) {
+    app.get('/', (_request, reply) =>
+      reply
+        .code(503)
+        .type('text/html')
+        .send(
+          '<!doctype html><title>Pneumatic Chat</title><p>The web app is not built. Run <code>npm start</code>, which builds it.</p>',
+        ),
+    );
+    return;
+  }
+  await app.register(fastifyStatic, {
+    root,
+    prefix: '/',
+    wildcard: false,
+    index: ['index.html'],
+    // Hashed asset names never change; the page itself is revalidated.
+    setHeaders(res, path) {
+      res.header(
+        'cache-control',
+        path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+      );
+    },
+  });
+}

@@ -1,0 +1,63 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+
+const MAIN = join(import.meta.dirname, '..', 'src', 'main.ts');
+
+function cli(args: string[], env: Record<string, string>) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('server command line', () => {
+  it('prints usage with --help', () => {
+    const result = cli(['--help'], {});
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/migrate/);
+    expect(result.stdout).toMatch(/reset-db/);
+  });
+
+  it('migrates a new SQLite database and can reset it in development', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pneumatic-cli-'));
+    const env = { DATA_DIR: dir, SECRET_KEY: 'k'.repeat(40), LOG_LEVEL: 'silent' };
+    expect(cli(['migrate'], env).code).toBe(0);
+    const db = new Database(join(dir, 'pneumatic.db'));
+    const tables = db.prepare("select name from sqlite_master where type = 'table'").all() as {
+      name: string;
+    }[];
+    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['users', 'messages', 'conversations']));
+    db.prepare("insert into users values ('u1', 'x', 'x', null, 'h', '2026-01-01T00:00:00.000Z')").run();
+    db.close();
+    expect(cli(['reset-db'], env).code).toBe(0);
+    const after = new Database(join(dir, 'pneumatic.db'));
+    expect(after.prepare('select count(*) as n from users').get()).toEqual({ n: 0 });
+    after.close();
+  });
+
+  it('refuses reset-db in production', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pneumatic-cli-'));
+    const result = cli(['reset-db'], { DATA_DIR: dir, SECRET_KEY: 'k'.repeat(40), NODE_ENV: 'production' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/refuses to run when NODE_ENV=production/);
+  });
+
+  it('stops start-up with one line naming a bad variable', () => {
+    const result = cli([], { PORT: 'eighty', SECRET_KEY: 'k'.repeat(40) });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/PORT/);
+  });
+
+  it('refuses to start in production without SECRET_KEY', () => {
+    const result = cli([], { NODE_ENV: 'production', DATA_DIR: mkdtempSync(join(tmpdir(), 'p-')) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/SECRET_KEY is required/);
+  });
+});
