@@ -22,6 +22,7 @@ import { FailedLoginThrottle } from './limits/login-throttle.ts';
 import { TwoWindowBudget } from './limits/request-budget.ts';
 import { Metrics } from './metrics.ts';
 import { connectRedis } from './redis.ts';
+import { RedisEventBus } from './redis-event-bus.ts';
 import { buildOpenApiDocument } from './rest/openapi.ts';
 import { restPlugin } from './rest/plugin.ts';
 import { registerTrpc } from './trpc-host.ts';
@@ -55,12 +56,20 @@ export async function buildServer(config: Config, logger: Logger): Promise<Serve
   );
 
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger, 'state') : undefined;
-  const bus: EventBus = new InProcessEventBus((err) => logger.error({ err }, 'event handler failed'));
+  const redisBus = config.redisUrl
+    ? new RedisEventBus(config.redisUrl, await logRepository.readClusterId(database.db), logger)
+    : undefined;
+  const bus: EventBus =
+    redisBus ?? new InProcessEventBus((err) => logger.error({ err }, 'event handler failed'));
   const hub = new ConnectionHub(bus, {
     startAfter: await logRepository.readLogHead(database.db),
     readLog: (from, to) => readLogRange(database.db, from, to),
+    readHead: () => logRepository.readLogHead(database.db),
+    // With several instances, compare with the database now and then: pub/sub may drop.
+    catchUpIntervalMs: redisBus ? 2000 : 0,
     onError: (err) => logger.error({ err }, 'event delivery failed'),
   });
+  redisBus?.onReconnect(() => void hub.catchUp().catch((err) => logger.error({ err }, 'catch-up failed')));
   const tokens = new TokenService({
     secret: config.secretKey,
     accessTtlSeconds: config.accessTtlSeconds,
@@ -173,7 +182,7 @@ export async function buildServer(config: Config, logger: Logger): Promise<Serve
     }
     if (redis) {
       try {
-        await redis.ping();
+        await Promise.all([redis.ping(), redisBus?.ping()]);
       } catch {
         return reply.code(503).send({ status: 'not ready', error: 'redis unavailable' });
       }

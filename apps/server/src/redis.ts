@@ -5,10 +5,15 @@ import type { Logger } from 'pino';
  * A Redis connection for shared state. It retries forever in the background;
  * commands fail fast while it is down (callers fall back or report not ready).
  */
-export function connectRedis(url: string, logger: Logger, name: string): Redis {
+export function connectRedis(
+  url: string,
+  logger: Logger,
+  name: string,
+  options: { offlineQueue?: boolean } = {},
+): Redis {
   const redis = new Redis(url, {
     connectionName: `pneumatic-${name}`,
-    enableOfflineQueue: false,
+    enableOfflineQueue: options.offlineQueue ?? false,
     maxRetriesPerRequest: 1,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });

@@ -14,7 +14,13 @@ export type {
 } from './deps.ts';
 export { invalidField, type ValidationIssue, validationIssues } from './errors.ts';
 export { ConnectionHub, type HubOptions, type Listener, SESSION_REVOKED } from './realtime/connection-hub.ts';
-export { type BusEvent, type EventBus, InProcessEventBus, type LogBusEvent } from './realtime/event-bus.ts';
+export {
+  type BusEvent,
+  type BusHandler,
+  type EventBus,
+  InProcessEventBus,
+  type LogBusEvent,
+} from './realtime/event-bus.ts';
 export { type AppRouter, appRouter } from './root.ts';
 export * as schemas from './schemas/index.ts';
 export { AUTH_MESSAGES, type AuthenticatedUser, authenticate } from './services/auth.service.ts';

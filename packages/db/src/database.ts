@@ -86,6 +86,12 @@ export interface LogHeadTable {
   pos: Position;
 }
 
+/** Facts about this database, such as its `cluster_id`. */
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -94,6 +100,7 @@ export interface Database {
   messages: MessagesTable;
   events: EventsTable;
   log_head: LogHeadTable;
+  meta: MetaTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -21,9 +21,10 @@ export const TEST_SECRET = 'test-secret-key-that-is-long-enough-0123456789';
 export async function startServer(
   dialect: Dialect,
   overrides: Partial<Config> = {},
-  options: { logger?: Logger } = {},
+  options: { logger?: Logger; database?: TestDatabase } = {},
 ): Promise<TestServer> {
-  const database = await createTestDatabase(dialect);
+  const database = options.database ?? (await createTestDatabase(dialect));
+  const ownsDatabase = options.database === undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'pneumatic-data-'));
   const config: Config = {
     ...loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, SECRET_KEY: TEST_SECRET }),
@@ -47,7 +48,7 @@ export async function startServer(
     database,
     async close() {
       await server.close();
-      await database.drop();
+      if (ownsDatabase) await database.drop();
     },
   };
 }

@@ -18,10 +18,20 @@ export interface HubOptions {
   /** Position of the last committed event when the hub starts. */
   startAfter: number;
   readLog: LogReader;
+  /** The last committed position in the database. */
+  readHead: () => Promise<number>;
   /** How long an out-of-order event waits for the ones before it before they are read from the database. Default 100 ms. */
   gapTimeoutMs?: number;
+  /**
+   * How often to compare with the database head and deliver anything the bus
+   * lost (Redis pub/sub delivers at most once). 0, the default, never does.
+   */
+  catchUpIntervalMs?: number;
   onError?: (error: unknown) => void;
 }
+
+/** Most log positions read from the database in one go while catching up. */
+const FILL_CHUNK = 1000;
 
 /** Close code and reason sent to sockets whose session was revoked (logout or token reuse). */
 export const SESSION_REVOKED = { code: 4403, reason: 'session revoked' } as const;
@@ -41,12 +51,20 @@ export class ConnectionHub {
   #delivered: number;
   #gapTimer: NodeJS.Timeout | undefined;
   #filling = false;
+  #catchUpTimer: NodeJS.Timeout | undefined;
   readonly #unsubscribe: () => void;
 
   constructor(bus: EventBus, options: HubOptions) {
-    this.#options = { gapTimeoutMs: 100, onError: () => {}, ...options };
+    this.#options = { gapTimeoutMs: 100, catchUpIntervalMs: 0, onError: () => {}, ...options };
     this.#delivered = options.startAfter;
     this.#unsubscribe = bus.subscribe((event) => this.#receive(event));
+    if (this.#options.catchUpIntervalMs > 0) {
+      this.#catchUpTimer = setInterval(
+        () => void this.catchUp().catch(this.#options.onError),
+        this.#options.catchUpIntervalMs,
+      );
+      this.#catchUpTimer.unref();
+    }
   }
 
   /** The last position handed to listeners; everything up to it is committed. */
@@ -85,6 +103,7 @@ export class ConnectionHub {
   close(): void {
     this.#unsubscribe();
     clearTimeout(this.#gapTimer);
+    clearInterval(this.#catchUpTimer);
   }
 
   #receive(event: BusEvent): void {
@@ -135,19 +154,33 @@ export class ConnectionHub {
     }
   }
 
+  /**
+   * Delivers, from the database, everything committed that the bus did not
+   * bring: after the bus was away, events of other instances went missing.
+   */
+  async catchUp(): Promise<void> {
+    const head = await this.#options.readHead();
+    if (head > this.#delivered) await this.#fillTo(head);
+  }
+
   /** Reads the missing positions from the database; a commit at p means all below p are committed. */
   async #fillGap(): Promise<void> {
     this.#gapTimer = undefined;
-    if (this.#pending.size === 0 || this.#filling) return;
+    if (this.#pending.size === 0) return;
+    await this.#fillTo(Math.min(...this.#pending.keys()) - 1);
+  }
+
+  async #fillTo(upTo: number): Promise<void> {
+    if (this.#filling) return;
     this.#filling = true;
     try {
-      const upTo = Math.min(...this.#pending.keys()) - 1;
-      if (upTo > this.#delivered) {
-        for (const event of await this.#options.readLog(this.#delivered + 1, upTo)) {
+      while (upTo > this.#delivered) {
+        const to = Math.min(upTo, this.#delivered + FILL_CHUNK);
+        for (const event of await this.#options.readLog(this.#delivered + 1, to)) {
           if (event.pos > this.#delivered) this.#dispatch(event);
         }
         // Positions the database no longer holds (deleted since) are skipped.
-        this.#delivered = Math.max(this.#delivered, upTo);
+        this.#delivered = Math.max(this.#delivered, to);
       }
     } catch (error) {
       this.#options.onError(error);

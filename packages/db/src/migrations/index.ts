@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely';
 import * as initial from './2026-11-27-0001-initial.ts';
+import * as clusterIdentity from './2026-11-27-0002-cluster-identity.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit a landed one. */
 export const migrations: Record<string, Migration> = {
   '2026-11-27-0001-initial': initial,
+  '2026-11-27-0002-cluster-identity': clusterIdentity,
 };

@@ -85,3 +85,13 @@ export async function readLogRange(db: Executor, from: number, to: number): Prom
   ];
   return entries.sort((a, b) => a.pos - b.pos);
 }
+
+/** The id shared by every instance on this database (made by a migration). */
+export async function readClusterId(db: Executor): Promise<string> {
+  const row = await db
+    .selectFrom('meta')
+    .select('value')
+    .where('key', '=', 'cluster_id')
+    .executeTakeFirstOrThrow();
+  return row.value;
+}

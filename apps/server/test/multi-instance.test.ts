@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './helpers/databases.ts';
+import { spawnServer } from './helpers/process.ts';
+import { Rest } from './helpers/rest.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+import { legacySocket, sleep, trpcClient } from './helpers/sockets.ts';
+import { TcpProxy } from './helpers/tcp-proxy.ts';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+describe('several instances on one PostgreSQL and Redis', () => {
+  let database: TestDatabase;
+  let a: TestServer;
+  let b: TestServer;
+  let apiA: Rest;
+  let apiB: Rest;
+  const closers: Array<() => void> = [];
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres');
+    a = await startServer('postgres', { redisUrl: REDIS_URL }, { database });
+    b = await startServer('postgres', { redisUrl: REDIS_URL }, { database });
+    apiA = new Rest(a.url);
+    apiB = new Rest(b.url);
+  });
+  afterAll(async () => {
+    for (const close of closers) close();
+    await a.close();
+    await b.close();
+    await database.drop();
+  });
+
+  it('delivers live between users connected to different instances', async () => {
+    const alice = await apiA.user('alice');
+    const bob = await apiB.user('bob');
+    const aliceStream = trpcClient(a.url, alice.token);
+    const bobStream = trpcClient(b.url, bob.token);
+    closers.push(
+      () => aliceStream.close(),
+      () => bobStream.close(),
+    );
+    const sa = aliceStream.stream();
+    const sb = bobStream.stream();
+    await Promise.all([sa.started.count(1), sb.started.count(1)]);
+    const bobLegacy = await legacySocket(b.url, `?token=${bob.token}`);
+    await bobLegacy.authenticated();
+
+    const room = await apiA.conversation(alice.token, [bob.id]);
+    await sb.events.count(1); // the new conversation, announced on B
+    const sent = await apiA.send(alice.token, alice.id, room, 'from A');
+    const bobEvents = await sb.events.count(2);
+    expect(bobEvents[1]!.data).toEqual({ type: 'message', message: sent.body });
+    expect((await bobLegacy.frames.count(1))[0].message.id).toBe(sent.body.id);
+
+    bobLegacy.send({ type: 'message', message_id: randomUUID(), conversation_id: room, content: 'from B' });
+    const aliceEvents = await sa.events.count(3);
+    expect(aliceEvents[2]!.data.message?.content).toBe('from B');
+    bobLegacy.ws.close();
+  });
+
+  it('resumes a client that moves from A to B with exactly what it missed', async () => {
+    const alice = await apiA.user('mover');
+    const bob = await apiA.user('talker');
+    const room = await apiA.conversation(bob.token, [alice.id]);
+    const onA = trpcClient(a.url, alice.token);
+    const s = onA.stream();
+    await s.started.count(1);
+    await apiA.send(bob.token, bob.id, room, 'seen on A');
+    await s.events.until((items) => items.some((e) => e.data.type === 'message'));
+    const lastId = s.events.items.at(-1)!.id;
+    onA.close();
+
+    const missed: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const api = i % 2 === 0 ? apiA : apiB;
+      missed.push((await api.send(bob.token, bob.id, room, `missed ${i}`)).body.id);
+    }
+    const onB = trpcClient(b.url, alice.token);
+    closers.push(() => onB.close());
+    const resumed = onB.stream(lastId);
+    const replay = await resumed.events.count(20);
+    expect(replay.map((e) => e.data.message?.id)).toEqual(missed);
+    const live = await apiA.send(bob.token, bob.id, room, 'live on B');
+    expect((await resumed.events.count(21))[20]!.data.message?.id).toBe(live.body.id);
+    await sleep(300);
+    expect(resumed.events.items).toHaveLength(21);
+  });
+});
+
+describe('an instance killed while messages flow', () => {
+  it('loses no acknowledged message, and its clients resume on the other instance', async () => {
+    const database = await createTestDatabase('postgres');
+    const env = { DATABASE_URL: database.url, REDIS_URL };
+    const a = await spawnServer(env);
+    const b = await spawnServer(env);
+    try {
+      const apiA = new Rest(a.url);
+      const apiB = new Rest(b.url);
+      const alice = await apiA.user('alice');
+      const bob = await apiA.user('bob');
+      const room = await apiA.conversation(alice.token, [bob.id]);
+
+      const aliceOnA = trpcClient(a.url, alice.token);
+      const bobOnB = trpcClient(b.url, bob.token);
+      const sa = aliceOnA.stream();
+      const sb = bobOnB.stream();
+      await Promise.all([sa.started.count(1), sb.started.count(1)]);
+
+      const acknowledged: string[] = [];
+      let killed = false;
+      const sender = (async () => {
+        for (let i = 0; i < 400 && !(killed && acknowledged.length > 0 && i > 200); i++) {
+          const api = i % 2 === 0 ? apiA : apiB;
+          try {
+            const reply = await api.send(alice.token, alice.id, room, `m${i}`);
+            if (reply.status === 201) acknowledged.push(reply.body.id);
+          } catch {
+            // A request to the killed instance fails: not acknowledged, nothing to check.
+          }
+        }
+      })();
+      await sleep(400);
+      a.kill('SIGKILL');
+      killed = true;
+      await a.exited;
+      await sender;
+      expect(acknowledged.length).toBeGreaterThan(50);
+
+      // Every acknowledged message is stored.
+      const history = await apiB.get(`/conversations/${room}/messages?limit=200`, alice.token);
+      const stored = new Set<string>();
+      let page = history.body;
+      for (;;) {
+        for (const m of page.messages) stored.add(m.id);
+        if (page.next_cursor === null) break;
+        page = (
+          await apiB.get(`/conversations/${room}/messages?limit=200&before=${page.next_cursor}`, alice.token)
+        ).body;
+      }
+      for (const id of acknowledged) expect(stored.has(id)).toBe(true);
+
+      // Bob, on the surviving instance, has every acknowledged message.
+      await sb.events.until(
+        (items) => acknowledged.every((id) => items.some((e) => e.data.message?.id === id)),
+        15_000,
+      );
+
+      // Alice resumes on B from the last event she had on A and ends up with everything.
+      const lastSeen = sa.events.items.at(-1)?.id;
+      aliceOnA.close();
+      const aliceOnB = trpcClient(b.url, alice.token);
+      const resumed = aliceOnB.stream(lastSeen);
+      await resumed.started.count(1);
+      const seen = new Set([...sa.events.items, ...resumed.events.items].map((e) => e.data.message?.id));
+      await resumed.events.until(() => {
+        for (const e of resumed.events.items) seen.add(e.data.message?.id);
+        return acknowledged.every((id) => seen.has(id));
+      }, 15_000);
+      const ids = resumed.events.items.map((e) => e.data.message?.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      aliceOnB.close();
+      bobOnB.close();
+    } finally {
+      a.kill('SIGKILL');
+      b.kill('SIGTERM');
+      await b.exited;
+      await database.drop();
+    }
+  }, 90_000);
+});
+
+describe('a Redis outage', () => {
+  it('leaves both instances up, and once Redis is back every client has every message', async () => {
+    const proxy = new TcpProxy('127.0.0.1', Number(new URL(REDIS_URL).port || 6379));
+    await proxy.start();
+    const database = await createTestDatabase('postgres');
+    const a = await startServer('postgres', { redisUrl: proxy.url }, { database });
+    const b = await startServer('postgres', { redisUrl: proxy.url }, { database });
+    try {
+      const apiA = new Rest(a.url);
+      const apiB = new Rest(b.url);
+      const alice = await apiA.user('alice');
+      const bob = await apiB.user('bob');
+      const room = await apiA.conversation(alice.token, [bob.id]);
+      const onA = trpcClient(a.url, alice.token);
+      const onB = trpcClient(b.url, bob.token);
+      const sa = onA.stream();
+      const sb = onB.stream();
+      await Promise.all([sa.started.count(1), sb.started.count(1)]);
+
+      const sent: string[] = [];
+      sent.push((await apiA.send(alice.token, alice.id, room, 'before')).body.id);
+      await proxy.cut();
+      for (let i = 0; i < 10; i++) {
+        sent.push((await apiA.send(alice.token, alice.id, room, `during A ${i}`)).body.id);
+        sent.push((await apiB.send(bob.token, bob.id, room, `during B ${i}`)).body.id);
+        await sleep(200);
+      }
+      // Both instances keep serving; readiness reports the outage.
+      expect((await fetch(`${a.url}/health`)).status).toBe(200);
+      expect((await fetch(`${b.url}/ready`)).status).toBe(503);
+      await proxy.restore();
+      sent.push((await apiB.send(bob.token, bob.id, room, 'after')).body.id);
+
+      const hasAll = (items: typeof sa.events.items) =>
+        sent.every((id) => items.some((e) => e.data.message?.id === id));
+      await sa.events.until(hasAll, 15_000);
+      await sb.events.until(hasAll, 15_000);
+      for (const s of [sa, sb]) {
+        const ids = s.events.items.map((e) => Number(e.id));
+        expect(ids).toEqual([...new Set(ids)].sort((x, y) => x - y));
+      }
+      await expect.poll(async () => (await fetch(`${b.url}/ready`)).status, { timeout: 10_000 }).toBe(200);
+      onA.close();
+      onB.close();
+    } finally {
+      await a.close();
+      await b.close();
+      await proxy.cut();
+      await database.drop();
+    }
+  }, 60_000);
+});
