@@ -9,7 +9,13 @@ import {
   readLogRange,
   TokenService,
 } from '@pneumatic/api';
-import { createDatabase, type DatabaseHandle, logRepository, migrateToLatest } from '@pneumatic/db';
+import {
+  createDatabase,
+  type DatabaseHandle,
+  logRepository,
+  migrateToLatest,
+  parseDatabaseUrl,
+} from '@pneumatic/db';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -25,6 +31,7 @@ import { connectRedis } from './redis.ts';
 import { RedisEventBus } from './redis-event-bus.ts';
 import { buildOpenApiDocument } from './rest/openapi.ts';
 import { restPlugin } from './rest/plugin.ts';
+import { recordQuerySpan, registerHttpSpans } from './tracing.ts';
 import { registerTrpc } from './trpc-host.ts';
 import { registerWebApp } from './web-app.ts';
 import { MAX_FRAME_BYTES } from './ws-limits.ts';
@@ -43,11 +50,25 @@ export interface Server {
 
 const HTTP_BODY_LIMIT = 256 * 1024;
 
-export async function buildServer(config: Config, logger: Logger): Promise<Server> {
+export interface ServerOptions {
+  /** Open spans (a tracer provider is registered). Default: when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  tracing?: boolean;
+}
+
+export async function buildServer(
+  config: Config,
+  logger: Logger,
+  options: ServerOptions = {},
+): Promise<Server> {
+  const tracing = options.tracing ?? config.otlpEndpoint !== undefined;
   const metrics = new Metrics();
+  const dialect = parseDatabaseUrl(config.databaseUrl).dialect;
   const database = createDatabase(config.databaseUrl, {
     sqliteSynchronous: config.sqliteSynchronous,
-    onQuery: (ms, failed) => metrics.dbQueryDuration.observe({ outcome: failed ? 'error' : 'ok' }, ms / 1000),
+    onQuery: (ms, failed, sql) => {
+      metrics.dbQueryDuration.observe({ outcome: failed ? 'error' : 'ok' }, ms / 1000);
+      if (tracing) recordQuerySpan(sql, ms, failed, dialect === 'postgres' ? 'postgresql' : 'sqlite');
+    },
   });
   const migration = await migrateToLatest(database.db);
   logger.info(
@@ -88,7 +109,7 @@ export async function buildServer(config: Config, logger: Logger): Promise<Serve
     hub,
     budget,
     loginThrottle: new FailedLoginThrottle(redis),
-    settings: { passwordMinLength: config.passwordMinLength, replayLimit: config.replayLimit },
+    settings: { passwordMinLength: config.passwordMinLength, replayLimit: config.replayLimit, tracing },
     observer: {
       messageStored: (message) => {
         metrics.messageStored();
@@ -145,6 +166,7 @@ export async function buildServer(config: Config, logger: Logger): Promise<Serve
     );
   });
 
+  if (tracing) registerHttpSpans(app);
   await registerHttpHygiene(app, config.corsOrigins);
   registerHttpRateLimit(app, budget, tokens);
 
@@ -161,9 +183,10 @@ export async function buildServer(config: Config, logger: Logger): Promise<Serve
     ws.once('close', () => metrics.closed(transport));
   });
 
-  await registerTrpc(app, deps, logger);
-  await app.register(restPlugin, { deps });
+  await registerTrpc(app, deps, logger, tracing);
+  await app.register(restPlugin, { deps, tracing });
   await app.register(legacySocketPlugin, {
+    tracing,
     deps,
     onDelivered: (createdAt: string) => metrics.messageDelivered(createdAt, 'legacy'),
   });

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { createDatabase, dropEverything, migrateToLatest } from '@pneumatic/db';
-import { buildServer } from './app.ts';
+import { buildServer, VERSION } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
+import { startTracing } from './tracing.ts';
 
 const USAGE = `Usage: pneumatic <command>
 
@@ -44,6 +45,9 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
+  const tracing = config.otlpEndpoint
+    ? startTracing({ endpoint: config.otlpEndpoint, version: VERSION })
+    : undefined;
   const server = await buildServer(config, logger);
   const address = await server.app.listen({ port: config.port, host: config.host });
   logger.info(
@@ -59,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     await server.close();
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -4,6 +4,7 @@ import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/a
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
+import { requestContext } from './tracing.ts';
 import { MAX_BATCH_SIZE, shedIfStalled, TOKEN_EXPIRED } from './ws-limits.ts';
 
 /** Client addresses of raw requests, recorded by a hook that sees fastify's view (TRUST_PROXY applied). */
@@ -19,7 +20,12 @@ function bearer(header: string | undefined): string | null {
  * access token in connectionParams; it is closed when that token expires
  * (4401: refresh, then reconnect) or its login is revoked (4403).
  */
-export async function registerTrpc(app: FastifyInstance, deps: ApiDeps, logger: Logger): Promise<void> {
+export async function registerTrpc(
+  app: FastifyInstance,
+  deps: ApiDeps,
+  logger: Logger,
+  tracing: boolean,
+): Promise<void> {
   const createContext = createContextFactory(deps);
   app.addHook('onRequest', async (request) => {
     clientAddresses.set(request.raw, request.ip);
@@ -33,8 +39,10 @@ export async function registerTrpc(app: FastifyInstance, deps: ApiDeps, logger: 
       router: appRouter,
       maxBatchSize: MAX_BATCH_SIZE,
       async createContext({ req, res, info }): Promise<Context> {
-        if (!(res instanceof WebSocket))
-          return createContext(bearer(req.headers.authorization), { ip: req.ip });
+        if (!(res instanceof WebSocket)) {
+          const traceParent = tracing ? requestContext(req) : undefined;
+          return createContext(bearer(req.headers.authorization), { ip: req.ip, traceParent });
+        }
         // On a socket, req is the raw upgrade request.
         const raw = req as unknown as IncomingMessage;
         const ip = clientAddresses.get(raw) ?? raw.socket.remoteAddress ?? 'unknown';

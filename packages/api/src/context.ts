@@ -1,3 +1,4 @@
+import type { Context as OtelContext } from '@opentelemetry/api';
 import type { ApiDeps } from './deps.ts';
 import type { AuthenticatedUser } from './services/auth.service.ts';
 
@@ -14,6 +15,8 @@ export interface Context {
   socket?: SocketHandle;
   /** The client's address (after TRUST_PROXY), for per-address limits. */
   ip: string;
+  /** The trace context of the HTTP request, when tracing is on. */
+  traceParent?: OtelContext;
 }
 
 /** What the API needs of a socket: a way to shed a peer that stopped reading. */
@@ -25,12 +28,13 @@ export interface SocketHandle {
 export function createContextFactory(deps: ApiDeps) {
   return (
     token: string | null,
-    resolved: { ip: string; auth?: AuthenticatedUser; socket?: SocketHandle },
+    resolved: { ip: string; auth?: AuthenticatedUser; socket?: SocketHandle; traceParent?: OtelContext },
   ): Context => ({
     deps,
     token,
     ip: resolved.ip,
     auth: resolved.auth,
     socket: resolved.socket,
+    traceParent: resolved.traceParent,
   });
 }

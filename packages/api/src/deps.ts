@@ -9,6 +9,8 @@ export interface ApiSettings {
   passwordMinLength: number;
   /** Most events replayed to a reconnecting stream before it is told to resync. Default 1000. */
   replayLimit: number;
+  /** Whether procedures open spans (OpenTelemetry is configured). Default false. */
+  tracing: boolean;
 }
 
 /** Hooks for the host's metrics and logs; the API never logs by itself. */

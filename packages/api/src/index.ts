@@ -34,3 +34,4 @@ export type RouterOutputs = inferRouterOutputs<AppRouter>;
 /** Calls procedures in-process, as the REST adapter and the legacy socket do. */
 export const createCaller = createCallerFactory(appRouter);
 export type AppCaller = ReturnType<typeof createCaller>;
+export { inSpan } from './tracing.ts';

@@ -2,6 +2,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { Context } from './context.ts';
 import { type ValidationIssue, validationIssues } from './errors.ts';
 import { authenticate } from './services/auth.service.ts';
+import { inSpan } from './tracing.ts';
 
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
@@ -46,7 +47,15 @@ const socketBudget = t.middleware(async ({ ctx, next }) => {
 
 const observed = t.middleware(async ({ ctx, path, type, next }) => {
   const started = performance.now();
-  const result = await next();
+  const result = ctx.deps.settings.tracing
+    ? await inSpan(
+        `trpc ${path}`,
+        { 'rpc.system': 'trpc', 'rpc.method': path },
+        ctx.traceParent,
+        () => next(),
+        (r) => !r.ok,
+      )
+    : await next();
   ctx.deps.observer.procedureDone?.(
     path,
     type,

@@ -29,13 +29,13 @@ export interface DatabaseOptions {
   /** PostgreSQL pool size. Default 10. */
   poolSize?: number;
   /** Called after every query with its duration, for metrics. */
-  onQuery?: (durationMs: number, failed: boolean) => void;
+  onQuery?: (durationMs: number, failed: boolean, sql: string) => void;
 }
 
 function queryLog(options: DatabaseOptions): KyselyConfig['log'] {
   const onQuery = options.onQuery;
   if (!onQuery) return undefined;
-  return (event) => onQuery(event.queryDurationMillis, event.level === 'error');
+  return (event) => onQuery(event.queryDurationMillis, event.level === 'error', event.query.sql);
 }
 
 export interface ParsedDatabaseUrl {

@@ -3,6 +3,7 @@ import {
   AUTH_MESSAGES,
   type AuthenticatedUser,
   authenticate,
+  inSpan,
   type LogBusEvent,
   requireMembership,
   schemas,
@@ -57,7 +58,7 @@ function closeReason(error: unknown): string {
 /** The old `/ws` JSON protocol, over the same services and event stream as tRPC. */
 export async function legacySocketPlugin(
   app: FastifyInstance,
-  opts: { deps: ApiDeps; onDelivered?: (createdAt: string) => void },
+  opts: { deps: ApiDeps; tracing: boolean; onDelivered?: (createdAt: string) => void },
 ): Promise<void> {
   const { deps, onDelivered } = opts;
   app.get('/ws', { websocket: true }, (socket, request) => {
@@ -112,7 +113,12 @@ export async function legacySocketPlugin(
       queue = queue
         .then(async () => {
           const auth = await ready;
-          if (auth) await handleFrame(auth, data, isBinary);
+          if (!auth) return;
+          if (opts.tracing)
+            await inSpan('ws frame', { transport: 'legacy' }, undefined, () =>
+              handleFrame(auth, data, isBinary),
+            );
+          else await handleFrame(auth, data, isBinary);
         })
         .finally(() => pending--);
     });

@@ -1,5 +1,6 @@
 import { type ApiDeps, authenticate, createCaller, createContextFactory } from '@pneumatic/api';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { requestContext } from '../tracing.ts';
 import { inBody, type RestError, toRestError } from './errors.ts';
 import { restRoutes, SenderMismatch } from './routes.ts';
 
@@ -15,7 +16,10 @@ function sendError(reply: FastifyReply, error: RestError): FastifyReply {
 }
 
 /** The contract's REST paths, each a thin adapter over one tRPC procedure. */
-export async function restPlugin(app: FastifyInstance, opts: { deps: ApiDeps }): Promise<void> {
+export async function restPlugin(
+  app: FastifyInstance,
+  opts: { deps: ApiDeps; tracing: boolean },
+): Promise<void> {
   const createContext = createContextFactory(opts.deps);
 
   for (const route of restRoutes) {
@@ -29,7 +33,13 @@ export async function restPlugin(app: FastifyInstance, opts: { deps: ApiDeps }):
         try {
           const auth = route.auth ? await authenticate(opts.deps, token) : undefined;
           if (auth) request.userId = auth.user.id;
-          const caller = createCaller(createContext(token, { ip: request.ip, auth }));
+          const caller = createCaller(
+            createContext(token, {
+              ip: request.ip,
+              auth,
+              traceParent: opts.tracing ? requestContext(request) : undefined,
+            }),
+          );
           const result = await route.handle(caller, {
             body: request.body ?? {},
             params: request.params as Record<string, string>,

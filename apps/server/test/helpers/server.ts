@@ -21,7 +21,7 @@ export const TEST_SECRET = 'test-secret-key-that-is-long-enough-0123456789';
 export async function startServer(
   dialect: Dialect,
   overrides: Partial<Config> = {},
-  options: { logger?: Logger; database?: TestDatabase } = {},
+  options: { logger?: Logger; database?: TestDatabase; tracing?: boolean } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase(dialect));
   const ownsDatabase = options.database === undefined;
@@ -36,10 +36,8 @@ export async function startServer(
     rateLimitPerHour: 1_000_000_000,
     ...overrides,
   };
-  const server = await buildServer(
-    config,
-    options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
-  );
+  const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const server = await buildServer(config, logger, { tracing: options.tracing });
   const address = await server.app.listen({ port: 0, host: '127.0.0.1' });
   return {
     url: address,
