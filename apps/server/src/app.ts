@@ -27,7 +27,7 @@ import { registerHttpRateLimit } from './limits/http-rate-limit.ts';
 import { FailedLoginThrottle } from './limits/login-throttle.ts';
 import { TwoWindowBudget } from './limits/request-budget.ts';
 import { Metrics } from './metrics.ts';
-import { connectRedis } from './redis.ts';
+import { connectRedis, waitUntilReady } from './redis.ts';
 import { RedisEventBus } from './redis-event-bus.ts';
 import { buildOpenApiDocument } from './rest/openapi.ts';
 import { restPlugin } from './rest/plugin.ts';
@@ -77,6 +77,7 @@ export async function buildServer(
   );
 
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger, 'state') : undefined;
+  if (redis && !(await waitUntilReady(redis))) logger.warn({ event: 'redis down' }, 'starting without Redis');
   const redisBus = config.redisUrl
     ? new RedisEventBus(config.redisUrl, await logRepository.readClusterId(database.db), logger)
     : undefined;
@@ -90,6 +91,7 @@ export async function buildServer(
     catchUpIntervalMs: redisBus ? 2000 : 0,
     onError: (err) => logger.error({ err }, 'event delivery failed'),
   });
+  if (redisBus) await redisBus.ready();
   redisBus?.onReconnect(() => void hub.catchUp().catch((err) => logger.error({ err }, 'catch-up failed')));
   const tokens = new TokenService({
     secret: config.secretKey,

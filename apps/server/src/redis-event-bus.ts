@@ -1,7 +1,7 @@
 import type { BusEvent, BusHandler, EventBus } from '@pneumatic/api';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { connectRedis } from './redis.ts';
+import { connectRedis, waitUntilReady } from './redis.ts';
 
 /**
  * The event bus across instances, on Redis pub/sub: one publishing and one
@@ -45,6 +45,15 @@ export class RedisEventBus implements EventBus {
     void this.#subscriber.subscribe(this.#channel).catch((err: Error) => {
       this.#logger.warn({ event: 'bus subscribe failed', err: err.message }, 'will subscribe on reconnect');
     });
+  }
+
+  /** Resolves once both connections are up, or after `timeoutMs`. */
+  async ready(timeoutMs = 5000): Promise<boolean> {
+    const [pub, sub] = await Promise.all([
+      waitUntilReady(this.#publisher, timeoutMs),
+      waitUntilReady(this.#subscriber, timeoutMs),
+    ]);
+    return pub && sub;
   }
 
   /** Called when the subscription comes back after an outage. */

@@ -28,3 +28,19 @@ export function connectRedis(
   });
   return redis;
 }
+
+/** Waits (up to `timeoutMs`) for the connection to be usable; starting without Redis is allowed. */
+export async function waitUntilReady(redis: Redis, timeoutMs = 5000): Promise<boolean> {
+  if (redis.status === 'ready') return true;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      resolve(false);
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    redis.once('ready', onReady);
+  });
+}
