@@ -18,6 +18,17 @@ const run = (command, args) =>
   spawnSync(command, args, { cwd: root, stdio: 'inherit', env: process.env }).status ?? 1;
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
+// The browser tests drive Debian's Chromium (browser downloads fail on these machines).
+// As root with apt-get at hand, install it when it is missing; otherwise the e2e test says what is wrong.
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+if (!existsSync(chromium) && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+  process.stdout.write('Installing Chromium for the browser tests (apt-get install chromium)\n');
+  run('sh', [
+    '-c',
+    'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null',
+  ]);
+}
+
 let failedSteps = 0;
 failedSteps += run(bin('biome'), ['ci', '.']) === 0 ? 0 : 1;
 failedSteps += run(bin('turbo'), ['run', 'lint', 'typecheck', '--continue']) === 0 ? 0 : 1;

@@ -33,6 +33,22 @@ describe('rate limits (memory store)', () => {
     expect((await api.get('/auth/me', bob.token)).status).toBe(200);
   });
 
+  it('refuses tRPC calls over HTTP in the tRPC error shape', async () => {
+    const frank = await api.user('frank');
+    const client = trpcClient(t.url, frank.token);
+    let error: unknown;
+    for (let i = 0; i < 61 && !error; i++) {
+      try {
+        await client.client.users.list.query();
+      } catch (e) {
+        error = e;
+      }
+    }
+    expect((error as { data?: { code?: string } }).data?.code).toBe('TOO_MANY_REQUESTS');
+    expect((error as Error).message).toBe('Rate limit exceeded: 60 requests per minute');
+    client.close();
+  });
+
   it('counts unknown paths and errors, and leaves probes and docs alone', async () => {
     const carol = await api.user('carol');
     const unknown = await api.get('/no/such/path', carol.token);

@@ -36,6 +36,18 @@ async function budgetKey(tokens: TokenService, request: FastifyRequest): Promise
   return `ip:${request.ip}`;
 }
 
+function isTrpc(request: FastifyRequest): boolean {
+  return request.url.startsWith('/trpc/');
+}
+
+/** tRPC clients read errors in tRPC's shape: one per call of a batch. */
+function trpcRefusal(request: FastifyRequest, message: string) {
+  const error = { error: { message, code: -32029, data: { code: 'TOO_MANY_REQUESTS', httpStatus: 429 } } };
+  const path = request.url.slice('/trpc/'.length).split('?', 1)[0]!;
+  const batch = (request.query as { batch?: string }).batch === '1';
+  return batch ? path.split(',').map(() => error) : error;
+}
+
 /** Counts every HTTP request (unknown paths and errors included) and answers 429 past the budget. */
 export function registerHttpRateLimit(
   app: FastifyInstance,
@@ -56,7 +68,9 @@ export function registerHttpRateLimit(
     reply.header('x-ratelimit-reset', result.resetSeconds);
     if (!result.allowed) {
       reply.header('retry-after', result.resetSeconds);
-      return reply.code(429).send({ detail: result.message });
+      return reply
+        .code(429)
+        .send(isTrpc(request) ? trpcRefusal(request, result.message) : { detail: result.message });
     }
   });
 }

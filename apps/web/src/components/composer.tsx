@@ -1,0 +1,109 @@
+import {
+  type FormEvent,
+  type KeyboardEvent,
+  useEffect,
+  useId,
+  useLayoutEffect,
+  useRef,
+  useState,
+} from 'react';
+import { useChat, useSendMessage } from '../chat-context.tsx';
+import { characterCount, MAX_MESSAGE_LENGTH } from '../lib/format.ts';
+import { SendIcon } from './icons.tsx';
+
+/** Unsent text per conversation, kept while switching between them. */
+const drafts = new Map<string, string>();
+/** The counter appears this close to the limit. */
+const COUNTER_FROM = MAX_MESSAGE_LENGTH - 500;
+const MAX_HEIGHT_PX = 180;
+
+interface ComposerProps {
+  conversationId: string;
+  placeholder: string;
+}
+
+export function Composer({ conversationId, placeholder }: ComposerProps) {
+  const { myId } = useChat();
+  const { send } = useSendMessage();
+  const draftKey = `${myId}:${conversationId}`;
+  const [text, setText] = useState(() => drafts.get(draftKey) ?? '');
+  const textareaRef = useRef<HTMLTextAreaElement>(null);
+  const counterId = useId();
+
+  const trimmed = text.trim();
+  const count = characterCount(trimmed);
+  const tooLong = count > MAX_MESSAGE_LENGTH;
+  const canSend = count > 0 && !tooLong;
+
+  useEffect(() => {
+    drafts.set(draftKey, text);
+  }, [draftKey, text]);
+
+  // Focus on open where there is a keyboard anyway; on touch screens it would cover the conversation.
+  useEffect(() => {
+    if (window.matchMedia('(pointer: fine)').matches) textareaRef.current?.focus();
+  }, []);
+
+  // Grow with the text up to a few lines, then scroll.
+  useLayoutEffect(() => {
+    const el = textareaRef.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight, MAX_HEIGHT_PX)}px`;
+  }, [text]);
+
+  const submit = () => {
+    if (!canSend) return;
+    send(conversationId, trimmed);
+    setText('');
+    textareaRef.current?.focus();
+  };
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    submit();
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    // Enter sends, Shift+Enter breaks the line; an IME composing text keeps its Enter.
+    if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  };
+
+  return (
+    <form className="composer" onSubmit={onSubmit}>
+      <div className="composer-field">
+        <textarea
+          ref={textareaRef}
+          rows={1}
+          aria-label="Message"
+          placeholder={placeholder}
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          onKeyDown={onKeyDown}
+          aria-invalid={tooLong || undefined}
+          aria-describedby={count >= COUNTER_FROM ? counterId : undefined}
+          enterKeyHint="send"
+        />
+        {count >= COUNTER_FROM && (
+          <span id={counterId} className="composer-counter" data-over={tooLong || undefined}>
+            {tooLong
+              ? `${count - MAX_MESSAGE_LENGTH} characters over the limit`
+              : `${MAX_MESSAGE_LENGTH - count} left`}
+          </span>
+        )}
+      </div>
+      <button
+        type="submit"
+        className="send-button"
+        aria-label="Send message"
+        title="Send (Enter)"
+        disabled={!canSend}
+      >
+        <SendIcon />
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,371 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useId, useState } from 'react';
+import {
+  useChat,
+  useConnectionStatus,
+  useConversations,
+  useMe,
+  useOutbox,
+  useReadMarkers,
+  useUsers,
+} from '../chat-context.tsx';
+import { queryKeys, receiveConversation } from '../lib/cache.ts';
+import { unreadCount } from '../lib/conversation-list.ts';
+import { describeError } from '../lib/errors.ts';
+import { conversationName, displayName, formatListTime } from '../lib/format.ts';
+import type { ConversationListItem, User } from '../lib/types.ts';
+import { Avatar } from './avatar.tsx';
+import { LogoMark, LogoutIcon, NewGroupIcon, SearchIcon } from './icons.tsx';
+
+type Tab = 'chats' | 'people';
+
+interface SidebarProps {
+  selectedId: string | null;
+  onOpen(conversationId: string): void;
+  onNewGroup(): void;
+}
+
+function matches(query: string, ...texts: (string | null | undefined)[]): boolean {
+  const q = query.trim().toLowerCase();
+  return !q || texts.some((t) => t?.toLowerCase().includes(q));
+}
+
+export function Sidebar({ selectedId, onOpen, onNewGroup }: SidebarProps) {
+  const { client, myId, logout } = useChat();
+  const queryClient = useQueryClient();
+  const me = useMe();
+  const { users, byId, isPending: usersPending } = useUsers();
+  const conversations = useConversations();
+  const [tab, setTab] = useState<Tab>('chats');
+  const [query, setQuery] = useState('');
+  const [openingId, setOpeningId] = useState<string | null>(null);
+  const [peopleError, setPeopleError] = useState<string | null>(null);
+  const ids = useId();
+
+  const list = conversations.data ?? [];
+  const shownConversations = list.filter((c) => {
+    const others = c.members.filter((id) => id !== myId).map((id) => byId.get(id));
+    return matches(query, conversationName(c, myId, byId), ...others.map((u) => u?.username));
+  });
+  const shownPeople = users.filter((u) => matches(query, u.username, u.full_name));
+
+  /** Opens the 1-on-1 with `user`, creating it the first time; the server returns an existing one. */
+  const openDirect = async (user: User) => {
+    setPeopleError(null);
+    const existing = list.find((c) => c.kind === 'direct' && c.members.includes(user.id));
+    if (existing) {
+      setTab('chats');
+      onOpen(existing.id);
+      return;
+    }
+    setOpeningId(user.id);
+    try {
+      const title = me.data ? `${me.data.username} & ${user.username}` : user.username;
+      const conversation = await client.conversations.create.mutate({ title, member_ids: [user.id] });
+      receiveConversation(queryClient, conversation, myId);
+      if (!queryClient.getQueryData(queryKeys.conversations)) {
+        void queryClient.invalidateQueries({ queryKey: queryKeys.conversations });
+      }
+      setTab('chats');
+      onOpen(conversation.id);
+    } catch (error) {
+      setPeopleError(`Could not open a chat with ${displayName(user)}: ${describeError(error)}`);
+    } finally {
+      setOpeningId(null);
+    }
+  };
+
+  // No event announces new sign-ups, so the list is fetched again whenever it is looked at.
+  const showPeople = () => {
+    setTab('people');
+    void queryClient.invalidateQueries({ queryKey: queryKeys.users });
+  };
+
+  const myName = me.data ? displayName(me.data) : '';
+
+  return (
+    <aside className="sidebar" aria-label="Conversations and people">
+      <header className="sidebar-header">
+        <div className="brand">
+          <LogoMark width={30} height={30} />
+          <span>Pneumatic</span>
+        </div>
+        <button
+          type="button"
+          className="icon-button"
+          aria-label="New group"
+          title="New group"
+          onClick={onNewGroup}
+        >
+          <NewGroupIcon />
+        </button>
+      </header>
+
+      <div className="search">
+        <SearchIcon className="search-icon" />
+        <input
+          type="search"
+          aria-label="Search conversations and people"
+          placeholder="Search"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+        />
+      </div>
+
+      <div className="tabs" role="tablist" aria-label="Show">
+        <button
+          type="button"
+          role="tab"
+          id={`${ids}-chats-tab`}
+          aria-selected={tab === 'chats'}
+          aria-controls={`${ids}-panel`}
+          onClick={() => setTab('chats')}
+        >
+          Chats
+        </button>
+        <button
+          type="button"
+          role="tab"
+          id={`${ids}-people-tab`}
+          aria-selected={tab === 'people'}
+          aria-controls={`${ids}-panel`}
+          onClick={showPeople}
+        >
+          People
+        </button>
+      </div>
+
+      <div className="sidebar-list" role="tabpanel" id={`${ids}-panel`} aria-labelledby={`${ids}-${tab}-tab`}>
+        {tab === 'chats' ? (
+          <ConversationList
+            conversations={shownConversations}
+            loading={conversations.isPending}
+            error={conversations.isError ? describeError(conversations.error) : null}
+            filtered={query.trim() !== ''}
+            selectedId={selectedId}
+            users={byId}
+            onOpen={onOpen}
+            onFindPeople={showPeople}
+            onNewGroup={onNewGroup}
+          />
+        ) : (
+          <>
+            {peopleError && (
+              <p className="inline-error" role="alert">
+                {peopleError}
+              </p>
+            )}
+            <PeopleList
+              people={shownPeople}
+              loading={usersPending}
+              filtered={query.trim() !== ''}
+              openingId={openingId}
+              onOpen={openDirect}
+            />
+          </>
+        )}
+      </div>
+
+      <footer className="sidebar-footer">
+        <Avatar id={myId} name={myName || '?'} size="sm" />
+        <div className="me">
+          <span className="me-name">{myName}</span>
+          <ConnectionLabel />
+        </div>
+        <button type="button" className="icon-button" aria-label="Log out" title="Log out" onClick={logout}>
+          <LogoutIcon />
+        </button>
+      </footer>
+    </aside>
+  );
+}
+
+function ConnectionLabel() {
+  const status = useConnectionStatus();
+  const label = {
+    online: 'Online',
+    connecting: 'Connecting…',
+    reconnecting: 'Reconnecting…',
+    closed: 'Offline',
+  }[status];
+  return (
+    <span className="connection-label" data-status={status}>
+      <span className="status-dot" aria-hidden="true" />
+      {label}
+    </span>
+  );
+}
+
+interface ConversationListProps {
+  conversations: ConversationListItem[];
+  loading: boolean;
+  error: string | null;
+  filtered: boolean;
+  selectedId: string | null;
+  users: ReadonlyMap<string, User>;
+  onOpen(id: string): void;
+  onFindPeople(): void;
+  onNewGroup(): void;
+}
+
+function ConversationList(props: ConversationListProps) {
+  const { conversations, loading, error, filtered, selectedId, users, onOpen } = props;
+  const { myId } = useChat();
+  const markers = useReadMarkers();
+  const outbox = useOutbox();
+
+  if (loading) return <ListSkeleton />;
+  if (error) {
+    return (
+      <p className="inline-error" role="alert">
+        {error}
+      </p>
+    );
+  }
+  if (conversations.length === 0) {
+    return filtered ? (
+      <p className="list-empty">No conversations match.</p>
+    ) : (
+      <div className="list-empty">
+        <p>No conversations yet.</p>
+        <div className="list-empty-actions">
+          <button type="button" className="button primary" onClick={props.onFindPeople}>
+            Find people
+          </button>
+          <button type="button" className="button" onClick={props.onNewGroup}>
+            New group
+          </button>
+        </div>
+      </div>
+    );
+  }
+
+  return (
+    <ul className="conversation-list" aria-label="Conversations">
+      {conversations.map((c) => {
+        const name = conversationName(c, myId, users);
+        const unread = c.id === selectedId ? 0 : unreadCount(c, markers[c.id], myId);
+        const failed = outbox.some((m) => m.conversation_id === c.id && m.status === 'failed');
+        const last = c.last_message;
+        const sender =
+          !last || c.kind === 'direct'
+            ? last?.sender_id === myId
+              ? 'You: '
+              : ''
+            : last.sender_id === myId
+              ? 'You: '
+              : `${displayName(users.get(last.sender_id)).split(' ')[0]}: `;
+        const group = c.kind === 'group';
+        const avatarId = group ? c.id : (c.members.find((id) => id !== myId) ?? c.id);
+        return (
+          <li key={c.id}>
+            <button
+              type="button"
+              className="conversation-item"
+              aria-current={c.id === selectedId ? 'page' : undefined}
+              data-unread={unread > 0 || undefined}
+              onClick={() => onOpen(c.id)}
+            >
+              <Avatar id={avatarId} name={name} group={group} />
+              <span className="ci-body">
+                <span className="ci-top">
+                  <span className="ci-name">
+                    {group && (
+                      <span className="group-mark" role="img" aria-label="Group">
+                        👥
+                      </span>
+                    )}
+                    {name}
+                  </span>
+                  <time className="ci-time" dateTime={c.last_activity_at}>
+                    {formatListTime(c.last_activity_at)}
+                  </time>
+                </span>
+                <span className="ci-bottom">
+                  <span className="ci-preview">
+                    {failed ? (
+                      <span className="ci-failed">Message not sent</span>
+                    ) : last ? (
+                      <>
+                        {sender}
+                        {last.content}
+                      </>
+                    ) : (
+                      <span className="muted">No messages yet</span>
+                    )}
+                  </span>
+                  {unread > 0 && (
+                    <span className="badge">
+                      {unread > 99 ? '99+' : unread}
+                      <span className="sr-only"> unread</span>
+                    </span>
+                  )}
+                </span>
+              </span>
+            </button>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+interface PeopleListProps {
+  people: User[];
+  loading: boolean;
+  filtered: boolean;
+  openingId: string | null;
+  onOpen(user: User): void;
+}
+
+function PeopleList({ people, loading, filtered, openingId, onOpen }: PeopleListProps) {
+  if (loading) return <ListSkeleton />;
+  if (people.length === 0) {
+    return (
+      <p className="list-empty">
+        {filtered ? 'No one matches.' : 'No one else is here yet. Invite a friend to sign up!'}
+      </p>
+    );
+  }
+  return (
+    <ul className="people-list" aria-label="People">
+      {people.map((user) => {
+        const name = displayName(user);
+        return (
+          <li key={user.id}>
+            <button
+              type="button"
+              className="person-item"
+              aria-label={`Message ${name}`}
+              aria-busy={openingId === user.id || undefined}
+              disabled={openingId !== null}
+              onClick={() => onOpen(user)}
+            >
+              <Avatar id={user.id} name={name} />
+              <span className="ci-body">
+                <span className="ci-name">{name}</span>
+                <span className="ci-preview">@{user.username}</span>
+              </span>
+            </button>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+function ListSkeleton() {
+  return (
+    <ul className="skeleton-list" aria-hidden="true">
+      {[0, 1, 2, 3].map((i) => (
+        <li key={i} className="skeleton-item">
+          <span className="skeleton-avatar" />
+          <span className="skeleton-lines">
+            <span />
+            <span />
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}
