@@ -41,6 +41,62 @@ describe('server command line', () => {
     after.close();
   });
 
+  it('gives each command its own --help', () => {
+    for (const command of ['serve', 'migrate', 'reset-db', 'create-user', 'seed']) {
+      const result = cli([command, '--help'], {});
+      expect(result.code, command).toBe(0);
+      expect(result.stdout, command).toMatch(new RegExp(`Usage: pneumatic ${command}`));
+    }
+    expect(cli(['frobnicate'], {}).code).toBe(2);
+  });
+
+  it('creates a user that can log in, and refuses bad input with the rules of sign-up', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pneumatic-cli-'));
+    const env = { DATA_DIR: dir, SECRET_KEY: 'k'.repeat(40), LOG_LEVEL: 'silent' };
+    const created = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        MAIN,
+        'create-user',
+        '--username',
+        'admin',
+        '--full-name',
+        'The Admin',
+        '--password-stdin',
+      ],
+      { env: { PATH: process.env.PATH, ...env }, input: 'sup3r secret pass\n', encoding: 'utf8' },
+    );
+    expect(created.status).toBe(0);
+    expect(created.stdout).toMatch(/Created admin/);
+    const db = new Database(join(dir, 'pneumatic.db'));
+    expect(db.prepare('select username, full_name from users').all()).toEqual([
+      { username: 'admin', full_name: 'The Admin' },
+    ]);
+    db.close();
+    const taken = cli(['create-user', '--username', 'ADMIN', '--password', 'another password'], env);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(/Username already registered/);
+    const short = cli(['create-user', '--username', 'shorty', '--password', 'abc'], env);
+    expect(short.code).toBe(1);
+    expect(short.stderr).toMatch(/password: Must be at least 8 characters/);
+    expect(cli(['create-user', '--password', 'abcdefghij'], env).code).toBe(2);
+  });
+
+  it('seeds demo users and conversations, and can run twice', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pneumatic-cli-'));
+    const env = { DATA_DIR: dir, SECRET_KEY: 'k'.repeat(40), LOG_LEVEL: 'silent' };
+    expect(cli(['seed'], env).code).toBe(0);
+    expect(cli(['seed'], env).code).toBe(0);
+    const db = new Database(join(dir, 'pneumatic.db'));
+    expect(db.prepare('select count(*) as n from users').get()).toEqual({ n: 3 });
+    expect(
+      (db.prepare('select count(*) as n from messages').get() as { n: number }).n,
+    ).toBeGreaterThanOrEqual(5);
+    db.close();
+  });
+
   it('refuses reset-db in production', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pneumatic-cli-'));
     const result = cli(['reset-db'], { DATA_DIR: dir, SECRET_KEY: 'k'.repeat(40), NODE_ENV: 'production' });
