@@ -5,7 +5,9 @@ import {
   type ApiDeps,
   ConnectionHub,
   type EventBus,
+  InMemoryPresenceStore,
   InProcessEventBus,
+  Presence,
   readLogRange,
   TokenService,
 } from '@pneumatic/api';
@@ -29,6 +31,7 @@ import { TwoWindowBudget } from './limits/request-budget.ts';
 import { Metrics } from './metrics.ts';
 import { connectRedis, waitUntilReady } from './redis.ts';
 import { RedisEventBus } from './redis-event-bus.ts';
+import { RedisPresenceStore } from './redis-presence.ts';
 import { buildOpenApiDocument } from './rest/openapi.ts';
 import { restPlugin } from './rest/plugin.ts';
 import { recordQuerySpan, registerHttpSpans } from './tracing.ts';
@@ -83,7 +86,14 @@ export async function buildServer(
     : undefined;
   const bus: EventBus =
     redisBus ?? new InProcessEventBus((err) => logger.error({ err }, 'event handler failed'));
+  const clusterId = await logRepository.readClusterId(database.db);
+  const presence = new Presence(
+    redis ? new RedisPresenceStore(redis, clusterId) : new InMemoryPresenceStore(),
+    bus,
+    { graceMs: config.presenceGraceMs, onError: (err) => logger.warn({ err }, 'presence update failed') },
+  );
   const hub = new ConnectionHub(bus, {
+    presence,
     startAfter: await logRepository.readLogHead(database.db),
     readLog: (from, to) => readLogRange(database.db, from, to),
     readHead: () => logRepository.readLogHead(database.db),
@@ -111,6 +121,7 @@ export async function buildServer(
     hub,
     budget,
     loginThrottle: new FailedLoginThrottle(redis),
+    presence,
     settings: { passwordMinLength: config.passwordMinLength, replayLimit: config.replayLimit, tracing },
     observer: {
       messageStored: (message) => {
@@ -231,6 +242,7 @@ export async function buildServer(
       for (const client of app.websocketServer?.clients ?? []) client.close(1001, 'server shutting down');
       await app.close();
       hub.close();
+      presence.close();
       await bus.close();
       redis?.disconnect();
       await database.close();

@@ -32,6 +32,7 @@ const EnvSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url('must be a URL').optional(),
   SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
   REPLAY_LIMIT: positiveInt(1000),
+  PRESENCE_GRACE_MS: z.coerce.number({ error: 'must be a number' }).int().min(0).max(300_000).default(5000),
   WEB_DIST: z.string().optional(),
 });
 
@@ -55,6 +56,8 @@ export type Config = {
   otlpEndpoint: string | undefined;
   sqliteSynchronous: 'NORMAL' | 'FULL';
   replayLimit: number;
+  /** How long a user stays online after their last device leaves. */
+  presenceGraceMs: number;
   webDist: string | undefined;
 };
 
@@ -121,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
     replayLimit: e.REPLAY_LIMIT,
+    presenceGraceMs: e.PRESENCE_GRACE_MS,
     webDist: e.WEB_DIST,
   };
 }

@@ -32,6 +32,7 @@ describe.each(DIALECTS)('users and conversations over REST (%s)', (dialect) => {
       id: expect.any(String),
       username: expect.any(String),
       full_name: null,
+      online: false,
     });
     expect((await api.get('/users')).status).toBe(401);
   });

@@ -95,6 +95,10 @@ describe.each(DIALECTS)('legacy /ws protocol (%s)', (dialect) => {
         content: 'hi',
         created_at: expect.any(String),
         seq: expect.any(Number),
+        kind: 'user',
+        system: null,
+        edited_at: null,
+        deleted_at: null,
       },
     });
     expect((await other.frames.count(1))[0]).toEqual(echo);

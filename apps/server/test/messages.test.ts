@@ -33,6 +33,10 @@ describe.each(DIALECTS)('messages over REST (%s)', (dialect) => {
       content: 'hello bob',
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       seq: expect.any(Number),
+      kind: 'user',
+      system: null,
+      edited_at: null,
+      deleted_at: null,
     });
   });
 

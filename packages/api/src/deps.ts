@@ -2,6 +2,7 @@ import type { DatabaseHandle } from '@pneumatic/db';
 import type { TokenService } from './auth/tokens.ts';
 import type { ConnectionHub } from './realtime/connection-hub.ts';
 import type { EventBus } from './realtime/event-bus.ts';
+import type { Presence } from './realtime/presence.ts';
 import type { Message } from './schemas/messages.schema.ts';
 
 export interface ApiSettings {
@@ -63,6 +64,8 @@ export interface ApiDeps {
   hub: ConnectionHub;
   settings: ApiSettings;
   observer: ApiObserver;
+  /** Who is online; absent, everyone shows as offline. */
+  presence?: Presence;
   budget?: RequestBudget;
   loginThrottle?: LoginThrottle;
 }

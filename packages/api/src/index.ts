@@ -17,6 +17,7 @@ export { ConnectionHub, type HubOptions, type Listener, SESSION_REVOKED } from '
 export {
   type BusEvent,
   type BusHandler,
+  type EphemeralBusEvent,
   type EventBus,
   InProcessEventBus,
   type LogBusEvent,
@@ -34,4 +35,10 @@ export type RouterOutputs = inferRouterOutputs<AppRouter>;
 /** Calls procedures in-process, as the REST adapter and the legacy socket do. */
 export const createCaller = createCallerFactory(appRouter);
 export type AppCaller = ReturnType<typeof createCaller>;
+export {
+  InMemoryPresenceStore,
+  Presence,
+  type PresenceOptions,
+  type PresenceStore,
+} from './realtime/presence.ts';
 export { inSpan } from './tracing.ts';

@@ -60,13 +60,25 @@ export interface MessagesTable {
   pos: Position;
   sender_id: string;
   message_id: string;
+  /** Empty once deleted. */
   content: string;
   created_at: Timestamp;
   edited_at: Timestamp | null;
   deleted_at: Timestamp | null;
+  /** 'system' for lines the server writes (members added, left, renames). */
+  kind: ColumnType<MessageKind, MessageKind | undefined, MessageKind>;
+  /** For system lines: JSON describing what happened. */
+  system: string | null;
 }
 
-export type EventKind = 'conversation.created';
+export type MessageKind = 'user' | 'system';
+
+export type EventKind =
+  | 'conversation.created'
+  /** Members, title or anything else of the conversation changed. */
+  | 'conversation.updated'
+  | 'message.edited'
+  | 'message.deleted';
 
 /** Events other than new messages, sharing the messages' position counter. */
 export interface EventsTable {
@@ -75,6 +87,8 @@ export interface EventsTable {
   conversation_id: string;
   actor_id: string;
   created_at: Timestamp;
+  /** What the event is about: the edited message's id, the user who left. */
+  subject_id: string | null;
 }
 
 /**

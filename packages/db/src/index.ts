@@ -7,6 +7,8 @@ export type { LogEntry } from './repositories/log.repository.ts';
 export * as logRepository from './repositories/log.repository.ts';
 export type { HistoryPage } from './repositories/messages.repository.ts';
 export * as messagesRepository from './repositories/messages.repository.ts';
+export type { SearchHit } from './repositories/search.repository.ts';
+export * as searchRepository from './repositories/search.repository.ts';
 export * as sessionsRepository from './repositories/sessions.repository.ts';
 export type { PublicUser } from './repositories/users.repository.ts';
 export * as usersRepository from './repositories/users.repository.ts';

@@ -71,13 +71,17 @@ export function trpcClient(baseUrl: string, token: string, options: { allOverSoc
   });
 
   /** Subscribes to the event stream; events land in the returned inbox. */
-  function stream(lastEventId?: string) {
+  /** Presence events go to everyone connected; tests about them ask for them. */
+  function stream(lastEventId?: string, options: { presence?: boolean } = {}) {
     const events = new Inbox<StreamItem>();
     const errors = new Inbox<unknown>();
     const started = new Inbox<true>();
     const sub = client.events.stream.subscribe(lastEventId === undefined ? {} : { lastEventId }, {
       onStarted: () => started.push(true),
-      onData: (item) => events.push(item as unknown as StreamItem),
+      onData: (item) => {
+        const event = item as unknown as StreamItem;
+        if (event.data.type !== 'presence' || options.presence) events.push(event);
+      },
       onError: (error) => errors.push(error),
     });
     return { events, errors, started, unsubscribe: () => sub.unsubscribe() };

@@ -1,9 +1,9 @@
-import type { BusEvent, EventBus, LogBusEvent } from './event-bus.ts';
+import type { BusEvent, EphemeralBusEvent, EventBus, LogBusEvent } from './event-bus.ts';
 
 /** One live delivery target of a user: a tRPC subscription or a legacy socket. */
 export interface Listener {
   readonly userId: string;
-  deliver(event: LogBusEvent): void;
+  deliver(event: LogBusEvent | EphemeralBusEvent): void;
 }
 
 /** Something to close when its session ends: a socket. */
@@ -27,6 +27,8 @@ export interface HubOptions {
    * lost (Redis pub/sub delivers at most once). 0, the default, never does.
    */
   catchUpIntervalMs?: number;
+  /** Told when a user's first listener on this instance arrives and when their last one leaves. */
+  presence?: { connected(userId: string): void; disconnected(userId: string): void };
   onError?: (error: unknown) => void;
 }
 
@@ -47,7 +49,7 @@ export class ConnectionHub {
   readonly #byUser = new Map<string, Set<Listener>>();
   readonly #bySession = new Map<string, Set<SessionBound>>();
   readonly #pending = new Map<number, LogBusEvent>();
-  readonly #options: Required<HubOptions>;
+  readonly #options: Required<Omit<HubOptions, 'presence'>> & Pick<HubOptions, 'presence'>;
   #delivered: number;
   #gapTimer: NodeJS.Timeout | undefined;
   #filling = false;
@@ -76,9 +78,13 @@ export class ConnectionHub {
     const set = this.#byUser.get(listener.userId) ?? new Set<Listener>();
     this.#byUser.set(listener.userId, set);
     set.add(listener);
+    if (set.size === 1) this.#options.presence?.connected(listener.userId);
     return () => {
-      set.delete(listener);
-      if (set.size === 0 && this.#byUser.get(listener.userId) === set) this.#byUser.delete(listener.userId);
+      if (!set.delete(listener)) return;
+      if (set.size === 0 && this.#byUser.get(listener.userId) === set) {
+        this.#byUser.delete(listener.userId);
+        this.#options.presence?.disconnected(listener.userId);
+      }
     };
   }
 
@@ -113,6 +119,17 @@ export class ConnectionHub {
         for (const socket of [...sockets]) socket.close(SESSION_REVOKED.code, SESSION_REVOKED.reason);
       return;
     }
+    if (event.kind === 'presence') {
+      for (const listeners of this.#byUser.values())
+        for (const listener of listeners) this.#hand(listener, event);
+      return;
+    }
+    if (event.kind === 'read' || event.kind === 'typing') {
+      for (const userId of event.recipients) {
+        for (const listener of this.#byUser.get(userId) ?? []) this.#hand(listener, event);
+      }
+      return;
+    }
     if (event.pos <= this.#delivered) return;
     if (event.pos === this.#delivered + 1 && !this.#filling) {
       this.#dispatch(event);
@@ -128,13 +145,15 @@ export class ConnectionHub {
     for (const userId of event.recipients) {
       const listeners = this.#byUser.get(userId);
       if (!listeners) continue;
-      for (const listener of listeners) {
-        try {
-          listener.deliver(event);
-        } catch (error) {
-          this.#options.onError(error);
-        }
-      }
+      for (const listener of listeners) this.#hand(listener, event);
+    }
+  }
+
+  #hand(listener: Listener, event: LogBusEvent | EphemeralBusEvent): void {
+    try {
+      listener.deliver(event);
+    } catch (error) {
+      this.#options.onError(error);
     }
   }
 

@@ -7,11 +7,22 @@ import type { Message } from '../schemas/messages.schema.ts';
  * log position is announced exactly once, by the instance that committed it.
  */
 export type BusEvent =
-  | { kind: 'message'; pos: number; recipients: string[]; message: Message }
-  | { kind: 'conversation'; pos: number; recipients: string[]; conversation: Conversation }
+  | LogBusEvent
+  | EphemeralBusEvent
   | { kind: 'session.revoked'; session_id: string; user_id: string };
 
-export type LogBusEvent = Extract<BusEvent, { pos: number }>;
+/** Events at a log position: delivered in order, replayed on resume. */
+export type LogBusEvent =
+  | { kind: 'message'; pos: number; recipients: string[]; message: Message }
+  | { kind: 'message.updated'; pos: number; recipients: string[]; message: Message }
+  | { kind: 'conversation'; pos: number; recipients: string[]; conversation: Conversation };
+
+/** Events never stored: delivered at once to whoever is connected, lost otherwise. */
+export type EphemeralBusEvent =
+  | { kind: 'read'; recipients: string[]; conversation_id: string; user_id: string; last_read_seq: number }
+  | { kind: 'typing'; recipients: string[]; conversation_id: string; user_id: string; expires_in_ms: number }
+  /** Goes to everyone connected. */
+  | { kind: 'presence'; user_id: string; online: boolean };
 
 export type BusHandler = (event: BusEvent) => void;
 

@@ -1,5 +1,14 @@
-import { ConversationIdInput, CreateConversationInput } from '../schemas/conversations.schema.ts';
+import { z } from 'zod';
+import {
+  AddMembersInput,
+  ConversationIdInput,
+  CreateConversationInput,
+  MarkReadInput,
+  RenameConversationInput,
+} from '../schemas/conversations.schema.ts';
+import { announceTyping, markRead } from '../services/activity.service.ts';
 import * as conversations from '../services/conversations.service.ts';
+import { addMembers, leaveConversation, renameConversation } from '../services/membership.service.ts';
 import { authedProcedure, router } from '../trpc.ts';
 
 export const conversationsRouter = router({
@@ -10,4 +19,26 @@ export const conversationsRouter = router({
   create: authedProcedure
     .input(CreateConversationInput)
     .mutation(({ ctx, input }) => conversations.createConversation(ctx.deps, ctx.user.id, input)),
+  /** Moves the caller's read position forward; unread counts and receipts follow live. */
+  markRead: authedProcedure
+    .input(MarkReadInput)
+    .mutation(({ ctx, input }) => markRead(ctx.deps, ctx.user.id, input)),
+  /** Adds people to a group (any member may); a system line records it. */
+  addMembers: authedProcedure
+    .input(AddMembersInput)
+    .mutation(({ ctx, input }) => addMembers(ctx.deps, ctx.user.id, input)),
+  /** Leaves a group: no more messages, no more history. */
+  leave: authedProcedure
+    .input(ConversationIdInput)
+    .output(z.void())
+    .mutation(({ ctx, input }) => leaveConversation(ctx.deps, ctx.user.id, input.conversation_id)),
+  /** Renames a group (any member may). */
+  rename: authedProcedure
+    .input(RenameConversationInput)
+    .mutation(({ ctx, input }) => renameConversation(ctx.deps, ctx.user.id, input)),
+  /** Says the caller is typing; call it every couple of seconds while they type. */
+  typing: authedProcedure
+    .input(ConversationIdInput)
+    .output(z.void())
+    .mutation(({ ctx, input }) => announceTyping(ctx.deps, ctx.user.id, input.conversation_id)),
 });

@@ -1,5 +1,13 @@
-import { ListMessagesInput, SendMessageInput } from '../schemas/messages.schema.ts';
+import {
+  DeleteMessageInput,
+  EditMessageInput,
+  ListMessagesInput,
+  SearchMessagesInput,
+  SendMessageInput,
+} from '../schemas/messages.schema.ts';
+import { deleteMessage, editMessage } from '../services/message-changes.service.ts';
 import * as messages from '../services/messages.service.ts';
+import { searchMessages } from '../services/search.service.ts';
 import { authedProcedure, router } from '../trpc.ts';
 
 export const messagesRouter = router({
@@ -11,4 +19,16 @@ export const messagesRouter = router({
   send: authedProcedure
     .input(SendMessageInput)
     .mutation(async ({ ctx, input }) => (await messages.sendMessage(ctx.deps, ctx.user.id, input)).message),
+  /** Only the sender may edit; everyone sees the new text, marked edited. */
+  edit: authedProcedure
+    .input(EditMessageInput)
+    .mutation(({ ctx, input }) => editMessage(ctx.deps, ctx.user.id, input)),
+  /** Only the sender may delete; the text is erased for everyone. */
+  delete: authedProcedure
+    .input(DeleteMessageInput)
+    .mutation(({ ctx, input }) => deleteMessage(ctx.deps, ctx.user.id, input.id)),
+  /** Finds messages by words in the caller's conversations, newest first. */
+  search: authedProcedure
+    .input(SearchMessagesInput)
+    .query(({ ctx, input }) => searchMessages(ctx.deps, ctx.user.id, input)),
 });

@@ -32,5 +32,23 @@ export type Conversation = z.infer<typeof Conversation>;
 export const ConversationListItem = Conversation.extend({
   last_read_seq: z.number().int(),
   unread_count: z.number().int(),
+  /** Every member's last read seq, for receipts ("seen"). */
+  read_seqs: z.record(z.string(), z.number().int()),
 }).meta({ id: 'ConversationListItem' });
 export type ConversationListItem = z.infer<typeof ConversationListItem>;
+
+export const MarkReadInput = z.object({
+  conversation_id: Id,
+  /** The seq of the last message read; moving backwards is ignored. */
+  seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+export type MarkReadInput = z.infer<typeof MarkReadInput>;
+
+export const AddMembersInput = z.object({
+  conversation_id: Id,
+  user_ids: z.array(Id).min(1, 'Add at least one member').max(100, 'At most 100 at a time'),
+});
+export type AddMembersInput = z.infer<typeof AddMembersInput>;
+
+export const RenameConversationInput = z.object({ conversation_id: Id, title: text({ min: 1, max: 200 }) });
+export type RenameConversationInput = z.infer<typeof RenameConversationInput>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Id } from './common.ts';
 import { Conversation } from './conversations.schema.ts';
 import { Message } from './messages.schema.ts';
 
@@ -13,7 +14,21 @@ export const EventStreamInput = z.object({
 /** What the per-user stream yields. */
 export const StreamEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('message'), message: Message }),
+  /** A message was edited or deleted: the new state. */
+  z.object({ type: z.literal('message_updated'), message: Message }),
+  /** A conversation was created, renamed, or its members changed: the new state. */
   z.object({ type: z.literal('conversation'), conversation: Conversation }),
+  /** A member's read position moved. */
+  z.object({
+    type: z.literal('read'),
+    conversation_id: Id,
+    user_id: Id,
+    last_read_seq: z.number().int(),
+  }),
+  /** A member is typing; show it for `expires_in_ms` unless renewed. */
+  z.object({ type: z.literal('typing'), conversation_id: Id, user_id: Id, expires_in_ms: z.number().int() }),
+  /** A user came online or went offline. */
+  z.object({ type: z.literal('presence'), user_id: Id, online: z.boolean() }),
   /** The client missed more than the replay bound: refetch conversations and history. */
   z.object({ type: z.literal('resync') }),
 ]);

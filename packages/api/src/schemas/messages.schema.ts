@@ -24,6 +24,18 @@ export const ListMessagesInput = z.object({
 });
 export type ListMessagesInput = z.infer<typeof ListMessagesInput>;
 
+/** What a system line records. */
+export const SystemEvent = z
+  .object({
+    action: z.enum(['added', 'left', 'renamed']),
+    /** Who was added or left. */
+    user_ids: z.array(Id).optional(),
+    /** The new title, for a rename. */
+    title: z.string().optional(),
+  })
+  .meta({ id: 'SystemEvent' });
+export type SystemEvent = z.infer<typeof SystemEvent>;
+
 export const Message = z
   .object({
     id: Id,
@@ -34,6 +46,14 @@ export const Message = z
     created_at: Timestamp,
     /** Position in the conversation: strictly increasing, no gaps. */
     seq: z.number().int(),
+    /** `system` for lines the server writes: members added or gone, renames. */
+    kind: z.enum(['user', 'system']),
+    /** For system lines: what happened. */
+    system: SystemEvent.nullable(),
+    /** Set when the sender edited the text. */
+    edited_at: Timestamp.nullable(),
+    /** Set when the sender deleted it; the content is then empty. */
+    deleted_at: Timestamp.nullable(),
   })
   .meta({ id: 'Message' });
 export type Message = z.infer<typeof Message>;
@@ -46,3 +66,37 @@ export const MessagePage = z
   })
   .meta({ id: 'MessagePage' });
 export type MessagePage = z.infer<typeof MessagePage>;
+
+export const EditMessageInput = z.object({ id: Id, content: MessageContent });
+export type EditMessageInput = z.infer<typeof EditMessageInput>;
+
+export const DeleteMessageInput = z.object({ id: Id });
+
+export const SearchMessagesInput = z.object({
+  /** Words to find; every word must match (the last one as a prefix). */
+  query: text({ min: 1, max: 200 }),
+  /** Search one conversation only. */
+  conversation_id: Id.nullish(),
+  limit: z.number().int().min(1).max(50).default(20),
+  /** `next_cursor` of the previous page. */
+  cursor: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).nullish(),
+});
+export type SearchMessagesInput = z.infer<typeof SearchMessagesInput>;
+
+/** Marks around matched words in a snippet (private-use characters, never HTML). */
+export const HIGHLIGHT_START = '\uE000';
+export const HIGHLIGHT_END = '\uE001';
+
+export const SearchResults = z
+  .object({
+    results: z.array(
+      z.object({
+        message: Message,
+        /** An excerpt with matches between HIGHLIGHT_START (U+E000) and HIGHLIGHT_END (U+E001). */
+        snippet: z.string(),
+      }),
+    ),
+    next_cursor: z.number().int().nullable(),
+  })
+  .meta({ id: 'SearchResults' });
+export type SearchResults = z.infer<typeof SearchResults>;

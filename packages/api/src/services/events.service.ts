@@ -1,9 +1,15 @@
-import { conversationsRepository, type Executor, type LogEntry, logRepository } from '@pneumatic/db';
+import {
+  conversationsRepository,
+  type Executor,
+  type LogEntry,
+  logRepository,
+  messagesRepository,
+} from '@pneumatic/db';
 import { type TrackedEnvelope, tracked } from '@trpc/server';
 import type { SocketHandle } from '../context.ts';
 import type { ApiDeps } from '../deps.ts';
 import { AsyncQueue } from '../realtime/async-queue.ts';
-import type { LogBusEvent } from '../realtime/event-bus.ts';
+import type { EphemeralBusEvent, LogBusEvent } from '../realtime/event-bus.ts';
 import type { StreamEvent } from '../schemas/events.schema.ts';
 import { loadConversation } from './conversations.service.ts';
 import { toMessage } from './views.ts';
@@ -11,15 +17,40 @@ import { toMessage } from './views.ts';
 /** Events a live subscriber may have waiting before it is cut off as too slow. */
 const LIVE_QUEUE_CAPACITY = 10_000;
 
-function toStreamEvent(event: LogBusEvent): StreamEvent {
-  return event.kind === 'message'
-    ? { type: 'message', message: event.message }
-    : { type: 'conversation', conversation: event.conversation };
+function toStreamEvent(event: LogBusEvent | EphemeralBusEvent): StreamEvent {
+  switch (event.kind) {
+    case 'message':
+      return { type: 'message', message: event.message };
+    case 'message.updated':
+      return { type: 'message_updated', message: event.message };
+    case 'conversation':
+      return { type: 'conversation', conversation: event.conversation };
+    case 'read':
+      return {
+        type: 'read',
+        conversation_id: event.conversation_id,
+        user_id: event.user_id,
+        last_read_seq: event.last_read_seq,
+      };
+    case 'typing':
+      return {
+        type: 'typing',
+        conversation_id: event.conversation_id,
+        user_id: event.user_id,
+        expires_in_ms: event.expires_in_ms,
+      };
+    case 'presence':
+      return { type: 'presence', user_id: event.user_id, online: event.online };
+  }
 }
 
-/** Turns log entries into stream events; a conversation that is gone since is left out. */
+/** Turns log entries into stream events with the current state; what is gone since is left out. */
 async function fromLog(db: Executor, entry: LogEntry): Promise<StreamEvent | null> {
   if (entry.kind === 'message') return { type: 'message', message: toMessage(entry.message) };
+  if (entry.kind === 'message.edited' || entry.kind === 'message.deleted') {
+    const row = entry.subject_id ? await messagesRepository.findMessageById(db, entry.subject_id) : undefined;
+    return row ? { type: 'message_updated', message: toMessage(row) } : null;
+  }
   const row = await conversationsRepository.findConversation(db, entry.conversation_id);
   return row ? { type: 'conversation', conversation: await loadConversation(db, row) } : null;
 }
@@ -36,7 +67,7 @@ export async function* streamEvents(
   signal: AbortSignal | undefined,
   socket?: SocketHandle,
 ): AsyncGenerator<TrackedEnvelope<StreamEvent>> {
-  const queue = new AsyncQueue<LogBusEvent>(LIVE_QUEUE_CAPACITY);
+  const queue = new AsyncQueue<LogBusEvent | EphemeralBusEvent>(LIVE_QUEUE_CAPACITY);
   const removeListener = deps.hub.addListener({
     userId,
     deliver: (event) => {
@@ -66,10 +97,13 @@ export async function* streamEvents(
       }
     }
     for await (const event of queue) {
-      if (event.pos <= after) continue;
-      after = event.pos;
-      if (event.kind === 'message') observer.messageDelivered?.(event.message.created_at, 'trpc');
-      yield tracked(String(event.pos), toStreamEvent(event));
+      if ('pos' in event) {
+        if (event.pos <= after) continue;
+        after = event.pos;
+        if (event.kind === 'message') observer.messageDelivered?.(event.message.created_at, 'trpc');
+      }
+      // Events that are never stored carry the last position, so a resume still starts there.
+      yield tracked(String(after), toStreamEvent(event));
     }
   } finally {
     observer.subscriptionsChanged?.(-1);

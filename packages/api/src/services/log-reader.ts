@@ -1,4 +1,4 @@
-import { conversationsRepository, type Executor, logRepository } from '@pneumatic/db';
+import { conversationsRepository, type Executor, logRepository, messagesRepository } from '@pneumatic/db';
 import type { LogBusEvent } from '../realtime/event-bus.ts';
 import { loadConversation } from './conversations.service.ts';
 import { toMessage } from './views.ts';
@@ -22,10 +22,22 @@ export async function readLogRange(db: Executor, from: number, to: number): Prom
       events.push({ kind: 'message', pos: entry.pos, recipients, message: toMessage(entry.message) });
       continue;
     }
+    if (entry.kind === 'message.edited' || entry.kind === 'message.deleted') {
+      const row = entry.subject_id
+        ? await messagesRepository.findMessageById(db, entry.subject_id)
+        : undefined;
+      if (!row) continue;
+      const recipients = await membersOf(row.conversation_id);
+      events.push({ kind: 'message.updated', pos: entry.pos, recipients, message: toMessage(row) });
+      continue;
+    }
     const row = await conversationsRepository.findConversation(db, entry.conversation_id);
     if (!row) continue;
     const conversation = await loadConversation(db, row);
-    events.push({ kind: 'conversation', pos: entry.pos, recipients: conversation.members, conversation });
+    // Someone who just left hears of it too, so their devices drop the conversation.
+    const recipients = [...conversation.members];
+    if (entry.subject_id && !recipients.includes(entry.subject_id)) recipients.push(entry.subject_id);
+    events.push({ kind: 'conversation', pos: entry.pos, recipients, conversation });
   }
   return events;
 }

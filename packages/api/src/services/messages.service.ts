@@ -59,6 +59,8 @@ export async function sendMessage(
           created_at: now,
           edited_at: null,
           deleted_at: null,
+          kind: 'user',
+          system: null,
         };
         // A concurrent send of the same message_id won: roll back the seq and position.
         if (!(await messagesRepository.insertMessage(trx, row))) throw new DuplicateSend();

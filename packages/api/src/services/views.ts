@@ -1,6 +1,6 @@
 import type { Conversation as ConversationRow, ConversationSummary, MessageRow } from '@pneumatic/db';
 import type { Conversation, ConversationListItem } from '../schemas/conversations.schema.ts';
-import type { Message } from '../schemas/messages.schema.ts';
+import type { Message, SystemEvent } from '../schemas/messages.schema.ts';
 
 /** The public shape of a stored message. */
 export function toMessage(row: MessageRow): Message {
@@ -12,6 +12,10 @@ export function toMessage(row: MessageRow): Message {
     content: row.content,
     created_at: row.created_at,
     seq: row.seq,
+    kind: row.kind,
+    system: row.system ? (JSON.parse(row.system) as SystemEvent) : null,
+    edited_at: row.edited_at,
+    deleted_at: row.deleted_at,
   };
 }
 
@@ -34,10 +38,11 @@ export function toConversation(
 }
 
 export function toConversationListItem(summary: ConversationSummary): ConversationListItem {
-  const { conversation, members, last_message, last_read_seq } = summary;
+  const { conversation, members, last_message, last_read_seq, read_seqs } = summary;
   return {
     ...toConversation(conversation, members, last_message),
     last_read_seq,
+    read_seqs,
     unread_count: Math.max(0, conversation.last_seq - last_read_seq),
   };
 }

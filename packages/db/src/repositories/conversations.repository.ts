@@ -6,6 +6,8 @@ export interface ConversationSummary {
   members: string[];
   last_message: MessageRow | null;
   last_read_seq: number;
+  /** Each member's last read seq. */
+  read_seqs: Record<string, number>;
 }
 
 /**
@@ -102,6 +104,8 @@ export async function listConversationsForUser(db: Executor, userId: string): Pr
       'm.created_at as m_created_at',
       'm.edited_at as m_edited_at',
       'm.deleted_at as m_deleted_at',
+      'm.kind as m_kind',
+      'm.system as m_system',
     ])
     .where('me.user_id', '=', userId)
     .orderBy('c.last_activity_at', 'desc')
@@ -112,16 +116,20 @@ export async function listConversationsForUser(db: Executor, userId: string): Pr
   const memberRows = await db
     .selectFrom('conversation_members as mine')
     .innerJoin('conversation_members as cm', 'cm.conversation_id', 'mine.conversation_id')
-    .select(['cm.conversation_id', 'cm.user_id'])
+    .select(['cm.conversation_id', 'cm.user_id', 'cm.last_read_seq'])
     .where('mine.user_id', '=', userId)
     .orderBy('cm.joined_at')
     .orderBy('cm.user_id')
     .execute();
   const members = new Map<string, string[]>();
-  for (const { conversation_id, user_id } of memberRows) {
+  const reads = new Map<string, Record<string, number>>();
+  for (const { conversation_id, user_id, last_read_seq } of memberRows) {
     const list = members.get(conversation_id);
     if (list) list.push(user_id);
     else members.set(conversation_id, [user_id]);
+    const seqs = reads.get(conversation_id) ?? {};
+    seqs[user_id] = last_read_seq;
+    reads.set(conversation_id, seqs);
   }
 
   return rows.map((r) => ({
@@ -137,6 +145,7 @@ export async function listConversationsForUser(db: Executor, userId: string): Pr
     },
     members: members.get(r.id) ?? [],
     last_read_seq: r.last_read_seq,
+    read_seqs: reads.get(r.id) ?? {},
     last_message:
       r.m_id === null
         ? null
@@ -151,6 +160,59 @@ export async function listConversationsForUser(db: Executor, userId: string): Pr
             created_at: r.m_created_at!,
             edited_at: r.m_edited_at,
             deleted_at: r.m_deleted_at,
+            kind: r.m_kind!,
+            system: r.m_system,
           },
   }));
+}
+
+export async function removeMember(db: Executor, conversationId: string, userId: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('conversation_members')
+    .where('conversation_id', '=', conversationId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return result.numDeletedRows === 1n;
+}
+
+export async function renameConversation(db: Executor, conversationId: string, title: string): Promise<void> {
+  await db.updateTable('conversations').set({ title }).where('id', '=', conversationId).execute();
+}
+
+/**
+ * Moves the member's read position forward (never back, never past the last
+ * message). Returns the new position, or null when it did not move.
+ */
+export async function advanceReadSeq(
+  db: Executor,
+  conversationId: string,
+  userId: string,
+  seq: number,
+): Promise<number | null> {
+  const row = await db
+    .updateTable('conversation_members')
+    .set((eb) => ({
+      last_read_seq: eb
+        .selectFrom('conversations')
+        .select((inner) =>
+          inner.fn<number>('min', [inner.val(seq), inner.ref('conversations.last_seq')]).as('bounded'),
+        )
+        .where('conversations.id', '=', conversationId),
+    }))
+    .where('conversation_id', '=', conversationId)
+    .where('user_id', '=', userId)
+    .where('last_read_seq', '<', seq)
+    .returning('last_read_seq')
+    .executeTakeFirst();
+  return row ? row.last_read_seq : null;
+}
+
+/** Each member's last read seq. */
+export async function listMemberReads(db: Executor, conversationId: string): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('conversation_members')
+    .select(['user_id', 'last_read_seq'])
+    .where('conversation_id', '=', conversationId)
+    .execute();
+  return new Map(rows.map((r) => [r.user_id, r.last_read_seq]));
 }

@@ -20,14 +20,28 @@ export async function takePositions(db: Executor, count = 1): Promise<number> {
 
 export async function insertEvent(
   db: Executor,
-  event: { pos: number; kind: EventKind; conversation_id: string; actor_id: string; created_at: string },
+  event: {
+    pos: number;
+    kind: EventKind;
+    conversation_id: string;
+    actor_id: string;
+    created_at: string;
+    subject_id?: string | null;
+  },
 ): Promise<void> {
   await db.insertInto('events').values(event).execute();
 }
 
 export type LogEntry =
   | { kind: 'message'; pos: number; message: MessageRow }
-  | { kind: EventKind; pos: number; conversation_id: string; actor_id: string; created_at: string };
+  | {
+      kind: EventKind;
+      pos: number;
+      conversation_id: string;
+      actor_id: string;
+      created_at: string;
+      subject_id: string | null;
+    };
 
 /**
  * What `userId` may see after position `after`, in position order, at most

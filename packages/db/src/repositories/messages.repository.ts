@@ -14,6 +14,24 @@ export async function findMessageBySender(
     .executeTakeFirst();
 }
 
+export async function findMessageById(db: Executor, id: string): Promise<MessageRow | undefined> {
+  return db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Replaces a message's content (edit) or empties it (delete). */
+export async function updateMessage(
+  db: Executor,
+  id: string,
+  changes: { content: string; edited_at?: string; deleted_at?: string },
+): Promise<MessageRow> {
+  return db
+    .updateTable('messages')
+    .set(changes)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
 export async function findMessageBySeq(
   db: Executor,
   conversationId: string,

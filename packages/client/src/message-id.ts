@@ -1,0 +1,14 @@
+/**
+ * A fresh `message_id` for `messages.send`: a random UUID. The server keeps
+ * one message per sender and message_id, so a send retried with the same id
+ * is stored once. Falls back to getRandomValues where randomUUID is missing
+ * (pages served over plain HTTP from a non-local address).
+ */
+export function newMessageId(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

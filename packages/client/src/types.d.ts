@@ -1,0 +1,30 @@
+import type { TRPCClient, TRPCClientError } from '@trpc/client';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import type { PneumaticErrorShape, PneumaticProcedures } from './api-types.ts';
+import type { RouterFromProcedures } from './router.ts';
+
+export type { PneumaticErrorShape, PneumaticProcedures };
+/** The Pneumatic API as a tRPC router type, without server internals: use it with tRPC's own helpers. */
+export type PneumaticRouter = RouterFromProcedures<PneumaticProcedures, PneumaticErrorShape>;
+/** The typed tRPC client: `api.messages.send.mutate(…)`, `api.events.stream.subscribe(…)`, … */
+export type PneumaticApi = TRPCClient<PneumaticRouter>;
+/** What each procedure takes, by path: `RouterInputs['messages']['send']`. */
+export type RouterInputs = inferRouterInputs<PneumaticRouter>;
+/** What each query and mutation returns, by path: `RouterOutputs['messages']['list']`. */
+export type RouterOutputs = inferRouterOutputs<PneumaticRouter>;
+/** An error a call failed with: `error.data?.code` is the tRPC code, `error.data?.zodError` the field errors. */
+export type PneumaticClientError = TRPCClientError<PneumaticRouter>;
+/** An access and refresh token, as `auth.login` and `auth.refresh` return them. */
+export type TokenPairResponse = RouterOutputs['auth']['login'];
+export type User = RouterOutputs['auth']['me'];
+export type Conversation = RouterOutputs['conversations']['get'];
+export type ConversationListItem = RouterOutputs['conversations']['list'][number];
+export type Message = RouterOutputs['messages']['send'];
+export type MessagePage = RouterOutputs['messages']['list'];
+export type SignupInput = RouterInputs['auth']['signup'];
+export type LoginInput = RouterInputs['auth']['login'];
+export type CreateConversationInput = RouterInputs['conversations']['create'];
+export type SendMessageInput = RouterInputs['messages']['send'];
+export type ListMessagesInput = RouterInputs['messages']['list'];
+/** What the per-user event stream yields: a new message, a new or changed conversation, or "refetch everything". */
+export type StreamEvent = PneumaticProcedures['events']['stream']['event'];
