@@ -7,8 +7,11 @@ import { inSpan } from './tracing.ts';
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const issues = validationIssues(error);
+    // What went wrong inside (SQL, stack, driver text) stays in the server's log.
+    const internal = error.code === 'INTERNAL_SERVER_ERROR';
     return {
       ...shape,
+      message: internal ? 'Internal server error' : shape.message,
       data: {
         ...shape.data,
         // Field errors for forms: { fieldErrors: { username: ['...'] }, formErrors: [] }.

@@ -195,7 +195,13 @@ export async function advanceReadSeq(
       last_read_seq: eb
         .selectFrom('conversations')
         .select((inner) =>
-          inner.fn<number>('min', [inner.val(seq), inner.ref('conversations.last_seq')]).as('bounded'),
+          inner
+            .case()
+            .when('conversations.last_seq', '<', seq)
+            .then(inner.ref('conversations.last_seq'))
+            .else(seq)
+            .end()
+            .as('bounded'),
         )
         .where('conversations.id', '=', conversationId),
     }))
