@@ -138,6 +138,7 @@ export async function buildServer(
         if (code) metrics.procedureErrors.inc({ path, code });
       },
       subscriptionsChanged: (delta) => metrics.subscriptionsActive.inc(delta),
+      batchWritten: (size) => metrics.batchSize.observe(size),
       messageDelivered: (createdAt, transport) => metrics.messageDelivered(createdAt, transport),
     },
   };

@@ -18,6 +18,7 @@ export class Metrics {
   readonly subscriptionsActive: Gauge;
   readonly dbQueryDuration: Histogram<'outcome'>;
   readonly rateLimited: Counter<'window'>;
+  readonly batchSize: Histogram;
   // Messages per second over the last minute: one bucket per second, as a ring.
   readonly #buckets = new Uint32Array(WINDOW_SECONDS);
   #bucketSecond = Math.floor(Date.now() / 1000);
@@ -97,6 +98,12 @@ export class Metrics {
       name: 'pneumatic_rate_limit_rejections_total',
       help: 'Requests refused by the rate limit, by the window that ran out',
       labelNames: ['window'],
+      registers,
+    });
+    this.batchSize = new Histogram({
+      name: 'pneumatic_group_commit_batch_size',
+      help: 'Sends written together in one transaction (group commit)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
       registers,
     });
     for (const transport of ['trpc', 'legacy'] as const) {

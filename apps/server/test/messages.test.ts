@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from './helpers/databases.ts';
 import { Rest, type TestUser } from './helpers/rest.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
+import { legacySocket } from './helpers/sockets.ts';
 
 describe.each(DIALECTS)('messages over REST (%s)', (dialect) => {
   let t: TestServer;
@@ -84,6 +85,33 @@ describe.each(DIALECTS)('messages over REST (%s)', (dialect) => {
       .where('message_id', '=', messageId)
       .execute();
     expect(rows).toHaveLength(1);
+  });
+
+  it('writes sends that arrive together in shared transactions (group commit)', async () => {
+    const metric = async () => {
+      const text = await (await fetch(`${t.url}/metrics`)).text();
+      const count = Number(/^pneumatic_group_commit_batch_size_count (\S+)$/m.exec(text)?.[1] ?? 0);
+      const sum = Number(/^pneumatic_group_commit_batch_size_sum (\S+)$/m.exec(text)?.[1] ?? 0);
+      return { count, sum };
+    };
+    const before = await metric();
+    const room = await api.conversation(alice.token, [bob.id], 'group commit');
+    const socket = await legacySocket(t.url, `?token=${alice.token}`);
+    await socket.authenticated();
+    for (let i = 0; i < 50; i++) {
+      socket.send({ type: 'message', message_id: randomUUID(), conversation_id: room, content: `gc ${i}` });
+    }
+    await socket.frames.count(50);
+    const after = await metric();
+    expect(after.sum - before.sum).toBe(50);
+    expect(after.count - before.count).toBeLessThan(50);
+    const seqs = socket.frames.items.map((f) => f.message.seq);
+    // In the order the frames were sent, without a gap.
+    expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => seqs[0] + i));
+    expect(socket.frames.items.map((f) => f.message.content)).toEqual(
+      Array.from({ length: 50 }, (_, i) => `gc ${i}`),
+    );
+    socket.ws.close();
   });
 
   it('keeps seq gap-free under concurrent senders', async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { DIALECTS } from './helpers/databases.ts';
 import { Rest, type TestUser } from './helpers/rest.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
@@ -160,11 +161,17 @@ describe.each(DIALECTS)('live delivery over tRPC subscriptions (%s)', (dialect) 
     s.unsubscribe();
   });
 
-  it('refuses a socket without a valid token', async () => {
-    const c = connect('not-a-token');
-    const s = c.stream();
-    const [error] = await s.errors.count(1);
-    expect(String((error as Error).message)).toMatch(/Invalid authentication token/);
+  it('refuses a socket without a valid token, saying why, and closes it', async () => {
+    const ws = new WebSocket(`${t.wsUrl}/trpc?connectionParams=1`);
+    const frames: string[] = [];
+    ws.on('message', (data) => frames.push(data.toString()));
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(JSON.stringify({ method: 'connectionParams', data: { token: 'not-a-token' } }));
+    await closed;
+    const error = JSON.parse(frames[0]!);
+    expect(error.error.message).toBe('Invalid authentication token');
+    expect(error.error.data.code).toBe('UNAUTHORIZED');
   });
 
   it('closes live sockets of a login that logs out', async () => {

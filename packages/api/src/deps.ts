@@ -22,6 +22,8 @@ export interface ApiObserver {
   procedureDone?(path: string, type: string, durationMs: number, errorCode: string | null): void;
   /** An event stream opened (+1) or closed (-1). */
   subscriptionsChanged?(delta: 1 | -1): void;
+  /** A group commit wrote `size` sends in one transaction. */
+  batchWritten?(size: number): void;
   /** A message reached a socket; `createdAt` is when it was stored. */
   messageDelivered?(createdAt: string, transport: 'trpc' | 'legacy'): void;
 }

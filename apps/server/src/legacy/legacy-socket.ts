@@ -148,19 +148,30 @@ export async function legacySocketPlugin(
           if (!parsed.success)
             return send({ type: 'error', reason: `invalid message: ${describe(parsed.error)}` });
           const { type: _, ...input } = parsed.data;
-          const result = await sendMessage(deps, auth.user.id, input);
-          // A new message reaches this socket through the hub; a repeat is acknowledged here alone.
-          if (!result.created) send({ type: 'message', message: result.message });
+          // Queued in frame order, written with whatever else arrives (group commit); the next
+          // frame is read meanwhile. A new message reaches this socket through the hub; a repeat
+          // is acknowledged here alone.
+          sendMessage(deps, auth.user.id, input).then(
+            (result) => {
+              if (!result.created) send({ type: 'message', message: result.message });
+            },
+            (error: unknown) => reportFailure(error),
+          );
           return;
         }
         return send({ type: 'error', reason: 'unknown type' });
       } catch (error) {
-        if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR') {
-          return send({ type: 'error', reason: error.message });
-        }
-        log.error({ err: error }, 'legacy socket frame failed');
-        return send({ type: 'error', reason: 'internal error' });
+        reportFailure(error);
       }
+    }
+
+    function reportFailure(error: unknown): void {
+      if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR') {
+        send({ type: 'error', reason: error.message });
+        return;
+      }
+      log.error({ err: error }, 'legacy socket frame failed');
+      send({ type: 'error', reason: 'internal error' });
     }
   });
 }

@@ -222,3 +222,45 @@ export async function listMemberReads(db: Executor, conversationId: string): Pro
     .execute();
   return new Map(rows.map((r) => [r.user_id, r.last_read_seq]));
 }
+
+/**
+ * Takes `count` consecutive seqs of the conversation (locking its row until
+ * commit, like takeNextSeq) and returns the first.
+ */
+export async function takeSeqs(
+  db: Executor,
+  conversationId: string,
+  count: number,
+  now: string,
+): Promise<number> {
+  const row = await db
+    .updateTable('conversations')
+    .set((eb) => ({ last_seq: eb('last_seq', '+', count), last_activity_at: now }))
+    .where('id', '=', conversationId)
+    .returning('last_seq')
+    .executeTakeFirstOrThrow();
+  return row.last_seq - count + 1;
+}
+
+/** Members of several conversations at once; conversations that do not exist are absent. */
+export async function listMembersOf(
+  db: Executor,
+  conversationIds: readonly string[],
+): Promise<Map<string, string[]>> {
+  const members = new Map<string, string[]>();
+  if (conversationIds.length === 0) return members;
+  const rows = await db
+    .selectFrom('conversations as c')
+    .leftJoin('conversation_members as cm', 'cm.conversation_id', 'c.id')
+    .select(['c.id', 'cm.user_id'])
+    .where('c.id', 'in', [...conversationIds])
+    .orderBy('cm.joined_at')
+    .orderBy('cm.user_id')
+    .execute();
+  for (const { id, user_id } of rows) {
+    const list = members.get(id) ?? [];
+    if (user_id) list.push(user_id);
+    members.set(id, list);
+  }
+  return members;
+}

@@ -81,3 +81,30 @@ export async function listMessages(
   if (has_more) rows.pop();
   return { messages: rows.reverse(), has_more };
 }
+
+/** The stored messages among (sender, message_id) pairs, in one query. */
+export async function findMessagesBySender(
+  db: Executor,
+  keys: readonly { senderId: string; messageId: string }[],
+): Promise<MessageRow[]> {
+  if (keys.length === 0) return [];
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where((eb) =>
+      eb.or(keys.map((k) => eb.and([eb('sender_id', '=', k.senderId), eb('message_id', '=', k.messageId)]))),
+    )
+    .execute();
+}
+
+/** Inserts messages in one statement; returns how many were new (the rest hit their sender's message_id). */
+export async function insertMessages(db: Executor, messages: readonly MessageRow[]): Promise<number> {
+  if (messages.length === 0) return 0;
+  const rows = await db
+    .insertInto('messages')
+    .values([...messages])
+    .onConflict((oc) => oc.columns(['sender_id', 'message_id']).doNothing())
+    .returning('id')
+    .execute();
+  return rows.length;
+}
