@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
@@ -20,20 +21,25 @@ import {
 } from '@pneumatic/db';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { Config } from './config.ts';
+import { databaseOutage, OUTAGE_MESSAGES } from './database-errors.ts';
 import { isAllowedSocketOrigin, registerHttpHygiene } from './http-hygiene.ts';
+import { InFlight } from './in-flight.ts';
 import { legacySocketPlugin } from './legacy/legacy-socket.ts';
 import { registerHttpRateLimit } from './limits/http-rate-limit.ts';
 import { FailedLoginThrottle } from './limits/login-throttle.ts';
 import { TwoWindowBudget } from './limits/request-budget.ts';
+import { SocketCaps, TOO_MANY_ADDRESS_SOCKETS } from './limits/socket-caps.ts';
 import { Metrics } from './metrics.ts';
 import { connectRedis, waitUntilReady } from './redis.ts';
 import { RedisEventBus } from './redis-event-bus.ts';
 import { RedisPresenceStore } from './redis-presence.ts';
 import { buildOpenApiDocument } from './rest/openapi.ts';
 import { restPlugin } from './rest/plugin.ts';
+import { databaseStartupError } from './startup-error.ts';
 import { recordQuerySpan, registerHttpSpans } from './tracing.ts';
 import { registerTrpc } from './trpc-host.ts';
 import { registerWebApp } from './web-app.ts';
@@ -47,15 +53,62 @@ export interface Server {
   metrics: Metrics;
   database: DatabaseHandle;
   redis: Redis | undefined;
-  /** Stops accepting, closes sockets, then the bus, Redis and the database. */
-  close(): Promise<void>;
+  /**
+   * Stops taking new work, lets frames in flight finish (up to `graceMs`),
+   * closes sockets and waits for HTTP requests in flight, then closes the
+   * bus, Redis and the database.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 const HTTP_BODY_LIMIT = 256 * 1024;
+/** How long close() waits by default for socket frames in flight. */
+const DEFAULT_DRAIN_MS = 5000;
+
+/** Opens and migrates the database, and checks it takes writes; a failure is one clear line. */
+async function openDatabase(
+  config: Config,
+  logger: Logger,
+  options: Parameters<typeof createDatabase>[1],
+): Promise<DatabaseHandle> {
+  let database: DatabaseHandle | undefined;
+  try {
+    database = createDatabase(config.databaseUrl, options);
+    const migration = await migrateToLatest(database.db);
+    // A read-only file opens and migrates (nothing to apply) yet refuses every send: say so now.
+    await sql`update meta set value = value where key = 'cluster_id'`.execute(database.db);
+    logger.info(
+      { event: 'migrations', applied: migration.applied, database: database.location },
+      'database ready',
+    );
+    return database;
+  } catch (error) {
+    await database?.close().catch(() => {});
+    const { dialect, target } = parseDatabaseUrl(config.databaseUrl);
+    throw databaseStartupError(database?.location ?? (dialect === 'sqlite' ? target : 'PostgreSQL'), error);
+  }
+}
 
 export interface ServerOptions {
   /** Open spans (a tracer provider is registered). Default: when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
   tracing?: boolean;
+}
+
+/** Answers a request node could not take (timed out, headers too large, malformed) and drops the connection. */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, text, detail] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'Request timeout']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'Request headers too large']
+        : [400, 'Bad Request', 'Bad request'];
+  const body = JSON.stringify({ detail });
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  socket.destroy(error);
 }
 
 export async function buildServer(
@@ -66,18 +119,13 @@ export async function buildServer(
   const tracing = options.tracing ?? config.otlpEndpoint !== undefined;
   const metrics = new Metrics();
   const dialect = parseDatabaseUrl(config.databaseUrl).dialect;
-  const database = createDatabase(config.databaseUrl, {
+  const database = await openDatabase(config, logger, {
     sqliteSynchronous: config.sqliteSynchronous,
-    onQuery: (ms, failed, sql) => {
+    onQuery: (ms, failed, text) => {
       metrics.dbQueryDuration.observe({ outcome: failed ? 'error' : 'ok' }, ms / 1000);
-      if (tracing) recordQuerySpan(sql, ms, failed, dialect === 'postgres' ? 'postgresql' : 'sqlite');
+      if (tracing) recordQuerySpan(text, ms, failed, dialect === 'postgres' ? 'postgresql' : 'sqlite');
     },
   });
-  const migration = await migrateToLatest(database.db);
-  logger.info(
-    { event: 'migrations', applied: migration.applied, database: database.location },
-    'database ready',
-  );
 
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger, 'state') : undefined;
   if (redis && !(await waitUntilReady(redis))) logger.warn({ event: 'redis down' }, 'starting without Redis');
@@ -148,15 +196,35 @@ export async function buildServer(
     loggerInstance: logger as FastifyBaseLogger,
     trustProxy: config.trustProxy,
     bodyLimit: HTTP_BODY_LIMIT,
-    requestTimeout: 30_000,
-    connectionTimeout: 10_000,
+    // Slow clients (slowloris): headers, then the whole request, must arrive in time;
+    // node checks both every `connectionsCheckingInterval`.
+    http: {
+      headersTimeout: config.httpHeadersTimeoutMs,
+      requestTimeout: config.httpRequestTimeoutMs,
+      connectionsCheckingInterval: Math.min(
+        30_000,
+        Math.max(50, Math.floor(config.httpHeadersTimeoutMs / 10)),
+      ),
+    },
+    requestTimeout: config.httpRequestTimeoutMs,
+    connectionTimeout: config.httpIdleTimeoutMs,
     routerOptions: { maxParamLength: 200 },
+    // Errors fastify meets before a route runs keep the contract's `{detail}` shape.
+    frameworkErrors: (error, _request, reply) => {
+      reply.code(error.statusCode ?? 400).send({ detail: error.message });
+    },
+    clientErrorHandler: answerClientError,
   });
 
   // Set before any plugin registers: child contexts copy the handlers they see.
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     const status = error.statusCode ?? 500;
     if (status >= 500) {
+      const outage = databaseOutage(error);
+      if (outage) {
+        request.log.warn({ err: error }, 'database unavailable');
+        return reply.code(503).header('retry-after', '1').send({ detail: OUTAGE_MESSAGES[outage] });
+      }
       request.log.error({ err: error }, 'request failed');
       return reply.code(500).send({ detail: 'Internal server error' });
     }
@@ -184,6 +252,19 @@ export async function buildServer(
   await registerHttpHygiene(app, config.corsOrigins);
   registerHttpRateLimit(app, budget, tokens);
 
+  const caps = new SocketCaps({
+    perUser: config.maxSocketsPerUser,
+    perAddress: config.maxSocketsPerAddress,
+    onRefused: (reason) => metrics.socketsRefused.inc({ reason }),
+  });
+  // Per address at the upgrade, before any token is read; the connection counts until it closes.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.raw.headers.upgrade?.toLowerCase() !== 'websocket') return;
+    if (caps.admitAddress(request.ip, request.raw.socket)) return;
+    return reply.code(TOO_MANY_ADDRESS_SOCKETS.status).send({ detail: TOO_MANY_ADDRESS_SOCKETS.detail });
+  });
+  const legacyFrames = new InFlight();
+
   await app.register(fastifyWebsocket, {
     options: {
       maxPayload: MAX_FRAME_BYTES,
@@ -197,11 +278,17 @@ export async function buildServer(
     ws.once('close', () => metrics.closed(transport));
   });
 
-  await registerTrpc(app, deps, logger, tracing);
+  await registerTrpc(app, deps, logger, {
+    tracing,
+    caps,
+    socketAuthTimeoutMs: config.socketAuthTimeoutMs,
+  });
   await app.register(restPlugin, { deps, tracing });
   await app.register(legacySocketPlugin, {
     tracing,
     deps,
+    caps,
+    frames: legacyFrames,
     onDelivered: (createdAt: string) => metrics.messageDelivered(createdAt, 'legacy'),
   });
 
@@ -239,7 +326,10 @@ export async function buildServer(
     metrics,
     database,
     redis,
-    async close() {
+    async close(graceMs = DEFAULT_DRAIN_MS) {
+      // Frames already taken finish while their sockets are open, so their answers still go out.
+      if (!(await legacyFrames.drain(graceMs)))
+        logger.warn({ event: 'shutdown', inFlight: legacyFrames.count }, 'socket frames still in flight');
       for (const client of app.websocketServer?.clients ?? []) client.close(1001, 'server shutting down');
       await app.close();
       hub.close();

@@ -34,6 +34,12 @@ const EnvSchema = z.object({
   REPLAY_LIMIT: positiveInt(1000),
   PRESENCE_GRACE_MS: z.coerce.number({ error: 'must be a number' }).int().min(0).max(300_000).default(5000),
   WEB_DIST: z.string().optional(),
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  HTTP_IDLE_TIMEOUT_MS: positiveInt(10_000),
+  SOCKET_AUTH_TIMEOUT_MS: positiveInt(10_000),
+  MAX_SOCKETS_PER_USER: positiveInt(20),
+  MAX_SOCKETS_PER_ADDRESS: positiveInt(100),
 });
 
 export type Config = {
@@ -59,6 +65,18 @@ export type Config = {
   /** How long a user stays online after their last device leaves. */
   presenceGraceMs: number;
   webDist: string | undefined;
+  /** A client must finish sending request headers within this; else 408 and the connection closes. Default 10 s. */
+  httpHeadersTimeoutMs: number;
+  /** A client must finish sending a whole request (headers and body) within this. Default 30 s. */
+  httpRequestTimeoutMs: number;
+  /** A connection with no traffic for this long is closed (WebSockets excepted). Default 10 s. */
+  httpIdleTimeoutMs: number;
+  /** A tRPC socket must present its token (connectionParams) within this; else 1008. Default 10 s. */
+  socketAuthTimeoutMs: number;
+  /** Open sockets (tRPC and /ws together) one user may hold on one instance. Default 20. */
+  maxSocketsPerUser: number;
+  /** Open sockets one client address may hold on one instance, authenticated or not. Default 100. */
+  maxSocketsPerAddress: number;
 };
 
 /** A configuration problem, described in one line naming the variable. */
@@ -97,6 +115,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${issue.path.join('.')} ${issue.message}`);
   }
   const e = parsed.data;
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      'Invalid configuration: HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS',
+    );
+  }
   const dataDir = resolve(e.DATA_DIR);
   if (e.NODE_ENV === 'production' && !e.SECRET_KEY) {
     throw new ConfigError(
@@ -126,5 +149,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     replayLimit: e.REPLAY_LIMIT,
     presenceGraceMs: e.PRESENCE_GRACE_MS,
     webDist: e.WEB_DIST,
+    httpHeadersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+    httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    httpIdleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS,
+    socketAuthTimeoutMs: e.SOCKET_AUTH_TIMEOUT_MS,
+    maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+    maxSocketsPerAddress: e.MAX_SOCKETS_PER_ADDRESS,
   };
 }

@@ -7,6 +7,7 @@ import { databaseCommands } from './cli/database-commands.ts';
 import { serveCommand } from './cli/serve-command.ts';
 import { userCommands } from './cli/user-commands.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
+import { StartupError } from './startup-error.ts';
 
 // Read lazily: `--help` works without a valid environment.
 let config: Config | undefined;
@@ -63,6 +64,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+    else if (error instanceof StartupError) process.stderr.write(`pneumatic: ${error.message}\n`);
     else if (error instanceof TRPCError) {
       // A procedure's refusal (a taken username, a short password): its words are the answer.
       const issues = validationIssues(error);

@@ -18,6 +18,7 @@ export class Metrics {
   readonly subscriptionsActive: Gauge;
   readonly dbQueryDuration: Histogram<'outcome'>;
   readonly rateLimited: Counter<'window'>;
+  readonly socketsRefused: Counter<'reason'>;
   readonly batchSize: Histogram;
   // Messages per second over the last minute: one bucket per second, as a ring.
   readonly #buckets = new Uint32Array(WINDOW_SECONDS);
@@ -104,6 +105,12 @@ export class Metrics {
       name: 'pneumatic_group_commit_batch_size',
       help: 'Sends written together in one transaction (group commit)',
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers,
+    });
+    this.socketsRefused = new Counter({
+      name: 'pneumatic_websocket_refused_total',
+      help: 'Sockets refused for holding too many: per user or per client address',
+      labelNames: ['reason'],
       registers,
     });
     for (const transport of ['trpc', 'legacy'] as const) {

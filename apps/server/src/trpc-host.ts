@@ -1,14 +1,27 @@
 import type { IncomingMessage } from 'node:http';
 import { type ApiDeps, appRouter, authenticate, type Context, createContextFactory } from '@pneumatic/api';
+import { TRPCError } from '@trpc/server';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
+import { databaseOutage } from './database-errors.ts';
+import { type SocketCaps, TOO_MANY_USER_SOCKETS } from './limits/socket-caps.ts';
 import { requestContext } from './tracing.ts';
-import { MAX_BATCH_SIZE, shedIfStalled, TOKEN_EXPIRED } from './ws-limits.ts';
+import { closeAtExpiry, MAX_BATCH_SIZE, shedIfStalled } from './ws-limits.ts';
 
 /** Client addresses of raw requests, recorded by a hook that sees fastify's view (TRUST_PROXY applied). */
 export const clientAddresses = new WeakMap<IncomingMessage, string>();
+
+/** Close code and reason for a tRPC socket that never presented its token. */
+export const AUTH_TIMEOUT = { code: 1008, reason: 'Authentication timeout' } as const;
+
+export interface TrpcHostOptions {
+  tracing: boolean;
+  caps: SocketCaps;
+  /** How long a new socket may take to send its connectionParams. */
+  socketAuthTimeoutMs: number;
+}
 
 function bearer(header: string | undefined): string | null {
   if (!header) return null;
@@ -24,11 +37,23 @@ export async function registerTrpc(
   app: FastifyInstance,
   deps: ApiDeps,
   logger: Logger,
-  tracing: boolean,
+  options: TrpcHostOptions,
 ): Promise<void> {
   const createContext = createContextFactory(deps);
   app.addHook('onRequest', async (request) => {
     clientAddresses.set(request.raw, request.ip);
+  });
+
+  // A socket that never says who it is would hold a connection for free.
+  const authDeadlines = new WeakMap<WebSocket, NodeJS.Timeout>();
+  app.websocketServer.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    if (!req.url?.startsWith('/trpc')) return;
+    const timer = setTimeout(
+      () => ws.close(AUTH_TIMEOUT.code, AUTH_TIMEOUT.reason),
+      options.socketAuthTimeoutMs,
+    );
+    authDeadlines.set(ws, timer);
+    ws.once('close', () => clearTimeout(timer));
   });
 
   await app.register(fastifyTRPCPlugin, {
@@ -40,30 +65,40 @@ export async function registerTrpc(
       maxBatchSize: MAX_BATCH_SIZE,
       async createContext({ req, res, info }): Promise<Context> {
         if (!(res instanceof WebSocket)) {
-          const traceParent = tracing ? requestContext(req) : undefined;
+          const traceParent = options.tracing ? requestContext(req) : undefined;
           return createContext(bearer(req.headers.authorization), { ip: req.ip, traceParent });
         }
         // On a socket, req is the raw upgrade request.
+        const ws = res;
+        clearTimeout(authDeadlines.get(ws));
         const raw = req as unknown as IncomingMessage;
         const ip = clientAddresses.get(raw) ?? raw.socket.remoteAddress ?? 'unknown';
         const params = info.connectionParams;
         const token = typeof params?.token === 'string' ? params.token : null;
         const auth = await authenticate(deps, token);
-        const ws = res;
+        if (!options.caps.admitUser(auth.user.id, ws)) {
+          ws.close(TOO_MANY_USER_SOCKETS.code, TOO_MANY_USER_SOCKETS.reason);
+          throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: TOO_MANY_USER_SOCKETS.reason });
+        }
         const unbind = deps.hub.bindToSession(auth.sessionId, ws);
-        const expiry = setTimeout(
-          () => ws.close(TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason),
-          Math.max(0, auth.expiresAt - Date.now()),
-        );
+        const cancelExpiry = closeAtExpiry(ws, auth.expiresAt);
         ws.once('close', () => {
           unbind();
-          clearTimeout(expiry);
+          cancelExpiry();
         });
         return createContext(token, { ip, auth, socket: { shedIfStalled: () => shedIfStalled(ws) } });
       },
+      // A database that is busy or away answers 503 (retry later), not 500.
+      responseMeta({ errors, info }) {
+        const calls = info?.calls.length ?? 1;
+        if (errors.length === 0 || errors.length < calls) return {};
+        if (!errors.every((error) => databaseOutage(error) !== null)) return {};
+        return { status: 503, headers: new Headers({ 'retry-after': '1' }) };
+      },
       onError({ error, path, type }) {
-        if (error.code === 'INTERNAL_SERVER_ERROR')
-          logger.error({ err: error, path, type }, 'procedure failed');
+        if (error.code !== 'INTERNAL_SERVER_ERROR') return;
+        if (databaseOutage(error)) logger.warn({ err: error, path, type }, 'database unavailable');
+        else logger.error({ err: error, path, type }, 'procedure failed');
       },
     } satisfies FastifyTRPCPluginOptions<typeof appRouter>['trpcOptions'],
   });

@@ -15,3 +15,21 @@ export function shedIfStalled(socket: { bufferedAmount: number; terminate(): voi
 }
 /** Most calls in one tRPC batch, over HTTP or a socket. */
 export const MAX_BATCH_SIZE = 100;
+
+// setTimeout fires at once for delays past 2^31 - 1 ms (about 24.8 days).
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Closes `socket` with TOKEN_EXPIRED when its access token expires at
+ * `expiresAt` (epoch ms), however far away that is. Returns the cancel function.
+ */
+export function closeAtExpiry(socket: { close(code: number, reason: string): void }, expiresAt: number) {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    const left = expiresAt - Date.now();
+    if (left <= 0) return socket.close(TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason);
+    timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+  };
+  arm();
+  return () => clearTimeout(timer);
+}

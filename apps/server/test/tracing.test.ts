@@ -1,6 +1,6 @@
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTracing, type Tracing } from '../src/tracing.ts';
+import { startTracing, type Tracing } from '../src/tracing-sdk.ts';
 import { Rest } from './helpers/rest.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 

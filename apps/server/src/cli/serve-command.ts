@@ -1,7 +1,4 @@
-import { buildServer, VERSION } from '../app.ts';
 import type { Config } from '../config.ts';
-import { createLogger } from '../logger.ts';
-import { startTracing } from '../tracing.ts';
 import type { Command } from './command.ts';
 
 /** How long a stopping server waits for requests and sockets in flight. */
@@ -14,12 +11,17 @@ export function serveCommand(config: () => Config): Command {
     help: 'Usage: pneumatic serve\n\nServes on HOST:PORT. SIGTERM or SIGINT stops it gracefully.',
     async run() {
       const cfg = config();
+      // Loaded here, not at the top: the other commands start without the server's modules.
+      const [{ buildServer, VERSION }, { createLogger }] = await Promise.all([
+        import('../app.ts'),
+        import('../logger.ts'),
+      ]);
       const logger = createLogger(cfg.logLevel, {
         pretty: cfg.env === 'development' && process.stdout.isTTY,
       });
       // Our own shutdown handler below: the OpenTelemetry SDK's would swallow SIGTERM.
       const tracing = cfg.otlpEndpoint
-        ? startTracing({ endpoint: cfg.otlpEndpoint, version: VERSION })
+        ? (await import('../tracing-sdk.ts')).startTracing({ endpoint: cfg.otlpEndpoint, version: VERSION })
         : undefined;
       const server = await buildServer(cfg, logger);
       const address = await server.app.listen({ port: cfg.port, host: cfg.host });

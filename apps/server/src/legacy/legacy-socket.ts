@@ -13,12 +13,18 @@ import { TRPCError } from '@trpc/server';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
-import { shedIfStalled, TOKEN_EXPIRED } from '../ws-limits.ts';
+import { databaseOutage, OUTAGE_MESSAGES } from '../database-errors.ts';
+import type { InFlight } from '../in-flight.ts';
+import { type SocketCaps, TOO_MANY_USER_SOCKETS } from '../limits/socket-caps.ts';
+import { closeAtExpiry, shedIfStalled } from '../ws-limits.ts';
 
 const POLICY_VIOLATION = 1008;
+const INTERNAL_ERROR = 1011;
+const TRY_AGAIN_LATER = 1013;
 /** Frames a socket may have waiting to be handled; past it the client is flooding. */
 const MAX_PENDING_FRAMES = 1000;
 const BUSY = { code: 1013, reason: 'too many frames in flight' } as const;
+const SHUTTING_DOWN = 'server shutting down';
 
 /** Each message event is serialized once, whichever number of legacy sockets it goes to. */
 const frames = new WeakMap<LogBusEvent, string>();
@@ -47,20 +53,36 @@ function tokenFrom(request: FastifyRequest): string | null {
   return match ? match[1]! : null;
 }
 
-function closeReason(error: unknown): string {
+/**
+ * How a socket whose token could not be checked is closed: 1008 (log in
+ * again) only for a token problem; a database outage is 1013 (try again
+ * later), anything else 1011.
+ */
+function refusal(error: unknown): { code: number; reason: string } {
   if (error instanceof TRPCError && error.code === 'UNAUTHORIZED') {
-    if (error.message === AUTH_MESSAGES.missing) return 'Missing authentication token';
-    if (error.message === AUTH_MESSAGES['wrong-type']) return 'Invalid token type';
+    if (error.message === AUTH_MESSAGES.missing)
+      return { code: POLICY_VIOLATION, reason: 'Missing authentication token' };
+    if (error.message === AUTH_MESSAGES['wrong-type'])
+      return { code: POLICY_VIOLATION, reason: 'Invalid token type' };
+    return { code: POLICY_VIOLATION, reason: 'Invalid authentication token' };
   }
-  return 'Invalid authentication token';
+  const outage = databaseOutage(error);
+  if (outage) return { code: TRY_AGAIN_LATER, reason: OUTAGE_MESSAGES[outage] };
+  return { code: INTERNAL_ERROR, reason: 'internal error' };
+}
+
+export interface LegacySocketOptions {
+  deps: ApiDeps;
+  tracing: boolean;
+  caps: SocketCaps;
+  /** Frames being handled; shutdown waits for them and refuses new ones. */
+  frames: InFlight;
+  onDelivered?: (createdAt: string) => void;
 }
 
 /** The old `/ws` JSON protocol, over the same services and event stream as tRPC. */
-export async function legacySocketPlugin(
-  app: FastifyInstance,
-  opts: { deps: ApiDeps; tracing: boolean; onDelivered?: (createdAt: string) => void },
-): Promise<void> {
-  const { deps, onDelivered } = opts;
+export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocketOptions): Promise<void> {
+  const { deps, onDelivered, caps, frames } = opts;
   app.get('/ws', { websocket: true }, (socket, request) => {
     const log = request.log;
     const send = (frame: object) => {
@@ -70,13 +92,19 @@ export async function legacySocketPlugin(
     const ready = authenticate(deps, tokenFrom(request)).then(
       (auth) => attach(socket, auth, log),
       (error: unknown) => {
-        socket.close(POLICY_VIOLATION, closeReason(error));
+        const { code, reason } = refusal(error);
+        if (code !== POLICY_VIOLATION) log.warn({ err: error }, 'legacy socket authentication failed');
+        socket.close(code, reason);
         return null;
       },
     );
 
     function attach(ws: WebSocket, auth: AuthenticatedUser, socketLog: FastifyBaseLogger) {
       if (ws.readyState !== ws.OPEN) return null;
+      if (!caps.admitUser(auth.user.id, ws)) {
+        ws.close(TOO_MANY_USER_SOCKETS.code, TOO_MANY_USER_SOCKETS.reason);
+        return null;
+      }
       request.userId = auth.user.id;
       socketLog.info({ userId: auth.user.id, transport: 'legacy' }, 'socket open');
       const removeListener = deps.hub.addListener({
@@ -88,14 +116,11 @@ export async function legacySocketPlugin(
         },
       });
       const unbind = deps.hub.bindToSession(auth.sessionId, ws);
-      const expiry = setTimeout(
-        () => ws.close(TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason),
-        Math.max(0, auth.expiresAt - Date.now()),
-      );
+      const cancelExpiry = closeAtExpiry(ws, auth.expiresAt);
       ws.once('close', () => {
         removeListener();
         unbind();
-        clearTimeout(expiry);
+        cancelExpiry();
         socketLog.info({ userId: auth.user.id, transport: 'legacy' }, 'socket closed');
       });
       return auth;
@@ -106,6 +131,8 @@ export async function legacySocketPlugin(
     let queue: Promise<unknown> = ready;
     let pending = 0;
     socket.on('message', (data: RawData, isBinary: boolean) => {
+      // A stopping server takes no new work: the frame is neither stored nor acknowledged.
+      if (frames.draining) return send({ type: 'error', reason: SHUTTING_DOWN });
       if (++pending > MAX_PENDING_FRAMES) {
         socket.close(BUSY.code, BUSY.reason);
         return;
@@ -120,7 +147,10 @@ export async function legacySocketPlugin(
             );
           else await handleFrame(auth, data, isBinary);
         })
+        // A failure outside a frame's own handling must not stall the frames after it.
+        .catch((error: unknown) => log.error({ err: error }, 'legacy socket frame failed'))
         .finally(() => pending--);
+      frames.track(queue);
     });
 
     async function handleFrame(auth: AuthenticatedUser, data: RawData, isBinary: boolean): Promise<void> {

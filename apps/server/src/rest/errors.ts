@@ -1,6 +1,7 @@
 import { type ValidationIssue, validationIssues } from '@pneumatic/api';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import { databaseOutage, OUTAGE_MESSAGES } from '../database-errors.ts';
 
 /** One entry of a FastAPI-style validation error. */
 export interface ValidationDetail {
@@ -37,13 +38,19 @@ export function validationError(issues: ValidationIssue[], locate: Locate): Rest
   };
 }
 
+/** 503 for a database that is busy, read-only or away: the client may retry; nothing was stored. */
+export function outageError(error: unknown): RestError | null {
+  const outage = databaseOutage(error);
+  if (!outage) return null;
+  return { status: 503, body: { detail: OUTAGE_MESSAGES[outage] }, headers: { 'retry-after': '1' } };
+}
+
 /** Turns anything a procedure threw into the contract's status and `{detail}` body. */
 export function toRestError(error: unknown, locate: Locate): RestError {
   const issues = validationIssues(error);
   if (issues) return validationError(issues, locate);
-  if (!(error instanceof TRPCError)) return { status: 500, body: { detail: 'Internal server error' } };
-  if (error.code === 'INTERNAL_SERVER_ERROR')
-    return { status: 500, body: { detail: 'Internal server error' } };
+  if (!(error instanceof TRPCError) || error.code === 'INTERNAL_SERVER_ERROR')
+    return outageError(error) ?? { status: 500, body: { detail: 'Internal server error' } };
   const status = getHTTPStatusCodeFromError(error);
   const headers = status === 401 ? { 'www-authenticate': 'Bearer' } : undefined;
   return { status, body: { detail: error.message }, headers };

@@ -52,7 +52,8 @@ export async function restPlugin(
           if (error instanceof SenderMismatch)
             return sendError(reply, { status: 403, body: { detail: error.message } });
           const restError = toRestError(error, locate);
-          if (restError.status >= 500) request.log.error({ err: error }, 'request failed');
+          if (restError.status === 503) request.log.warn({ err: error }, 'database unavailable');
+          else if (restError.status >= 500) request.log.error({ err: error }, 'request failed');
           return sendError(reply, restError);
         }
       },

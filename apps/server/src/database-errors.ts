@@ -1,0 +1,57 @@
+/**
+ * Failures that say the database cannot serve right now (busy, read-only,
+ * unreachable) rather than that the request or the code is wrong. Clients
+ * get 503 with one of these texts and may retry; nothing is stored.
+ */
+export type DatabaseOutage = 'busy' | 'read-only' | 'unavailable';
+
+export const OUTAGE_MESSAGES: Record<DatabaseOutage, string> = {
+  busy: 'Database busy, try again shortly',
+  'read-only': 'Database is read-only',
+  unavailable: 'Database unavailable, try again shortly',
+};
+
+// SQLSTATE classes and codes of PostgreSQL that mean "not now" rather than "not this".
+const PG_UNAVAILABLE = /^(08|53|57P0[123])/;
+const PG_BUSY = new Set(['40001', '40P01', '55P03']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+// node-postgres and Kysely report a lost or closed connection without a code.
+const LOST_CONNECTION =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|driver has already been destroyed|Cannot use a pool after calling end/i;
+
+function classify(error: object): DatabaseOutage | null {
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : '';
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'busy';
+  if (code.startsWith('SQLITE_READONLY') || code === '25006') return 'read-only';
+  if (/^SQLITE_(IOERR|FULL|CANTOPEN|NOTADB|CORRUPT)/.test(code)) return 'unavailable';
+  if (PG_BUSY.has(code)) return 'busy';
+  if (PG_UNAVAILABLE.test(code) || NETWORK_CODES.has(code)) return 'unavailable';
+  const message = 'message' in error && typeof error.message === 'string' ? error.message : '';
+  if (LOST_CONNECTION.test(message)) return 'unavailable';
+  return null;
+}
+
+/** The outage behind an error (looking through causes and aggregated errors), or null. */
+export function databaseOutage(error: unknown): DatabaseOutage | null {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0 && seen.size < 16) {
+    const current = queue.shift();
+    if (typeof current !== 'object' || current === null || seen.has(current)) continue;
+    seen.add(current);
+    const outage = classify(current);
+    if (outage) return outage;
+    if ('cause' in current) queue.push(current.cause);
+    if ('errors' in current && Array.isArray(current.errors)) queue.push(...current.errors);
+  }
+  return null;
+}
