@@ -29,7 +29,14 @@ describe('tracing', () => {
       headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
     });
     expect(reply.status).toBe(201);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The request span ends after the response is on its way: wait for it.
+    await expect
+      .poll(() =>
+        exporter
+          .getFinishedSpans()
+          .some((s) => s.name === 'POST /messages' && s.spanContext().traceId === traceId),
+      )
+      .toBe(true);
     const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
     const http = spans.find((s) => s.name === 'POST /messages');
     const procedure = spans.find((s) => s.name === 'trpc messages.send');
@@ -55,7 +62,13 @@ describe('tracing', () => {
       headers: { authorization: `Bearer ${user.token}`, traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
     });
     expect(reply.status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect
+      .poll(() =>
+        exporter
+          .getFinishedSpans()
+          .some((s) => s.name === 'GET /trpc/:path' && s.spanContext().traceId === traceId),
+      )
+      .toBe(true);
     const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
     const http = spans.find((s) => s.name === 'GET /trpc/:path');
     const procedure = spans.find((s) => s.name === 'trpc users.list');
