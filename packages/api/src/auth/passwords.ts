@@ -1,11 +1,34 @@
+import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
 
 // OWASP's argon2id recommendation: 19 MiB, two passes, one lane.
 // algorithm 2 is Argon2id (the package exports it as a const enum, which isolated modules cannot read).
 const OPTIONS = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
+/**
+ * At most this many hashes run at once; the rest wait their turn. One core is
+ * left to the event loop, so a login storm slows logins, not message delivery.
+ */
+const HASH_CONCURRENCY = Math.max(1, availableParallelism() - 1);
+
+let running = 0;
+const waiting: Array<() => void> = [];
+
+async function limited<T>(work: () => Promise<T>): Promise<T> {
+  // A finishing hash hands its slot straight to the next in line.
+  if (running >= HASH_CONCURRENCY) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running++;
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, OPTIONS);
+  return limited(() => hash(password, OPTIONS));
 }
 
 let decoy: Promise<string> | undefined;
@@ -17,11 +40,12 @@ let decoy: Promise<string> | undefined;
 export async function verifyPassword(storedHash: string | undefined, password: string): Promise<boolean> {
   if (storedHash === undefined) {
     decoy ??= hashPassword('decoy password that matches nothing');
-    await verify(await decoy, password, OPTIONS);
+    const target = await decoy;
+    await limited(() => verify(target, password, OPTIONS));
     return false;
   }
   try {
-    return await verify(storedHash, password, OPTIONS);
+    return await limited(() => verify(storedHash, password, OPTIONS));
   } catch {
     return false;
   }
