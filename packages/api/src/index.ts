@@ -27,7 +27,7 @@ export * as schemas from './schemas/index.ts';
 export { AUTH_MESSAGES, type AuthenticatedUser, authenticate } from './services/auth.service.ts';
 export { requireMembership } from './services/conversations.service.ts';
 export { readLogRange } from './services/log-reader.ts';
-export { sendMessage } from './services/messages.service.ts';
+export { finishPendingSends, sendMessage } from './services/messages.service.ts';
 
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;

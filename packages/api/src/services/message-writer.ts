@@ -61,6 +61,11 @@ export class MessageWriter {
     });
   }
 
+  /** Resolves once every queued send is written (or failed): call before closing the database. */
+  async idle(): Promise<void> {
+    while (this.#running) await new Promise((resolve) => setImmediate(resolve));
+  }
+
   close(): void {
     this.#unsubscribe();
   }

@@ -28,6 +28,11 @@ export function sendMessage(deps: ApiDeps, senderId: string, input: SendMessageI
   return writer.send(senderId, input);
 }
 
+/** Waits for sends already accepted to be written; for a clean shutdown. */
+export async function finishPendingSends(deps: ApiDeps): Promise<void> {
+  await writers.get(deps)?.idle();
+}
+
 export async function listMessages(
   deps: ApiDeps,
   userId: string,
