@@ -1,13 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  assertServerBuilt,
+  type RunningServer,
+  startServer as startBuiltServer,
+} from '@pneumatic/test-server';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
+export type { RunningServer };
+
 const WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const SERVER_MAIN = resolve(WEB_ROOT, '../server/dist/main.js');
 const WEB_DIST = join(WEB_ROOT, 'dist');
 export const OUTPUT_DIR = join(WEB_ROOT, 'test-output');
 
@@ -24,11 +27,6 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-export interface RunningServer {
-  url: string;
-  close(): Promise<void>;
-}
-
 /** Fails with what to do when something the test does not build itself is missing. */
 export function checkPrerequisites(): void {
   if (!existsSync(CHROMIUM)) {
@@ -36,101 +34,15 @@ export function checkPrerequisites(): void {
       `Chromium not found at ${CHROMIUM}. Install it (apt-get install -y chromium) or set CHROMIUM_PATH.`,
     );
   }
-  if (!existsSync(SERVER_MAIN)) {
-    throw new Error(`The server is not built (${SERVER_MAIN} missing): run the server's build first.`);
-  }
+  assertServerBuilt();
   if (!existsSync(join(WEB_DIST, 'index.html'))) {
     throw new Error(`The web app is not built (${WEB_DIST}/index.html missing): run the web build first.`);
   }
 }
 
-/**
- * Starts the built server on a free port over a fresh SQLite database, and
- * resolves once /health answers.
- */
-export async function startServer(): Promise<RunningServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pneumatic-e2e-'));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DATA_DIR: dataDir,
-    SECRET_KEY: randomBytes(32).toString('hex'),
-    WEB_DIST,
-    LOG_LEVEL: 'info',
-    // Three people signing up and chatting within seconds must not hit the per-minute limit.
-    RATE_LIMIT_PER_MINUTE: '10000',
-    RATE_LIMIT_PER_HOUR: '100000',
-  };
-  // The test's own database, whatever the environment points other tests at.
-  delete env.DATABASE_URL;
-  delete env.REDIS_URL;
-
-  const child = spawn(process.execPath, [SERVER_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const url = await listeningAddress(child);
-  await waitForHealth(url);
-  return {
-    url,
-    async close() {
-      if (child.exitCode === null) {
-        const exited = new Promise((done) => child.once('exit', done));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Reads the server's JSON log until it says where it listens. */
-function listeningAddress(child: ChildProcess): Promise<string> {
-  return new Promise((resolveAddress, reject) => {
-    let output = '';
-    let pending = '';
-    const timer = setTimeout(() => fail(new Error('the server did not start within 20 s')), 20_000);
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`${error.message}\n--- server output ---\n${output}`));
-    };
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const text = chunk.toString();
-      output += text;
-      pending += text;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        try {
-          const entry = JSON.parse(line) as { event?: string; address?: string };
-          if (entry.event === 'start' && entry.address) {
-            clearTimeout(timer);
-            resolveAddress(entry.address);
-          }
-        } catch {
-          // Not a JSON log line.
-        }
-      }
-    });
-    child.once('exit', (code) => fail(new Error(`the server exited with code ${code} before listening`)));
-  });
-}
-
-async function waitForHealth(url: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(`${url}/health`);
-      if (response.ok) return;
-    } catch {
-      // Not accepting connections yet.
-    }
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  throw new Error(`${url}/health did not answer within 10 s`);
+/** The built server on a free port over a fresh SQLite database, serving the built app. */
+export function startServer(): Promise<RunningServer> {
+  return startBuiltServer({ env: { WEB_DIST } });
 }
 
 export function launchBrowser(): Promise<Browser> {

@@ -1,28 +1,23 @@
+import { createPneumaticClient, localTokenStorage } from '@pneumatic/client';
 import { useSyncExternalStore } from 'react';
 import { AuthScreen } from './components/auth-screen.tsx';
 import { SignedIn } from './components/signed-in.tsx';
-import { isUnauthorized } from './lib/errors.ts';
-import { localTokenStorage, Session } from './lib/session.ts';
-import { createPublicClient, endpointsFor } from './lib/trpc.ts';
 
-const endpoints = endpointsFor(window.location);
-const publicClient = createPublicClient(endpoints);
-const session = new Session({
-  storage: localTokenStorage(),
-  refresh: (refreshToken) => publicClient.auth.refresh.mutate({ refresh_token: refreshToken }),
-  isRejected: isUnauthorized,
-});
+/**
+ * The one client of this page, for every login: it keeps the token pair in
+ * localStorage (tabs share it and take turns refreshing), and drops its
+ * socket whenever the signed-in user changes.
+ */
+const client = createPneumaticClient({ url: window.location.origin, storage: localTokenStorage() });
 
 function logout(): void {
-  const refreshToken = session.tokens?.refresh_token;
-  session.signOut();
   // The screen changes at once; revoking the login on the server may finish after.
-  if (refreshToken) publicClient.auth.logout.mutate({ refresh_token: refreshToken }).catch(() => {});
+  client.logout().catch(() => {});
 }
 
 export function App() {
-  const userId = useSyncExternalStore(session.subscribe, session.getUserId);
-  if (!userId) return <AuthScreen client={publicClient} onSignedIn={(pair) => session.signIn(pair)} />;
+  const userId = useSyncExternalStore(client.session.subscribe, client.session.getUserId);
+  if (!userId) return <AuthScreen client={client} />;
   // Keyed by user: another login (here or in another tab) starts from clean caches.
-  return <SignedIn key={userId} userId={userId} session={session} endpoints={endpoints} onLogout={logout} />;
+  return <SignedIn key={userId} userId={userId} client={client} onLogout={logout} />;
 }

@@ -1,15 +1,23 @@
+import {
+  type ConnectionState,
+  isNetworkFailure,
+  newMessageId,
+  type PneumaticApi,
+  type PneumaticClient,
+} from '@pneumatic/client';
 import { type QueryClient, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useMemo, useSyncExternalStore } from 'react';
 import { queryKeys, receiveMessage } from './lib/cache.ts';
-import { describeError, isNetworkFailure } from './lib/errors.ts';
-import { newMessageId } from './lib/format.ts';
+import { describeError } from './lib/errors.ts';
 import type { Outbox } from './lib/outbox.ts';
 import type { ReadMarkers } from './lib/read-markers.ts';
-import type { ApiClient, ConnectionState } from './lib/trpc.ts';
 import type { User } from './lib/types.ts';
 
 export interface Chat {
-  client: ApiClient;
+  /** The SDK client: its login, live events, sending. */
+  client: PneumaticClient;
+  /** Every procedure, typed (`client.api`). */
+  api: PneumaticApi;
   connection: ConnectionState;
   outbox: Outbox;
   readMarkers: ReadMarkers;
@@ -29,18 +37,18 @@ export function useChat(): Chat {
 }
 
 export function useMe() {
-  const { client } = useChat();
+  const { api } = useChat();
   return useQuery({
     queryKey: queryKeys.me,
-    queryFn: () => client.auth.me.query(),
+    queryFn: () => api.auth.me.query(),
     staleTime: Number.POSITIVE_INFINITY,
   });
 }
 
 /** Everyone but me, by id. */
 export function useUsers(): { users: User[]; byId: ReadonlyMap<string, User>; isPending: boolean } {
-  const { client } = useChat();
-  const query = useQuery({ queryKey: queryKeys.users, queryFn: () => client.users.list.query() });
+  const { api } = useChat();
+  const query = useQuery({ queryKey: queryKeys.users, queryFn: () => api.users.list.query() });
   const users = query.data;
   return useMemo(
     () => ({
@@ -53,8 +61,8 @@ export function useUsers(): { users: User[]; byId: ReadonlyMap<string, User>; is
 }
 
 export function useConversations() {
-  const { client } = useChat();
-  return useQuery({ queryKey: queryKeys.conversations, queryFn: () => client.conversations.list.query() });
+  const { api } = useChat();
+  return useQuery({ queryKey: queryKeys.conversations, queryFn: () => api.conversations.list.query() });
 }
 
 export function useReadMarkers() {
@@ -77,10 +85,9 @@ async function deliver(chat: Chat, queryClient: QueryClient, messageId: string):
   if (!pending) return;
   chat.outbox.patch(messageId, { status: 'sending', error: undefined });
   try {
-    const message = await chat.client.messages.send.mutate({
-      message_id: pending.message_id,
-      conversation_id: pending.conversation_id,
-      content: pending.content,
+    // Tried again with the same message_id on network failures: the server stores it once.
+    const message = await chat.client.sendMessage(pending.conversation_id, pending.content, {
+      messageId: pending.message_id,
     });
     receiveMessage(queryClient, message, chat.myId, chat.readMarkers);
     chat.outbox.remove(messageId);

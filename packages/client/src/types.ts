@@ -21,10 +21,15 @@ export type PneumaticClientError = TRPCClientError<PneumaticRouter>;
 
 /** An access and refresh token, as `auth.login` and `auth.refresh` return them. */
 export type TokenPairResponse = RouterOutputs['auth']['login'];
+/** A person: `id`, `username`, `full_name`. */
 export type User = RouterOutputs['auth']['me'];
+/** A conversation as every member sees it. */
 export type Conversation = RouterOutputs['conversations']['get'];
+/** A conversation in the caller's list, with the caller's read state. */
 export type ConversationListItem = RouterOutputs['conversations']['list'][number];
+/** A stored message; `seq` orders a conversation without gaps. */
 export type Message = RouterOutputs['messages']['send'];
+/** A page of history, oldest first; pass `next_cursor` as `cursor` for the page before (null at the start). */
 export type MessagePage = RouterOutputs['messages']['list'];
 export type SignupInput = RouterInputs['auth']['signup'];
 export type LoginInput = RouterInputs['auth']['login'];
@@ -32,5 +37,9 @@ export type CreateConversationInput = RouterInputs['conversations']['create'];
 export type SendMessageInput = RouterInputs['messages']['send'];
 export type ListMessagesInput = RouterInputs['messages']['list'];
 
-/** What the per-user event stream yields: a new message, a new or changed conversation, or "refetch everything". */
+/**
+ * What the per-user event stream yields, told apart by `type`: `message` (new), `conversation`
+ * (created, changed, or the user was added), `resync` (too much missed: refetch), and the others
+ * the server sends (edits, deletions, read positions, typing, presence).
+ */
 export type StreamEvent = PneumaticProcedures['events']['stream']['event'];

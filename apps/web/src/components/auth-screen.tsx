@@ -1,7 +1,6 @@
+import type { PneumaticClient } from '@pneumatic/client';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { type FormErrors, toFormErrors } from '../lib/errors.ts';
-import type { TokenPair } from '../lib/session.ts';
-import type { ApiClient } from '../lib/trpc.ts';
 import { EyeIcon, LogoMark } from './icons.tsx';
 
 type Mode = 'login' | 'signup';
@@ -11,12 +10,12 @@ const FIELDS: readonly Field[] = ['username', 'password', 'full_name'];
 const NO_ERRORS: FormErrors<Field> = { fields: {}, form: null };
 
 interface AuthScreenProps {
-  client: ApiClient;
-  onSignedIn(pair: TokenPair): void;
+  /** Logging in signs its session in, which takes the app to the chat. */
+  client: PneumaticClient;
 }
 
 /** Log in, or create an account and log straight in: one page, two modes. */
-export function AuthScreen({ client, onSignedIn }: AuthScreenProps) {
+export function AuthScreen({ client }: AuthScreenProps) {
   const [mode, setMode] = useState<Mode>('login');
   const [values, setValues] = useState({ username: '', password: '', full_name: '' });
   const [errors, setErrors] = useState<FormErrors<Field>>(NO_ERRORS);
@@ -57,14 +56,13 @@ export function AuthScreen({ client, onSignedIn }: AuthScreenProps) {
     const username = values.username.trim();
     try {
       if (mode === 'signup') {
-        await client.auth.signup.mutate({
+        await client.signup({
           username,
           password: values.password,
           full_name: values.full_name.trim() || null,
         });
       }
-      const pair = await client.auth.login.mutate({ username, password: values.password });
-      onSignedIn(pair);
+      await client.login({ username, password: values.password });
     } catch (error) {
       const next = toFormErrors(error, FIELDS, (message) =>
         /username/i.test(message) && mode === 'signup' ? 'username' : null,

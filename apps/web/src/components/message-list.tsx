@@ -61,13 +61,13 @@ function continuesRun(a: TimelineEntry | undefined, b: TimelineEntry | undefined
 }
 
 export function MessageList({ conversation, conversationName, users }: MessageListProps) {
-  const { client, myId } = useChat();
+  const { api, myId } = useChat();
   const outbox = useOutbox();
   const { retry, discard } = useSendMessage();
   const query = useInfiniteQuery({
     queryKey: queryKeys.messages(conversation.id),
     queryFn: ({ pageParam, signal }) =>
-      client.messages.list.query(
+      api.messages.list.query(
         { conversation_id: conversation.id, limit: PAGE_SIZE, cursor: pageParam },
         { signal },
       ),

@@ -27,7 +27,7 @@ function parseUsernames(text: string): string[] {
  * server adds me. (Two members in all would make a 1-on-1, so the dialog asks for two others.)
  */
 export function NewGroupDialog({ open, onClose, onCreated }: NewGroupDialogProps) {
-  const { client, myId } = useChat();
+  const { api, myId } = useChat();
   const queryClient = useQueryClient();
   const { users } = useUsers();
   const me = useMe();
@@ -74,7 +74,7 @@ export function NewGroupDialog({ open, onClose, onCreated }: NewGroupDialogProps
     let known = users;
     if (names.some((name) => !find(known, name))) {
       known = await queryClient
-        .fetchQuery({ queryKey: queryKeys.users, queryFn: () => client.users.list.query(), staleTime: 0 })
+        .fetchQuery({ queryKey: queryKeys.users, queryFn: () => api.users.list.query(), staleTime: 0 })
         .catch(() => known);
     }
     const added = [...members];
@@ -126,7 +126,7 @@ export function NewGroupDialog({ open, onClose, onCreated }: NewGroupDialogProps
     setBusy(true);
     setFormError(null);
     try {
-      const conversation = await client.conversations.create.mutate({
+      const conversation = await api.conversations.create.mutate({
         title: trimmedTitle,
         member_ids: resolved.map((u) => u.id),
       });

@@ -31,7 +31,7 @@ function matches(query: string, ...texts: (string | null | undefined)[]): boolea
 }
 
 export function Sidebar({ selectedId, onOpen, onNewGroup }: SidebarProps) {
-  const { client, myId, logout } = useChat();
+  const { api, myId, logout } = useChat();
   const queryClient = useQueryClient();
   const me = useMe();
   const { users, byId, isPending: usersPending } = useUsers();
@@ -61,7 +61,7 @@ export function Sidebar({ selectedId, onOpen, onNewGroup }: SidebarProps) {
     setOpeningId(user.id);
     try {
       const title = me.data ? `${me.data.username} & ${user.username}` : user.username;
-      const conversation = await client.conversations.create.mutate({ title, member_ids: [user.id] });
+      const conversation = await api.conversations.create.mutate({ title, member_ids: [user.id] });
       receiveConversation(queryClient, conversation, myId);
       if (!queryClient.getQueryData(queryKeys.conversations)) {
         void queryClient.invalidateQueries({ queryKey: queryKeys.conversations });

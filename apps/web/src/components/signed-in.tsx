@@ -1,18 +1,15 @@
+import { httpStatus, type PneumaticClient } from '@pneumatic/client';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { type Chat, ChatProvider } from '../chat-context.tsx';
-import { httpStatus } from '../lib/errors.ts';
 import { Outbox } from '../lib/outbox.ts';
 import { ReadMarkers } from '../lib/read-markers.ts';
-import type { Session } from '../lib/session.ts';
-import { createSessionClient, type Endpoints } from '../lib/trpc.ts';
 import { ChatShell } from './chat-shell.tsx';
 import { LogoMark } from './icons.tsx';
 
 interface SignedInProps {
   userId: string;
-  session: Session;
-  endpoints: Endpoints;
+  client: PneumaticClient;
   onLogout(): void;
 }
 
@@ -23,12 +20,11 @@ function shouldRetry(failureCount: number, error: unknown): boolean {
   return status === undefined || status >= 500 || status === 429;
 }
 
-/** Everything that lives as long as one login: the socket, the caches, the outbox. */
-export function SignedIn({ userId, session, endpoints, onLogout }: SignedInProps) {
+/** Everything that lives as long as one login: the caches, the outbox, the read markers. */
+export function SignedIn({ userId, client, onLogout }: SignedInProps) {
   const [state, setState] = useState<{ chat: Chat; queryClient: QueryClient } | null>(null);
 
   useEffect(() => {
-    const api = createSessionClient(session, endpoints);
     const queryClient = new QueryClient({
       defaultOptions: {
         queries: { staleTime: 60_000, retry: shouldRetry, refetchOnWindowFocus: false },
@@ -38,19 +34,17 @@ export function SignedIn({ userId, session, endpoints, onLogout }: SignedInProps
     setState({
       queryClient,
       chat: {
-        client: api.client,
-        connection: api.connection,
+        client,
+        api: client.api,
+        connection: client.connection,
         outbox: new Outbox(),
         readMarkers: new ReadMarkers(userId),
         myId: userId,
         logout: onLogout,
       },
     });
-    return () => {
-      void api.close();
-      queryClient.clear();
-    };
-  }, [userId, session, endpoints, onLogout]);
+    return () => queryClient.clear();
+  }, [userId, client, onLogout]);
 
   if (!state) {
     return (

@@ -18,6 +18,10 @@ function message(seq: number): Message {
     content: `message ${seq}`,
     created_at: new Date(Date.UTC(2026, 10, 27, 12, 0, seq)).toISOString(),
     seq,
+    kind: 'user',
+    system: null,
+    edited_at: null,
+    deleted_at: null,
   };
 }
 
@@ -34,6 +38,7 @@ function listItem(lastSeq: number): ConversationListItem {
     last_message: message(lastSeq),
     last_read_seq: 0,
     unread_count: lastSeq,
+    read_seqs: {},
   };
 }
 

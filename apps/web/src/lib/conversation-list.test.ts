@@ -18,6 +18,7 @@ function item(id: string, lastActivity: string, lastSeq = 0, lastReadSeq = 0): C
     last_message: null,
     last_read_seq: lastReadSeq,
     unread_count: lastSeq - lastReadSeq,
+    read_seqs: {},
   };
 }
 
@@ -30,6 +31,10 @@ function message(conversationId: string, seq: number, createdAt: string, sender 
     content: `hello ${seq}`,
     created_at: createdAt,
     seq,
+    kind: 'user',
+    system: null,
+    edited_at: null,
+    deleted_at: null,
   };
 }
 

@@ -51,6 +51,8 @@ export function upsertConversation(
       ...conversation,
       last_read_seq: 0,
       unread_count: conversation.last_seq,
+      // The members' read positions come with the next list fetch.
+      read_seqs: {},
     };
     return sortConversations([...list, added]);
   }

@@ -1,35 +1,4 @@
-import type { AppRouter } from '@pneumatic/api';
-import { TRPCClientError } from '@trpc/client';
-
-export type ApiError = TRPCClientError<AppRouter>;
-
-export function isApiError(error: unknown): error is ApiError {
-  return error instanceof TRPCClientError;
-}
-
-/** The server refused the credentials: the token is bad, expired or revoked, or a login failed. */
-export function isUnauthorized(error: unknown): boolean {
-  return isApiError(error) && error.data?.code === 'UNAUTHORIZED';
-}
-
-/**
- * The HTTP status of a failed call: from the error body, or from the response
- * itself when the body was not tRPC's (a proxy, or the server's rate limiter).
- */
-export function httpStatus(error: unknown): number | undefined {
-  if (!isApiError(error)) return undefined;
-  const response = error.meta?.response as { status?: unknown } | undefined;
-  return error.data?.httpStatus ?? (typeof response?.status === 'number' ? response.status : undefined);
-}
-
-/** The request never got an answer: offline, server down, connection dropped. */
-export function isNetworkFailure(error: unknown): boolean {
-  if (!isApiError(error)) return error instanceof TypeError;
-  return (
-    httpStatus(error) === undefined &&
-    (error.cause instanceof TypeError || /fetch|network|websocket/i.test(error.message))
-  );
-}
+import { httpStatus, isApiError } from '@pneumatic/client';
 
 const UNREACHABLE = 'Can’t reach Pneumatic right now. Check your connection and try again.';
 const TOO_MANY = 'Too many requests. Wait a moment and try again.';

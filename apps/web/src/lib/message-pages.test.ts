@@ -21,6 +21,10 @@ function message(seq: number, sender = BOB, messageId = `client-${seq}`): Messag
     content: `message ${seq}`,
     created_at: new Date(Date.UTC(2026, 10, 27, 12, 0, seq)).toISOString(),
     seq,
+    kind: 'user',
+    system: null,
+    edited_at: null,
+    deleted_at: null,
   };
 }
 

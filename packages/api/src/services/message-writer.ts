@@ -172,7 +172,9 @@ export class MessageWriter {
       for (const id of [...perConversation.keys()].sort()) {
         const items = perConversation.get(id)!;
         const first = await conversationsRepository.takeSeqs(trx, id, items.length, now);
-        items.forEach((i, k) => seqs.set(i, first + k));
+        items.forEach((i, k) => {
+          seqs.set(i, first + k);
+        });
       }
       const firstPos = await logRepository.takePositions(trx, fresh.length);
       const rows: MessageRow[] = fresh.map((i, k) => {

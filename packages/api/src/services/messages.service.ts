@@ -1,11 +1,6 @@
 import { messagesRepository } from '@pneumatic/db';
 import type { ApiDeps } from '../deps.ts';
-import type {
-  ListMessagesInput,
-  Message,
-  MessagePage,
-  SendMessageInput,
-} from '../schemas/messages.schema.ts';
+import type { ListMessagesInput, MessagePage, SendMessageInput } from '../schemas/messages.schema.ts';
 import { requireMembership } from './conversations.service.ts';
 import { MessageWriter, type SendResult } from './message-writer.ts';
 import { toMessage } from './views.ts';

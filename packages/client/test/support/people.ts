@@ -85,7 +85,10 @@ export async function liveEvents(
     started = resolve;
   });
   const collector = new Collector(client.events({ ...options, onStarted: started }));
-  await Promise.race([live, collector.done.then(() => Promise.reject(collector.error ?? new Error('ended')))]);
+  await Promise.race([
+    live,
+    collector.done.then(() => Promise.reject(collector.error ?? new Error('ended'))),
+  ]);
   return collector;
 }
 
