@@ -1,13 +1,15 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createPneumaticClient, type PneumaticClient } from '@pneumatic/client';
 import {
   assertServerBuilt,
   type RunningServer,
   startServer as startBuiltServer,
 } from '@pneumatic/test-server';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 
+export { TcpProxy } from '@pneumatic/test-server';
 export type { RunningServer };
 
 const WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,8 +43,8 @@ export function checkPrerequisites(): void {
 }
 
 /** The built server on a free port over a fresh SQLite database, serving the built app. */
-export function startServer(): Promise<RunningServer> {
-  return startBuiltServer({ env: { WEB_DIST } });
+export function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
+  return startBuiltServer({ env: { WEB_DIST, ...env } });
 }
 
 export function launchBrowser(): Promise<Browser> {
@@ -89,6 +91,34 @@ export async function signUp(person: Person): Promise<void> {
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByRole('button', { name: 'Log out' }).waitFor();
+}
+
+/** Logs in as someone who already signed up (another device of theirs). */
+export async function logIn(person: Person): Promise<void> {
+  const { page } = person;
+  await page.getByLabel('Username').fill(person.username);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+}
+
+/** The SDK from Node, signed in: for what a test sets up without a browser. */
+export async function apiAs(url: string, username: string, fullName?: string): Promise<PneumaticClient> {
+  const client = createPneumaticClient({ url });
+  if (fullName) await client.signup({ username, password: PASSWORD, full_name: fullName });
+  await client.login({ username, password: PASSWORD });
+  return client;
+}
+
+/** The open conversation's row holding `text` (a message or a system line). */
+export function messageRow(person: Person, text: string | RegExp): Locator {
+  return person.page.getByRole('log').locator('.message-row', { hasText: text });
+}
+
+/** Whether `locator` lies inside the visible part of the open conversation. */
+export async function isInView(person: Person, locator: Locator): Promise<boolean> {
+  const [box, view] = await Promise.all([locator.boundingBox(), person.page.getByRole('log').boundingBox()]);
+  return box !== null && view !== null && box.y >= view.y && box.y + box.height <= view.y + view.height;
 }
 
 /** Types into the open conversation and sends with Enter. */

@@ -6,12 +6,13 @@ import {
   type PneumaticClient,
 } from '@pneumatic/client';
 import { type QueryClient, useQuery, useQueryClient } from '@tanstack/react-query';
-import { createContext, useCallback, useContext, useMemo, useSyncExternalStore } from 'react';
-import { queryKeys, receiveMessage } from './lib/cache.ts';
+import { createContext, useCallback, useContext, useMemo, useRef, useSyncExternalStore } from 'react';
+import { queryKeys, receiveMessage, receiveMessageUpdate } from './lib/cache.ts';
 import { describeError } from './lib/errors.ts';
 import type { Outbox } from './lib/outbox.ts';
 import type { ReadMarkers } from './lib/read-markers.ts';
-import type { User } from './lib/types.ts';
+import type { Message, Person } from './lib/types.ts';
+import type { TypingInConversation, TypingState } from './lib/typing.ts';
 
 export interface Chat {
   /** The SDK client: its login, live events, sending. */
@@ -21,6 +22,8 @@ export interface Chat {
   connection: ConnectionState;
   outbox: Outbox;
   readMarkers: ReadMarkers;
+  /** Who is typing where (never me). */
+  typing: TypingState;
   /** The signed-in user's id (from the access token; `auth.me` fills in the rest). */
   myId: string;
   logout(): void;
@@ -45,19 +48,20 @@ export function useMe() {
   });
 }
 
-/** Everyone but me, by id. */
-export function useUsers(): { users: User[]; byId: ReadonlyMap<string, User>; isPending: boolean } {
+/**
+ * Everyone but me, by id, with whether they are online (kept live by
+ * `presence` events). While my own connection is down nobody shows online:
+ * I cannot know, and the list is fetched again on reconnect.
+ */
+export function useUsers(): { users: Person[]; byId: ReadonlyMap<string, Person>; isPending: boolean } {
   const { api } = useChat();
   const query = useQuery({ queryKey: queryKeys.users, queryFn: () => api.users.list.query() });
-  const users = query.data;
-  return useMemo(
-    () => ({
-      users: users ?? [],
-      byId: new Map((users ?? []).map((u) => [u.id, u])),
-      isPending: query.isPending,
-    }),
-    [users, query.isPending],
-  );
+  const connected = useConnectionStatus() === 'online';
+  const data = query.data;
+  return useMemo(() => {
+    const users = (data ?? []).map((u) => (u.online && !connected ? { ...u, online: false } : u));
+    return { users, byId: new Map(users.map((u) => [u.id, u])), isPending: query.isPending };
+  }, [data, connected, query.isPending]);
 }
 
 export function useConversations() {
@@ -68,6 +72,15 @@ export function useConversations() {
 export function useReadMarkers() {
   const { readMarkers } = useChat();
   return useSyncExternalStore(readMarkers.subscribe, readMarkers.get);
+}
+
+const NO_ONE: TypingInConversation = new Map();
+
+/** Who is typing in a conversation now (user id → expiry); never me. */
+export function useTyping(conversationId: string): TypingInConversation {
+  const { typing } = useChat();
+  const getSnapshot = useCallback(() => typing.get().get(conversationId) ?? NO_ONE, [typing, conversationId]);
+  return useSyncExternalStore(typing.subscribe, getSnapshot);
 }
 
 export function useOutbox() {
@@ -127,4 +140,46 @@ export function useSendMessage() {
   );
   const discard = useCallback((messageId: string) => chat.outbox.remove(messageId), [chat]);
   return { send, retry, discard };
+}
+
+/** Edits and deletions of my own messages; the answer goes into the caches at once. */
+export function useMessageActions() {
+  const { api } = useChat();
+  const queryClient = useQueryClient();
+  return useMemo(
+    () => ({
+      async edit(message: Message, content: string): Promise<void> {
+        receiveMessageUpdate(queryClient, await api.messages.edit.mutate({ id: message.id, content }));
+      },
+      async remove(message: Message): Promise<void> {
+        receiveMessageUpdate(queryClient, await api.messages.delete.mutate({ id: message.id }));
+      },
+    }),
+    [api, queryClient],
+  );
+}
+
+/**
+ * Tells the other members I am typing, as I type: the server shows it for a
+ * few seconds and ignores announcements closer than 2.5 s, so this one
+ * speaks at most that often (each call also counts against my request
+ * budget). Announcements stop with the keystrokes: after a send or when I
+ * leave the box, my message or the expiry ends the indicator.
+ */
+const TYPING_ANNOUNCE_EVERY_MS = 2500;
+
+export function useAnnounceTyping(conversationId: string): (draft: string) => void {
+  const { api } = useChat();
+  const last = useRef(0);
+  return useCallback(
+    (draft: string) => {
+      const now = Date.now();
+      if (!draft.trim() || now - last.current < TYPING_ANNOUNCE_EVERY_MS) return;
+      last.current = now;
+      api.conversations.typing.mutate({ conversation_id: conversationId }).catch(() => {
+        // Only a hint: a lost one is not worth a retry.
+      });
+    },
+    [api, conversationId],
+  );
 }

@@ -1,7 +1,14 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { useChat } from './chat-context.tsx';
-import { receiveConversation, receiveMessage } from './lib/cache.ts';
+import {
+  queryKeys,
+  receiveConversation,
+  receiveMessage,
+  receiveMessageUpdate,
+  receivePresence,
+  receiveRead,
+} from './lib/cache.ts';
 
 /**
  * Keeps the caches live from the SDK's event stream. It resumes after the
@@ -13,21 +20,48 @@ export function useLiveEvents(): void {
   const queryClient = useQueryClient();
 
   useEffect(() => {
-    const { client, myId, readMarkers } = chat;
+    const { client, myId, readMarkers, typing } = chat;
     const stop = new AbortController();
     let caughtUp = false;
     const onStarted = () => {
-      // What happened between the first fetches and the stream going live is in no event.
-      if (caughtUp) return;
-      caughtUp = true;
-      void queryClient.invalidateQueries();
+      if (!caughtUp) {
+        // What happened between the first fetches and the stream going live is in no event.
+        caughtUp = true;
+        void queryClient.invalidateQueries();
+        return;
+      }
+      // A resumed stream replays what is stored, but not who came and went or read meanwhile.
+      void queryClient.invalidateQueries({ queryKey: queryKeys.users });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.conversations });
     };
 
     void (async () => {
       for await (const event of client.events({ signal: stop.signal, onStarted })) {
-        if (event.type === 'message') receiveMessage(queryClient, event.message, myId, readMarkers);
-        else if (event.type === 'conversation') receiveConversation(queryClient, event.conversation, myId);
-        else if (event.type === 'resync') void queryClient.invalidateQueries();
+        switch (event.type) {
+          case 'message':
+            receiveMessage(queryClient, event.message, myId, readMarkers);
+            typing.stopped(event.message.conversation_id, event.message.sender_id);
+            break;
+          case 'message_updated':
+            receiveMessageUpdate(queryClient, event.message);
+            break;
+          case 'conversation':
+            receiveConversation(queryClient, event.conversation, myId);
+            break;
+          case 'read':
+            receiveRead(queryClient, event, myId, readMarkers);
+            break;
+          case 'typing':
+            if (event.user_id !== myId)
+              typing.started(event.conversation_id, event.user_id, event.expires_in_ms);
+            break;
+          case 'presence':
+            receivePresence(queryClient, event.user_id, event.online, myId);
+            break;
+          case 'resync':
+            void queryClient.invalidateQueries();
+            break;
+        }
       }
     })().catch(() => {
       // The login is over: the app goes back to the sign-in screen.

@@ -6,10 +6,12 @@ interface AvatarProps {
   name: string;
   group?: boolean;
   size?: 'sm' | 'md' | 'lg';
+  /** Shows a presence dot: green when online, none when offline or unknown. */
+  online?: boolean;
 }
 
-/** Initials on a colour picked from the id; decorative, the name is always written next to it. */
-export function Avatar({ id, name, group = false, size = 'md' }: AvatarProps) {
+/** Initials on a colour picked from the id; decorative, the name (and presence) is always written nearby. */
+export function Avatar({ id, name, group = false, size = 'md', online }: AvatarProps) {
   return (
     <span
       className={`avatar avatar-${size}`}
@@ -18,6 +20,7 @@ export function Avatar({ id, name, group = false, size = 'md' }: AvatarProps) {
       aria-hidden="true"
     >
       {group ? '👥' : initials(name)}
+      {online && <span className="presence-dot" />}
     </span>
   );
 }

@@ -5,6 +5,7 @@ import { useLiveEvents } from '../live-events.ts';
 import { ConnectionBanner } from './connection-banner.tsx';
 import { ConversationView } from './conversation-view.tsx';
 import { LogoMark, NewGroupIcon } from './icons.tsx';
+import type { JumpTarget } from './message-list.tsx';
 import { NewGroupDialog } from './new-group-dialog.tsx';
 import { Sidebar } from './sidebar.tsx';
 
@@ -50,6 +51,8 @@ function useSelectedConversation() {
 
   const close = useCallback(() => {
     if (pushed.current) {
+      // Once: a second close before the popstate lands must not go back further.
+      pushed.current = false;
       window.history.back();
       return;
     }
@@ -72,6 +75,18 @@ function useDocumentTitle(unread: number): void {
   );
 }
 
+/** Leaves the view of a conversation that left the list while open (I left it on another device). */
+function useCloseWhenGone(selectedId: string | null, present: boolean, close: () => void): void {
+  const shown = useRef<string | null>(null);
+  useEffect(() => {
+    if (present) shown.current = selectedId;
+    else if (selectedId !== null && shown.current === selectedId) {
+      shown.current = null;
+      close();
+    }
+  }, [selectedId, present, close]);
+}
+
 export function ChatShell() {
   const { myId } = useChat();
   useLiveEvents();
@@ -79,24 +94,38 @@ export function ChatShell() {
   const conversations = useConversations();
   const markers = useReadMarkers();
   const [groupDialogOpen, setGroupDialogOpen] = useState(false);
+  const [jump, setJump] = useState<JumpTarget | null>(null);
 
   const list = conversations.data ?? [];
-  const totalUnread = list.reduce(
-    (sum, c) => sum + (c.id === selectedId ? 0 : unreadCount(c, markers[c.id], myId)),
-    0,
-  );
+  const totalUnread = list.reduce((sum, c) => sum + unreadCount(c, markers[c.id], myId), 0);
   useDocumentTitle(totalUnread);
 
   const selected = list.find((c) => c.id === selectedId);
+  useCloseWhenGone(selectedId, selected !== undefined, close);
   const openNewGroup = useCallback(() => setGroupDialogOpen(true), []);
+  const jumpTo = useCallback(
+    (target: Omit<JumpTarget, 'nonce'>) => {
+      open(target.conversationId);
+      setJump({ ...target, nonce: Date.now() });
+    },
+    [open],
+  );
+  const onJumped = useCallback(() => setJump(null), []);
 
   return (
     <div className="app" data-view={selectedId ? 'conversation' : 'list'}>
       <ConnectionBanner />
-      <Sidebar selectedId={selectedId} onOpen={open} onNewGroup={openNewGroup} />
+      <Sidebar selectedId={selectedId} onOpen={open} onJump={jumpTo} onNewGroup={openNewGroup} />
       <main className="main">
         {selected ? (
-          <ConversationView key={selected.id} conversation={selected} onBack={close} />
+          <ConversationView
+            key={selected.id}
+            conversation={selected}
+            onBack={close}
+            onOpen={open}
+            jumpTo={jump?.conversationId === selected.id ? jump : null}
+            onJumped={onJumped}
+          />
         ) : selectedId ? (
           <div className="main-empty">
             {conversations.isPending ? (
@@ -124,7 +153,7 @@ export function ChatShell() {
           </div>
         )}
       </main>
-      <NewGroupDialog open={groupDialogOpen} onClose={() => setGroupDialogOpen(false)} onCreated={open} />
+      {groupDialogOpen && <NewGroupDialog onClose={() => setGroupDialogOpen(false)} onCreated={open} />}
     </div>
   );
 }

@@ -7,7 +7,7 @@ import {
   useRef,
   useState,
 } from 'react';
-import { useChat, useSendMessage } from '../chat-context.tsx';
+import { useAnnounceTyping, useChat, useSendMessage } from '../chat-context.tsx';
 import { characterCount, MAX_MESSAGE_LENGTH } from '../lib/format.ts';
 import { SendIcon } from './icons.tsx';
 
@@ -25,6 +25,7 @@ interface ComposerProps {
 export function Composer({ conversationId, placeholder }: ComposerProps) {
   const { myId } = useChat();
   const { send } = useSendMessage();
+  const announceTyping = useAnnounceTyping(conversationId);
   const draftKey = `${myId}:${conversationId}`;
   const [text, setText] = useState(() => drafts.get(draftKey) ?? '');
   const textareaRef = useRef<HTMLTextAreaElement>(null);
@@ -81,7 +82,10 @@ export function Composer({ conversationId, placeholder }: ComposerProps) {
           aria-label="Message"
           placeholder={placeholder}
           value={text}
-          onChange={(e) => setText(e.target.value)}
+          onChange={(e) => {
+            setText(e.target.value);
+            announceTyping(e.target.value);
+          }}
           onKeyDown={onKeyDown}
           aria-invalid={tooLong || undefined}
           aria-describedby={count >= COUNTER_FROM ? counterId : undefined}

@@ -1,13 +1,18 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { useChat, useOutbox, useSendMessage } from '../chat-context.tsx';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useChat, useMessageActions, useOutbox, useSendMessage } from '../chat-context.tsx';
 import { queryKeys } from '../lib/cache.ts';
+import { seenMessageId } from '../lib/conversation-list.ts';
 import { describeError } from '../lib/errors.ts';
-import { displayName, formatDay, formatFull, formatTime, isSameDay, linkify } from '../lib/format.ts';
+import { formatDay, isSameDay } from '../lib/format.ts';
 import { buildTimeline, flattenPages, type TimelineEntry } from '../lib/message-pages.ts';
-import type { ConversationListItem, User } from '../lib/types.ts';
+import { describeSystemLine } from '../lib/system-lines.ts';
+import type { ConversationListItem, Message, Person } from '../lib/types.ts';
 import { Avatar } from './avatar.tsx';
-import { AlertIcon, ArrowDownIcon, ClockIcon } from './icons.tsx';
+import { ArrowDownIcon } from './icons.tsx';
+import { isSystem, MessageItem, senderOf, timeOf } from './message-item.tsx';
+import { ConfirmDialog } from './modal.tsx';
+import { TypingIndicator } from './typing-indicator.tsx';
 
 const PAGE_SIZE = 50;
 /** Start loading older messages this close to the top. */
@@ -16,19 +21,24 @@ const LOAD_OLDER_WITHIN_PX = 300;
 const AT_BOTTOM_WITHIN_PX = 80;
 /** Messages from one sender closer than this together form a run (one name, one avatar). */
 const RUN_GAP_MS = 5 * 60_000;
+/** How long a message jumped to from search stays highlighted. */
+const HIGHLIGHT_MS = 3000;
+
+/** A message to show: scrolled to and highlighted, loading older pages until it is there. */
+export interface JumpTarget {
+  conversationId: string;
+  messageId: string;
+  seq: number;
+  /** Tells two jumps to the same message apart. */
+  nonce: number;
+}
 
 interface MessageListProps {
   conversation: ConversationListItem;
   conversationName: string;
-  users: ReadonlyMap<string, User>;
-}
-
-function senderOf(entry: TimelineEntry, myId: string): string {
-  return entry.kind === 'message' ? entry.message.sender_id : myId;
-}
-
-function timeOf(entry: TimelineEntry): string {
-  return entry.kind === 'message' ? entry.message.created_at : entry.pending.created_at;
+  users: ReadonlyMap<string, Person>;
+  jumpTo: JumpTarget | null;
+  onJumped(): void;
 }
 
 /** A row and how far below the top of the view it was. */
@@ -55,15 +65,20 @@ function restoreAnchor(el: HTMLElement, anchor: Anchor): void {
 }
 
 function continuesRun(a: TimelineEntry | undefined, b: TimelineEntry | undefined, myId: string): boolean {
-  if (!a || !b || senderOf(a, myId) !== senderOf(b, myId)) return false;
+  if (!a || !b || isSystem(a) || isSystem(b) || senderOf(a, myId) !== senderOf(b, myId)) return false;
   const gap = Date.parse(timeOf(b)) - Date.parse(timeOf(a));
   return gap < RUN_GAP_MS && isSameDay(timeOf(a), timeOf(b));
 }
 
-export function MessageList({ conversation, conversationName, users }: MessageListProps) {
-  const { api, myId } = useChat();
+function isAtBottom(el: HTMLElement): boolean {
+  return el.scrollHeight - el.scrollTop - el.clientHeight < AT_BOTTOM_WITHIN_PX;
+}
+
+export function MessageList({ conversation, conversationName, users, jumpTo, onJumped }: MessageListProps) {
+  const { api, myId, readMarkers } = useChat();
   const outbox = useOutbox();
   const { retry, discard } = useSendMessage();
+  const { remove } = useMessageActions();
   const query = useInfiniteQuery({
     queryKey: queryKeys.messages(conversation.id),
     queryFn: ({ pageParam, signal }) =>
@@ -78,10 +93,21 @@ export function MessageList({ conversation, conversationName, users }: MessageLi
   });
   const { data, hasNextPage, isFetchingNextPage, fetchNextPage } = query;
 
+  const confirmed = useMemo(() => flattenPages(data), [data]);
   const entries = useMemo(() => {
     const pending = outbox.filter((m) => m.conversation_id === conversation.id);
-    return buildTimeline(flattenPages(data), pending, myId);
-  }, [data, outbox, conversation.id, myId]);
+    return buildTimeline(confirmed, pending, myId);
+  }, [confirmed, outbox, conversation.id, myId]);
+
+  const group = conversation.kind === 'group';
+  const otherId = group ? undefined : conversation.members.find((id) => id !== myId);
+  const seenId = otherId ? seenMessageId(confirmed, myId, conversation.read_seqs[otherId]) : null;
+
+  const [editingId, setEditingId] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState<Message | null>(null);
+  const [highlightId, setHighlightId] = useState<string | null>(null);
+  const onEdit = useCallback((message: Message | null) => setEditingId(message?.id ?? null), []);
+  const onDelete = useCallback((message: Message) => setDeleting(message), []);
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
@@ -95,6 +121,28 @@ export function MessageList({ conversation, conversationName, users }: MessageLi
     if (el.scrollTop < LOAD_OLDER_WITHIN_PX) void fetchNextPage();
   }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
 
+  // Reading is seeing the latest message: this conversation on screen, scrolled to the bottom, window
+  // focused. It counts as read here at once; the server hears of it debounced.
+  const lastSeq = confirmed.at(-1)?.seq ?? 0;
+  const markReadIfReading = useCallback(() => {
+    readMarkers.serverRead(conversation.id, conversation.last_read_seq);
+    if (lastSeq === 0 || !atBottom.current) return;
+    if (document.visibilityState !== 'visible' || !document.hasFocus()) return;
+    readMarkers.report(conversation.id, lastSeq);
+  }, [readMarkers, conversation.id, conversation.last_read_seq, lastSeq]);
+  const markReadRef = useRef(markReadIfReading);
+  markReadRef.current = markReadIfReading;
+
+  useEffect(() => {
+    const onChange = () => markReadRef.current();
+    window.addEventListener('focus', onChange);
+    document.addEventListener('visibilitychange', onChange);
+    return () => {
+      window.removeEventListener('focus', onChange);
+      document.removeEventListener('visibilitychange', onChange);
+    };
+  }, []);
+
   // Keep the view steady as messages arrive: older ones above leave the row on screen where it was;
   // new ones below are followed only if the reader was at the bottom (or wrote them).
   useLayoutEffect(() => {
@@ -105,7 +153,7 @@ export function MessageList({ conversation, conversationName, users }: MessageLi
     const previous = snapshot.current;
     const newest = entries.at(-1);
     const appended = previous !== null && last !== previous.last;
-    const mine = appended && newest !== undefined && senderOf(newest, myId) === myId;
+    const mine = appended && newest !== undefined && senderOf(newest, myId) === myId && !isSystem(newest);
     if (!previous) {
       el.scrollTop = el.scrollHeight;
     } else if (!appended && first !== previous.first && previous.anchor) {
@@ -118,6 +166,7 @@ export function MessageList({ conversation, conversationName, users }: MessageLi
     }
     snapshot.current = { first, last, anchor: findAnchor(el) };
     loadOlderIfNeeded();
+    markReadRef.current();
   }, [entries, data, myId, loadOlderIfNeeded]);
 
   // Stay at the bottom when the pane changes size (window resize, on-screen keyboard, composer growing).
@@ -131,13 +180,42 @@ export function MessageList({ conversation, conversationName, users }: MessageLi
     return () => observer.disconnect();
   }, []);
 
+  // A jump from search: load older pages until the message is there, then show it.
+  useEffect(() => {
+    const el = scrollRef.current;
+    if (!jumpTo || !el || !data) return;
+    const row = el.querySelector<HTMLElement>(`[data-message-id="${CSS.escape(jumpTo.messageId)}"]`);
+    if (row) {
+      row.scrollIntoView({ block: 'center' });
+      atBottom.current = isAtBottom(el);
+      snapshot.current = snapshot.current && { ...snapshot.current, anchor: findAnchor(el) };
+      setHighlightId(jumpTo.messageId);
+      onJumped();
+      return;
+    }
+    const oldest = confirmed[0]?.seq;
+    if (hasNextPage && oldest !== undefined && oldest > jumpTo.seq) {
+      if (!isFetchingNextPage) void fetchNextPage();
+      return;
+    }
+    // Not in this conversation's history any more.
+    onJumped();
+  }, [jumpTo, data, confirmed, hasNextPage, isFetchingNextPage, fetchNextPage, onJumped]);
+
+  useEffect(() => {
+    if (!highlightId) return;
+    const timer = setTimeout(() => setHighlightId(null), HIGHLIGHT_MS);
+    return () => clearTimeout(timer);
+  }, [highlightId]);
+
   const onScroll = () => {
     const el = scrollRef.current;
     if (!el) return;
-    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < AT_BOTTOM_WITHIN_PX;
+    atBottom.current = isAtBottom(el);
     if (atBottom.current && showJump) setShowJump(false);
     if (snapshot.current) snapshot.current.anchor = findAnchor(el);
     loadOlderIfNeeded();
+    markReadIfReading();
   };
 
   const jumpToLatest = () => {
@@ -147,10 +225,7 @@ export function MessageList({ conversation, conversationName, users }: MessageLi
     setShowJump(false);
   };
 
-  const group = conversation.kind === 'group';
-  const avatarId = group
-    ? conversation.id
-    : (conversation.members.find((id) => id !== myId) ?? conversation.id);
+  const avatarId = group ? conversation.id : (otherId ?? conversation.id);
 
   return (
     <div className="messages-pane">
@@ -191,6 +266,7 @@ export function MessageList({ conversation, conversationName, users }: MessageLi
               const previous = entries[i - 1];
               const next = entries[i + 1];
               const newDay = !previous || !isSameDay(timeOf(previous), timeOf(entry));
+              const message = entry.kind === 'message' ? entry.message : null;
               return (
                 <MessageItem
                   key={entry.key}
@@ -201,8 +277,14 @@ export function MessageList({ conversation, conversationName, users }: MessageLi
                   myId={myId}
                   group={group}
                   sender={users.get(senderOf(entry, myId))}
+                  systemText={message?.kind === 'system' ? describeSystemLine(message, myId, users) : null}
+                  seen={message !== null && message.id === seenId}
+                  highlighted={message !== null && message.id === highlightId}
+                  editing={message !== null && message.id === editingId}
                   onRetry={retry}
                   onDiscard={discard}
+                  onEdit={onEdit}
+                  onDelete={onDelete}
                 />
               );
             })}
@@ -219,126 +301,19 @@ export function MessageList({ conversation, conversationName, users }: MessageLi
           <ArrowDownIcon width={16} height={16} /> New messages
         </button>
       )}
+      <TypingIndicator conversationId={conversation.id} users={users} />
+      {deleting && (
+        <ConfirmDialog
+          title="Delete message?"
+          confirmLabel="Delete"
+          busyLabel="Deleting…"
+          onConfirm={() => remove(deleting)}
+          onClose={() => setDeleting(null)}
+        >
+          <p>It is deleted for everyone in the conversation. This cannot be undone.</p>
+          <blockquote className="dialog-quote">{deleting.content}</blockquote>
+        </ConfirmDialog>
+      )}
     </div>
   );
 }
-
-interface MessageItemProps {
-  entry: TimelineEntry;
-  dayLabel: string | null;
-  runStart: boolean;
-  runEnd: boolean;
-  myId: string;
-  group: boolean;
-  sender: User | undefined;
-  onRetry(messageId: string): void;
-  onDiscard(messageId: string): void;
-}
-
-/** The stored message or the pending one behind an entry; the same object while it is unchanged. */
-function payloadOf(entry: TimelineEntry): object {
-  return entry.kind === 'message' ? entry.message : entry.pending;
-}
-
-/** Re-render a row only when what it shows changed (timeline entries are rebuilt on every update). */
-function sameRow(a: MessageItemProps, b: MessageItemProps): boolean {
-  return (
-    a.entry.key === b.entry.key &&
-    payloadOf(a.entry) === payloadOf(b.entry) &&
-    a.dayLabel === b.dayLabel &&
-    a.runStart === b.runStart &&
-    a.runEnd === b.runEnd &&
-    a.myId === b.myId &&
-    a.group === b.group &&
-    a.sender === b.sender &&
-    a.onRetry === b.onRetry &&
-    a.onDiscard === b.onDiscard
-  );
-}
-
-const MessageItem = memo(function MessageItem(props: MessageItemProps) {
-  const { entry, dayLabel, runStart, runEnd, myId, group, sender, onRetry, onDiscard } = props;
-  const mine = senderOf(entry, myId) === myId;
-  const content = entry.kind === 'message' ? entry.message.content : entry.pending.content;
-  const createdAt = timeOf(entry);
-  const status = entry.kind === 'pending' ? entry.pending.status : 'sent';
-  const senderName = mine ? 'You' : displayName(sender);
-  const showSender = group && !mine && runStart;
-  const messageId = entry.kind === 'pending' ? entry.pending.message_id : entry.message.message_id;
-
-  return (
-    <>
-      {dayLabel && (
-        <div className="day-separator">
-          <span>{dayLabel}</span>
-        </div>
-      )}
-      <div
-        className="message-row"
-        data-key={entry.key}
-        data-mine={mine || undefined}
-        data-run-start={runStart || undefined}
-        data-run-end={runEnd || undefined}
-        data-status={status}
-      >
-        {group && !mine && (
-          <div className="message-avatar">
-            {runStart && <Avatar id={senderOf(entry, myId)} name={senderName} size="sm" />}
-          </div>
-        )}
-        <div className="message-stack">
-          {showSender && (
-            <div className="message-sender" aria-hidden="true">
-              {senderName}
-            </div>
-          )}
-          <div className="bubble" title={formatFull(createdAt)}>
-            <span className="sr-only">{senderName}: </span>
-            <p className="message-text">
-              {linkify(content).map((part, i) =>
-                part.kind === 'link' ? (
-                  <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">
-                    {part.text}
-                  </a>
-                ) : (
-                  part.text
-                ),
-              )}
-            </p>
-            <span className="message-meta">
-              <time dateTime={createdAt}>{formatTime(createdAt)}</time>
-              {status === 'sending' && (
-                <span className="message-pending">
-                  <ClockIcon width={12} height={12} />
-                  <span className="sr-only">Sending</span>
-                </span>
-              )}
-            </span>
-          </div>
-          {status === 'failed' && entry.kind === 'pending' && (
-            <div className="message-failed" role="alert">
-              <AlertIcon width={14} height={14} />
-              <span>Not sent{entry.pending.error ? ` (${entry.pending.error})` : ''}</span>
-              <button
-                type="button"
-                className="link-button"
-                aria-label="Retry sending message"
-                onClick={() => onRetry(messageId)}
-              >
-                Retry
-              </button>
-              <button
-                type="button"
-                className="link-button muted"
-                aria-label="Delete unsent message"
-                onClick={() => onDiscard(messageId)}
-              >
-                Delete
-              </button>
-            </div>
-          )}
-        </div>
-      </div>
-    </>
-  );
-}, sameRow);

@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useId, useState } from 'react';
+import { useId, useState, useSyncExternalStore } from 'react';
 import {
   useChat,
   useConnectionStatus,
@@ -13,15 +13,21 @@ import { queryKeys, receiveConversation } from '../lib/cache.ts';
 import { unreadCount } from '../lib/conversation-list.ts';
 import { describeError } from '../lib/errors.ts';
 import { conversationName, displayName, formatListTime } from '../lib/format.ts';
-import type { ConversationListItem, User } from '../lib/types.ts';
+import { describeSystemLine } from '../lib/system-lines.ts';
+import type { ConversationListItem, Person } from '../lib/types.ts';
+import { describeTyping, typingUserIds } from '../lib/typing.ts';
 import { Avatar } from './avatar.tsx';
 import { LogoMark, LogoutIcon, NewGroupIcon, SearchIcon } from './icons.tsx';
+import type { JumpTarget } from './message-list.tsx';
+import { isMessageQuery, MessageSearch } from './message-search.tsx';
 
 type Tab = 'chats' | 'people';
 
 interface SidebarProps {
   selectedId: string | null;
   onOpen(conversationId: string): void;
+  /** Opens a conversation at a message (a search result). */
+  onJump(target: Omit<JumpTarget, 'nonce'>): void;
   onNewGroup(): void;
 }
 
@@ -30,7 +36,7 @@ function matches(query: string, ...texts: (string | null | undefined)[]): boolea
   return !q || texts.some((t) => t?.toLowerCase().includes(q));
 }
 
-export function Sidebar({ selectedId, onOpen, onNewGroup }: SidebarProps) {
+export function Sidebar({ selectedId, onOpen, onJump, onNewGroup }: SidebarProps) {
   const { api, myId, logout } = useChat();
   const queryClient = useQueryClient();
   const me = useMe();
@@ -50,7 +56,7 @@ export function Sidebar({ selectedId, onOpen, onNewGroup }: SidebarProps) {
   const shownPeople = users.filter((u) => matches(query, u.username, u.full_name));
 
   /** Opens the 1-on-1 with `user`, creating it the first time; the server returns an existing one. */
-  const openDirect = async (user: User) => {
+  const openDirect = async (user: Person) => {
     setPeopleError(null);
     const existing = list.find((c) => c.kind === 'direct' && c.members.includes(user.id));
     if (existing) {
@@ -82,6 +88,18 @@ export function Sidebar({ selectedId, onOpen, onNewGroup }: SidebarProps) {
   };
 
   const myName = me.data ? displayName(me.data) : '';
+  const searchingMessages = isMessageQuery(query);
+  const conversationListProps: ConversationListProps = {
+    conversations: shownConversations,
+    loading: conversations.isPending,
+    error: conversations.isError ? describeError(conversations.error) : null,
+    filtered: query.trim() !== '',
+    selectedId,
+    users: byId,
+    onOpen,
+    onFindPeople: showPeople,
+    onNewGroup,
+  };
 
   return (
     <aside className="sidebar" aria-label="Conversations and people">
@@ -105,10 +123,16 @@ export function Sidebar({ selectedId, onOpen, onNewGroup }: SidebarProps) {
         <SearchIcon className="search-icon" />
         <input
           type="search"
-          aria-label="Search conversations and people"
-          placeholder="Search"
+          aria-label="Search conversations, people and messages"
+          placeholder="Search chats, people, messages"
           value={query}
           onChange={(e) => setQuery(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape' && query) {
+              e.preventDefault();
+              setQuery('');
+            }
+          }}
         />
       </div>
 
@@ -137,17 +161,19 @@ export function Sidebar({ selectedId, onOpen, onNewGroup }: SidebarProps) {
 
       <div className="sidebar-list" role="tabpanel" id={`${ids}-panel`} aria-labelledby={`${ids}-${tab}-tab`}>
         {tab === 'chats' ? (
-          <ConversationList
-            conversations={shownConversations}
-            loading={conversations.isPending}
-            error={conversations.isError ? describeError(conversations.error) : null}
-            filtered={query.trim() !== ''}
-            selectedId={selectedId}
-            users={byId}
-            onOpen={onOpen}
-            onFindPeople={showPeople}
-            onNewGroup={onNewGroup}
-          />
+          searchingMessages ? (
+            <>
+              {shownConversations.length > 0 && (
+                <section aria-label="Chats found">
+                  <h3 className="list-heading">Chats</h3>
+                  <ConversationList {...conversationListProps} />
+                </section>
+              )}
+              <MessageSearch query={query} conversations={list} users={byId} onJump={onJump} />
+            </>
+          ) : (
+            <ConversationList {...conversationListProps} />
+          )
         ) : (
           <>
             {peopleError && (
@@ -202,7 +228,7 @@ interface ConversationListProps {
   error: string | null;
   filtered: boolean;
   selectedId: string | null;
-  users: ReadonlyMap<string, User>;
+  users: ReadonlyMap<string, Person>;
   onOpen(id: string): void;
   onFindPeople(): void;
   onNewGroup(): void;
@@ -210,7 +236,8 @@ interface ConversationListProps {
 
 function ConversationList(props: ConversationListProps) {
   const { conversations, loading, error, filtered, selectedId, users, onOpen } = props;
-  const { myId } = useChat();
+  const { myId, typing } = useChat();
+  const typingEverywhere = useSyncExternalStore(typing.subscribe, typing.get);
   const markers = useReadMarkers();
   const outbox = useOutbox();
 
@@ -244,19 +271,27 @@ function ConversationList(props: ConversationListProps) {
     <ul className="conversation-list" aria-label="Conversations">
       {conversations.map((c) => {
         const name = conversationName(c, myId, users);
-        const unread = c.id === selectedId ? 0 : unreadCount(c, markers[c.id], myId);
+        const unread = unreadCount(c, markers[c.id], myId);
         const failed = outbox.some((m) => m.conversation_id === c.id && m.status === 'failed');
+        const typers = typingUserIds(typingEverywhere.get(c.id), myId);
+        const typingText =
+          typers.length === 0
+            ? null
+            : c.kind === 'direct'
+              ? 'typing…'
+              : describeTyping(typers.map((id) => displayName(users.get(id)).split(' ')[0] ?? ''));
         const last = c.last_message;
         const sender =
-          !last || c.kind === 'direct'
-            ? last?.sender_id === myId
-              ? 'You: '
-              : ''
+          !last || last.kind === 'system'
+            ? ''
             : last.sender_id === myId
               ? 'You: '
-              : `${displayName(users.get(last.sender_id)).split(' ')[0]}: `;
+              : c.kind === 'direct'
+                ? ''
+                : `${displayName(users.get(last.sender_id)).split(' ')[0]}: `;
         const group = c.kind === 'group';
-        const avatarId = group ? c.id : (c.members.find((id) => id !== myId) ?? c.id);
+        const otherId = group ? undefined : c.members.find((id) => id !== myId);
+        const avatarId = otherId ?? c.id;
         return (
           <li key={c.id}>
             <button
@@ -266,7 +301,12 @@ function ConversationList(props: ConversationListProps) {
               data-unread={unread > 0 || undefined}
               onClick={() => onOpen(c.id)}
             >
-              <Avatar id={avatarId} name={name} group={group} />
+              <Avatar
+                id={avatarId}
+                name={name}
+                group={group}
+                online={otherId ? users.get(otherId)?.online : undefined}
+              />
               <span className="ci-body">
                 <span className="ci-top">
                   <span className="ci-name">
@@ -285,6 +325,15 @@ function ConversationList(props: ConversationListProps) {
                   <span className="ci-preview">
                     {failed ? (
                       <span className="ci-failed">Message not sent</span>
+                    ) : typingText ? (
+                      <span className="ci-typing">{typingText}</span>
+                    ) : last?.kind === 'system' ? (
+                      <span className="ci-system">{describeSystemLine(last, myId, users)}</span>
+                    ) : last?.deleted_at ? (
+                      <>
+                        {sender}
+                        <span className="ci-deleted">Message deleted</span>
+                      </>
                     ) : last ? (
                       <>
                         {sender}
@@ -311,11 +360,11 @@ function ConversationList(props: ConversationListProps) {
 }
 
 interface PeopleListProps {
-  people: User[];
+  people: Person[];
   loading: boolean;
   filtered: boolean;
   openingId: string | null;
-  onOpen(user: User): void;
+  onOpen(user: Person): void;
 }
 
 function PeopleList({ people, loading, filtered, openingId, onOpen }: PeopleListProps) {
@@ -336,15 +385,19 @@ function PeopleList({ people, loading, filtered, openingId, onOpen }: PeopleList
             <button
               type="button"
               className="person-item"
-              aria-label={`Message ${name}`}
+              aria-label={`Message ${name}${user.online ? ' (online)' : ''}`}
               aria-busy={openingId === user.id || undefined}
+              data-online={user.online || undefined}
               disabled={openingId !== null}
               onClick={() => onOpen(user)}
             >
-              <Avatar id={user.id} name={name} />
+              <Avatar id={user.id} name={name} online={user.online} />
               <span className="ci-body">
                 <span className="ci-name">{name}</span>
-                <span className="ci-preview">@{user.username}</span>
+                <span className="ci-preview">
+                  @{user.username}
+                  {user.online && <span className="presence-text"> · Online</span>}
+                </span>
               </span>
             </button>
           </li>

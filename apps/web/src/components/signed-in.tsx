@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import { type Chat, ChatProvider } from '../chat-context.tsx';
 import { Outbox } from '../lib/outbox.ts';
 import { ReadMarkers } from '../lib/read-markers.ts';
+import { TypingState } from '../lib/typing.ts';
 import { ChatShell } from './chat-shell.tsx';
 import { LogoMark } from './icons.tsx';
 
@@ -20,7 +21,7 @@ function shouldRetry(failureCount: number, error: unknown): boolean {
   return status === undefined || status >= 500 || status === 429;
 }
 
-/** Everything that lives as long as one login: the caches, the outbox, the read markers. */
+/** Everything that lives as long as one login: the caches, the outbox, read markers, who is typing. */
 export function SignedIn({ userId, client, onLogout }: SignedInProps) {
   const [state, setState] = useState<{ chat: Chat; queryClient: QueryClient } | null>(null);
 
@@ -31,6 +32,11 @@ export function SignedIn({ userId, client, onLogout }: SignedInProps) {
         mutations: { retry: false },
       },
     });
+    const readMarkers = new ReadMarkers({
+      send: (conversationId, seq) =>
+        client.api.conversations.markRead.mutate({ conversation_id: conversationId, seq }),
+    });
+    const typing = new TypingState();
     setState({
       queryClient,
       chat: {
@@ -38,12 +44,17 @@ export function SignedIn({ userId, client, onLogout }: SignedInProps) {
         api: client.api,
         connection: client.connection,
         outbox: new Outbox(),
-        readMarkers: new ReadMarkers(userId),
+        readMarkers,
+        typing,
         myId: userId,
         logout: onLogout,
       },
     });
-    return () => queryClient.clear();
+    return () => {
+      readMarkers.close();
+      typing.close();
+      queryClient.clear();
+    };
   }, [userId, client, onLogout]);
 
   if (!state) {

@@ -1,8 +1,14 @@
 import type { QueryClient, QueryKey } from '@tanstack/react-query';
-import { applyMessage, upsertConversation } from './conversation-list.ts';
-import { addMessage, type MessagePages } from './message-pages.ts';
+import {
+  applyMessage,
+  applyMessageUpdate,
+  applyRead,
+  removeConversation,
+  upsertConversation,
+} from './conversation-list.ts';
+import { addMessage, type MessagePages, replaceMessage } from './message-pages.ts';
 import type { ReadMarkers } from './read-markers.ts';
-import type { Conversation, ConversationListItem, Message, User } from './types.ts';
+import type { Conversation, ConversationListItem, Message, Person, ReadEvent } from './types.ts';
 
 /** The react-query keys, named after the procedures that fill them. */
 export const queryKeys = {
@@ -10,6 +16,8 @@ export const queryKeys = {
   users: ['users.list'],
   conversations: ['conversations.list'],
   messages: (conversationId: string) => ['messages.list', conversationId],
+  /** Every search; add the words for one. */
+  search: ['messages.search'],
 } as const;
 
 /**
@@ -37,7 +45,7 @@ function updateCache<T>(
 
 /** Refetches the people list when `ids` holds someone it does not know (they signed up since). */
 function refreshUsersIfUnknown(queryClient: QueryClient, ids: readonly string[], myId: string): void {
-  const users = queryClient.getQueryData<User[]>(queryKeys.users);
+  const users = queryClient.getQueryData<Person[]>(queryKeys.users);
   if (!users) return;
   const known = new Set(users.map((u) => u.id));
   if (ids.some((id) => id !== myId && !known.has(id))) {
@@ -67,14 +75,73 @@ export function receiveMessage(
   refreshUsersIfUnknown(queryClient, [message.sender_id], myId);
 }
 
-/** Adds or refreshes a conversation in the list (created, or returned by create). */
+/** Puts the new state of an edited or deleted message into the history, the list and searches. */
+export function receiveMessageUpdate(queryClient: QueryClient, message: Message): void {
+  updateCache<MessagePages>(queryClient, queryKeys.messages(message.conversation_id), (data) =>
+    replaceMessage(data, message),
+  );
+  updateCache<ConversationListItem[]>(queryClient, queryKeys.conversations, (list) =>
+    applyMessageUpdate(list, message),
+  );
+  void queryClient.invalidateQueries({ queryKey: queryKeys.search });
+}
+
+/**
+ * Adds or refreshes a conversation in the list (created, renamed, members
+ * changed, or returned by a call); one I am no longer a member of leaves the
+ * list, with its history.
+ */
 export function receiveConversation(
   queryClient: QueryClient,
   conversation: Conversation,
   myId: string,
 ): void {
+  if (!conversation.members.includes(myId)) {
+    forgetConversation(queryClient, conversation.id);
+    return;
+  }
   updateCache<ConversationListItem[]>(queryClient, queryKeys.conversations, (list) =>
     upsertConversation(list, conversation),
   );
   refreshUsersIfUnknown(queryClient, conversation.members, myId);
+}
+
+/** Drops a conversation I left from the list and its history from the cache. */
+export function forgetConversation(queryClient: QueryClient, conversationId: string): void {
+  updateCache<ConversationListItem[]>(queryClient, queryKeys.conversations, (list) =>
+    removeConversation(list, conversationId),
+  );
+  queryClient.removeQueries({ queryKey: queryKeys.messages(conversationId) });
+}
+
+/** A member's read position moved: receipts, or my unread count when I read elsewhere. */
+export function receiveRead(
+  queryClient: QueryClient,
+  event: Pick<ReadEvent, 'conversation_id' | 'user_id' | 'last_read_seq'>,
+  myId: string,
+  readMarkers: ReadMarkers,
+): void {
+  if (event.user_id === myId) readMarkers.serverRead(event.conversation_id, event.last_read_seq);
+  updateCache<ConversationListItem[]>(queryClient, queryKeys.conversations, (list) =>
+    applyRead(list, event, myId),
+  );
+}
+
+/** Someone came online or went offline; someone the people list lacks makes it refetch. */
+export function receivePresence(
+  queryClient: QueryClient,
+  userId: string,
+  online: boolean,
+  myId: string,
+): void {
+  if (userId === myId) return;
+  let known = false;
+  updateCache<Person[]>(queryClient, queryKeys.users, (users) =>
+    users?.map((user) => {
+      if (user.id !== userId) return user;
+      known = true;
+      return user.online === online ? user : { ...user, online };
+    }),
+  );
+  if (!known) void queryClient.invalidateQueries({ queryKey: queryKeys.users });
 }

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { applyMessage, sortConversations, unreadCount, upsertConversation } from './conversation-list.ts';
+import {
+  applyMessage,
+  applyMessageUpdate,
+  applyRead,
+  removeConversation,
+  seenMessageId,
+  sortConversations,
+  unreadCount,
+  upsertConversation,
+} from './conversation-list.ts';
 import type { Conversation, ConversationListItem, Message } from './types.ts';
 
 const ME = '00000000-0000-4000-8000-0000000000a1';
@@ -52,6 +61,11 @@ describe('applyMessage', () => {
     expect(result.list?.[0]).toMatchObject({ last_message: m, last_seq: 4, last_activity_at: m.created_at });
   });
 
+  it('counts the new message as unread', () => {
+    const result = applyMessage(list, message('a', 4, '2026-11-27T12:00:00.000Z'));
+    expect(result.list?.find((c) => c.id === 'a')?.unread_count).toBe(4);
+  });
+
   it('ignores a message it has already applied, or an older one', () => {
     const once = applyMessage(list, message('a', 4, '2026-11-27T12:00:00.000Z')).list;
     expect(applyMessage(once, message('a', 4, '2026-11-27T12:00:00.000Z')).list).toBe(once);
@@ -84,6 +98,71 @@ describe('upsertConversation', () => {
     });
     expect(next?.[0]).toMatchObject({ title: 'Renamed', last_seq: 5, last_read_seq: 4 });
     expect(next?.[0]?.last_message?.seq).toBe(5);
+  });
+});
+
+describe('applyRead', () => {
+  const list = [item('a', '2026-11-27T12:00:00.000Z', 10, 4)];
+
+  it('moves my read position and unread count when I read on another device', () => {
+    const next = applyRead(list, { conversation_id: 'a', user_id: ME, last_read_seq: 8 }, ME);
+    expect(next?.[0]).toMatchObject({ last_read_seq: 8, unread_count: 2, read_seqs: { [ME]: 8 } });
+    expect(unreadCount(next![0]!, undefined, ME)).toBe(2);
+  });
+
+  it("records another member's position for receipts, leaving my unread count alone", () => {
+    const next = applyRead(list, { conversation_id: 'a', user_id: BOB, last_read_seq: 9 }, ME);
+    expect(next?.[0]).toMatchObject({ last_read_seq: 4, unread_count: 6, read_seqs: { [BOB]: 9 } });
+  });
+
+  it('never moves a position backwards, and ignores unknown conversations', () => {
+    const once = applyRead(list, { conversation_id: 'a', user_id: BOB, last_read_seq: 9 }, ME);
+    expect(applyRead(once, { conversation_id: 'a', user_id: BOB, last_read_seq: 5 }, ME)).toBe(once);
+    expect(
+      applyRead(list, { conversation_id: 'a', user_id: ME, last_read_seq: 2 }, ME)?.[0]?.last_read_seq,
+    ).toBe(4);
+    expect(applyRead(list, { conversation_id: 'zzz', user_id: ME, last_read_seq: 2 }, ME)).toBe(list);
+  });
+});
+
+describe('applyMessageUpdate and removeConversation', () => {
+  it('replaces the last message when it is the one edited', () => {
+    const last = message('a', 5, '2026-11-27T12:00:00.000Z');
+    const list = [{ ...item('a', '2026-11-27T12:00:00.000Z', 5), last_message: last }];
+    const edited = { ...last, content: 'edited', edited_at: '2026-11-27T12:01:00.000Z' };
+    expect(applyMessageUpdate(list, edited)?.[0]?.last_message).toBe(edited);
+    expect(applyMessageUpdate(list, { ...edited, id: 'other' })).toBe(list);
+  });
+
+  it('drops a conversation I left', () => {
+    const list = [item('a', '2026-11-27T12:00:00.000Z'), item('b', '2026-11-27T11:00:00.000Z')];
+    expect(removeConversation(list, 'a')?.map((c) => c.id)).toEqual(['b']);
+    expect(removeConversation(list, 'zzz')).toBe(list);
+  });
+});
+
+describe('seenMessageId', () => {
+  const at = '2026-11-27T12:00:00.000Z';
+  const mine = (seq: number) => message('a', seq, at, ME);
+  const bobs = (seq: number) => message('a', seq, at, BOB);
+
+  it('marks my latest message the other member has read', () => {
+    const messages = [bobs(1), mine(2), mine(3), mine(4)];
+    expect(seenMessageId(messages, ME, 3)).toBe(mine(3).id);
+    expect(seenMessageId(messages, ME, 4)).toBe(mine(4).id);
+    expect(seenMessageId(messages, ME, 1)).toBeNull();
+    expect(seenMessageId(messages, ME, undefined)).toBeNull();
+  });
+
+  it('says nothing once they wrote after my message', () => {
+    expect(seenMessageId([mine(1), bobs(2)], ME, 2)).toBeNull();
+    expect(seenMessageId([mine(1), bobs(2), mine(3)], ME, 2)).toBeNull();
+  });
+
+  it('passes over deleted messages and system lines', () => {
+    const deleted = { ...mine(3), deleted_at: at, content: '' };
+    const system = { ...bobs(4), kind: 'system' as const };
+    expect(seenMessageId([mine(2), deleted, system], ME, 4)).toBe(mine(2).id);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Conversation, ConversationListItem, Message } from './types.ts';
+import type { Conversation, ConversationListItem, Message, ReadEvent } from './types.ts';
 
 /** The later of two ISO 8601 UTC timestamps (they compare as strings). */
 function laterTimestamp(a: string, b: string): string {
@@ -26,10 +26,13 @@ export function applyMessage(
   if (index === -1) return { list, known: false };
   const item = list[index]!;
   if (item.last_message && item.last_message.seq >= message.seq) return { list, known: true };
+  const lastSeq = Math.max(item.last_seq, message.seq);
   const updated: ConversationListItem = {
     ...item,
     last_message: message,
-    last_seq: Math.max(item.last_seq, message.seq),
+    last_seq: lastSeq,
+    // As the server counts: every message after my read position.
+    unread_count: item.unread_count + (lastSeq - item.last_seq),
     last_activity_at: laterTimestamp(item.last_activity_at, message.created_at),
   };
   return { list: sortConversations(list.map((c, i) => (i === index ? updated : c))), known: true };
@@ -68,10 +71,59 @@ export function upsertConversation(
   return sortConversations(list.map((c) => (c.id === conversation.id ? merged : c)));
 }
 
+/** Puts an edited or deleted message in place of the list's last message, when it is that one. */
+export function applyMessageUpdate(
+  list: ConversationListItem[] | undefined,
+  message: Message,
+): ConversationListItem[] | undefined {
+  if (!list) return list;
+  const index = list.findIndex((c) => c.last_message?.id === message.id);
+  if (index === -1) return list;
+  return list.map((c, i) => (i === index ? { ...c, last_message: message } : c));
+}
+
 /**
- * Unread messages: those after the read position, taking the later of the
- * server's (`last_read_seq`) and this browser's own (`localReadSeq`). When
- * the last message is my own, I have read everything before it.
+ * Applies a `read` event: the member's entry in `read_seqs` (receipts), and
+ * for me, my read position and unread count (I read on another device).
+ * Positions only move forward.
+ */
+export function applyRead(
+  list: ConversationListItem[] | undefined,
+  event: Pick<ReadEvent, 'conversation_id' | 'user_id' | 'last_read_seq'>,
+  myId: string,
+): ConversationListItem[] | undefined {
+  if (!list) return list;
+  const index = list.findIndex((c) => c.id === event.conversation_id);
+  const item = list[index];
+  if (!item) return list;
+  const seq = event.last_read_seq;
+  const mine = event.user_id === myId;
+  const theirs = item.read_seqs[event.user_id] ?? 0;
+  if (theirs >= seq && (!mine || item.last_read_seq >= seq)) return list;
+  const updated: ConversationListItem = {
+    ...item,
+    read_seqs: { ...item.read_seqs, [event.user_id]: Math.max(theirs, seq) },
+  };
+  if (mine && seq > item.last_read_seq) {
+    updated.last_read_seq = seq;
+    updated.unread_count = Math.min(item.unread_count, Math.max(0, item.last_seq - seq));
+  }
+  return list.map((c, i) => (i === index ? updated : c));
+}
+
+/** The list without a conversation (I left it). */
+export function removeConversation(
+  list: ConversationListItem[] | undefined,
+  conversationId: string,
+): ConversationListItem[] | undefined {
+  if (!list?.some((c) => c.id === conversationId)) return list;
+  return list.filter((c) => c.id !== conversationId);
+}
+
+/**
+ * Unread messages: the server's count, less what this page has read since
+ * (`localReadSeq`, ahead of the server for a moment). When the last message
+ * is my own, I have read everything before it.
  */
 export function unreadCount(
   item: ConversationListItem,
@@ -79,5 +131,25 @@ export function unreadCount(
   myId: string,
 ): number {
   if (item.last_message?.sender_id === myId) return 0;
-  return Math.max(0, item.last_seq - Math.max(item.last_read_seq, localReadSeq ?? 0));
+  return Math.max(0, Math.min(item.unread_count, item.last_seq - (localReadSeq ?? 0)));
+}
+
+/**
+ * Which of my messages gets "Seen" in a 1-on-1: my latest one the other
+ * member has read (`otherReadSeq`), unless they wrote after it, which says
+ * as much. Deleted messages and system lines are passed over.
+ */
+export function seenMessageId(
+  messages: readonly Message[],
+  myId: string,
+  otherReadSeq: number | undefined,
+): string | null {
+  if (!otherReadSeq) return null;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i]!;
+    if (message.kind !== 'user' || message.deleted_at) continue;
+    if (message.sender_id !== myId) return null;
+    if (message.seq <= otherReadSeq) return message.id;
+  }
+  return null;
 }

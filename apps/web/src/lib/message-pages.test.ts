@@ -5,6 +5,7 @@ import {
   flattenPages,
   type MessagePages,
   type PendingMessage,
+  replaceMessage,
 } from './message-pages.ts';
 import type { Message, MessagePage } from './types.ts';
 
@@ -99,6 +100,35 @@ describe('flattenPages', () => {
   it('shows a message once when a refetched page overlaps an older one', () => {
     const data = pages(page([5, 6, 7], 5), page([3, 4, 5], null));
     expect(flattenPages(data).map((m) => m.seq)).toEqual([3, 4, 5, 6, 7]);
+  });
+});
+
+describe('replaceMessage', () => {
+  const data = pages(page([4, 5, 6], 4), page([1, 2, 3], null));
+  const at = (minute: number) => new Date(Date.UTC(2026, 10, 27, 13, minute)).toISOString();
+
+  it('puts the edited message in the page that holds it', () => {
+    const edited = { ...message(2), content: 'better', edited_at: at(1) };
+    const next = replaceMessage(data, edited);
+    expect(flattenPages(next).find((m) => m.seq === 2)?.content).toBe('better');
+    expect(next?.pages[0]).toBe(data.pages[0]);
+  });
+
+  it('keeps a later state: a deletion is final, a late answer to an earlier edit loses', () => {
+    const second = replaceMessage(data, { ...message(5), content: 'second', edited_at: at(2) });
+    expect(replaceMessage(second, { ...message(5), content: 'first', edited_at: at(1) })).toBe(second);
+    const deleted = replaceMessage(second, {
+      ...message(5),
+      content: '',
+      deleted_at: at(3),
+      edited_at: at(2),
+    });
+    expect(flattenPages(deleted).find((m) => m.seq === 5)?.deleted_at).toBe(at(3));
+    expect(replaceMessage(deleted, { ...message(5), content: 'again', edited_at: at(4) })).toBe(deleted);
+  });
+
+  it('leaves the pages alone when the message is not loaded', () => {
+    expect(replaceMessage(data, { ...message(99), edited_at: at(1) })).toBe(data);
   });
 });
 

@@ -54,6 +54,31 @@ export function addMessage(data: MessagePages | undefined, message: Message): Me
   return data;
 }
 
+/**
+ * Whether `next` is a later state of the same message than `current`: a
+ * deletion is final, and a later edit wins over an earlier one (an edit's
+ * answer may arrive after the event of the next edit).
+ */
+export function isLaterState(next: Message, current: Message): boolean {
+  if (current.deleted_at) return false;
+  if (next.deleted_at) return true;
+  return (next.edited_at ?? '') > (current.edited_at ?? '');
+}
+
+/** Puts the new state of an edited or deleted message in place of the loaded one. */
+export function replaceMessage(data: MessagePages | undefined, message: Message): MessagePages | undefined {
+  if (!data) return data;
+  let changed = false;
+  const pages = data.pages.map((page) => {
+    const index = page.messages.findIndex((m) => m.id === message.id);
+    const current = page.messages[index];
+    if (!current || !isLaterState(message, current)) return page;
+    changed = true;
+    return { ...page, messages: page.messages.map((m, i) => (i === index ? message : m)) };
+  });
+  return changed ? { ...data, pages } : data;
+}
+
 /** All loaded messages, oldest first, each once. */
 export function flattenPages(data: Pick<MessagePages, 'pages'> | undefined): Message[] {
   if (!data) return [];

@@ -2,39 +2,73 @@ import { ValueStore } from './store.ts';
 
 type Markers = Readonly<Record<string, number>>;
 
+export interface ReadMarkersOptions {
+  /** Moves my read position on the server (`conversations.markRead`). */
+  send(conversationId: string, seq: number): Promise<unknown>;
+  /** Wait this long for more reading before telling the server. Default 500 ms. */
+  debounceMs?: number;
+}
+
 /**
- * How far I have read in each conversation, kept in this browser. The server
- * has a read position per member but no call that moves it yet.
+ * How far I have read in each conversation, as this page knows it at once:
+ * the server's own position (in the conversation list) catches up a moment
+ * later. Reading is told to the server debounced, and only when it moves
+ * past what the server already has.
  */
 export class ReadMarkers extends ValueStore<Markers> {
-  readonly #key: string;
+  readonly #send: ReadMarkersOptions['send'];
+  readonly #debounceMs: number;
+  /** What the server has, or is being told: no call is needed at or below it. */
+  readonly #told = new Map<string, number>();
+  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
 
-  constructor(userId: string) {
-    const key = `pneumatic.read.${userId}`;
-    super(load(key));
-    this.#key = key;
+  constructor({ send, debounceMs = 500 }: ReadMarkersOptions) {
+    super({});
+    this.#send = send;
+    this.#debounceMs = debounceMs;
   }
 
-  /** Records that I have seen `conversationId` up to `seq`. */
+  /** I have seen `conversationId` up to `seq` (e.g. I sent that message from somewhere). */
   markRead(conversationId: string, seq: number): void {
     if ((this.get()[conversationId] ?? 0) >= seq) return;
     this.set({ ...this.get(), [conversationId]: seq });
-    try {
-      localStorage.setItem(this.#key, JSON.stringify(this.get()));
-    } catch {
-      // Storage full or unavailable: the marker still holds for this page's life.
-    }
   }
-}
 
-function load(key: string): Markers {
-  try {
-    const value: unknown = JSON.parse(localStorage.getItem(key) ?? '{}');
-    if (typeof value !== 'object' || value === null) return {};
-    return Object.fromEntries(
-      Object.entries(value).filter((entry): entry is [string, number] => typeof entry[1] === 'number'),
+  /** The server has my read position at `seq` (a `read` event, or the list). */
+  serverRead(conversationId: string, seq: number): void {
+    this.markRead(conversationId, seq);
+    if ((this.#told.get(conversationId) ?? 0) < seq) this.#told.set(conversationId, seq);
+  }
+
+  /**
+   * I am reading `conversationId` up to `seq` now: it counts as read here at
+   * once, and the server hears of it after a short pause.
+   */
+  report(conversationId: string, seq: number): void {
+    this.markRead(conversationId, seq);
+    if ((this.#told.get(conversationId) ?? 0) >= seq) return;
+    clearTimeout(this.#timers.get(conversationId));
+    this.#timers.set(
+      conversationId,
+      setTimeout(() => this.#flush(conversationId), this.#debounceMs),
     );
-  } catch {
-    return {};
+  }
+
+  /** Stops pending calls (sign-out). */
+  close(): void {
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  #flush(conversationId: string): void {
+    this.#timers.delete(conversationId);
+    const seq = this.get()[conversationId] ?? 0;
+    const before = this.#told.get(conversationId) ?? 0;
+    if (before >= seq) return;
+    this.#told.set(conversationId, seq);
+    this.#send(conversationId, seq).catch(() => {
+      // Not stored (offline, say): the next report tries again.
+      if (this.#told.get(conversationId) === seq) this.#told.set(conversationId, before);
+    });
   }
 }

@@ -1,8 +1,21 @@
+import type { RouterOutputs, StreamEvent } from '@pneumatic/client';
+
 export type {
   Conversation,
   ConversationListItem,
   Message,
   MessagePage,
   SendMessageInput,
+  StreamEvent,
   User,
 } from '@pneumatic/client';
+
+/** Someone in the people list (`users.list`): a user, and whether they are online now. */
+export type Person = RouterOutputs['users']['list'][number];
+
+/** What a search finds: the message and an excerpt with its matches marked. */
+export type SearchResult = RouterOutputs['messages']['search']['results'][number];
+export type SearchResults = RouterOutputs['messages']['search'];
+
+/** A member's read position moved (mine from another device, or someone else's). */
+export type ReadEvent = Extract<StreamEvent, { type: 'read' }>;

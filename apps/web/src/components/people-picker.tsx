@@ -1,0 +1,174 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { type KeyboardEvent, type RefObject, useEffect, useState } from 'react';
+import { useChat, useMe, useUsers } from '../chat-context.tsx';
+import { queryKeys } from '../lib/cache.ts';
+import { displayName } from '../lib/format.ts';
+import type { Person } from '../lib/types.ts';
+import { Avatar } from './avatar.tsx';
+import { CloseIcon } from './icons.tsx';
+
+/** Splits "alice, @bob carol" into usernames. */
+export function parseUsernames(text: string): string[] {
+  return text
+    .split(/[\s,;]+/)
+    .map((word) => word.replace(/^@/, '').trim())
+    .filter(Boolean);
+}
+
+export interface PeoplePicker {
+  entry: string;
+  setEntry(entry: string): void;
+  people: readonly Person[];
+  setPeople(people: Person[]): void;
+  error: string | null;
+  setError(error: string | null): void;
+  /** Everyone who could still be picked, for suggestions. */
+  suggestions: readonly Person[];
+  /**
+   * Turns what is typed into people: adds the known ones, and stops at the
+   * first unknown or refused name with the reason. Null when it stopped.
+   */
+  resolve(): Promise<Person[] | null>;
+}
+
+/**
+ * People picked by username. An unknown name may belong to someone who
+ * signed up since the people list was fetched, so it is fetched again once
+ * before the name is refused.
+ */
+export function usePeoplePicker({
+  initial = [],
+  refuse = () => null,
+}: {
+  initial?: Person[];
+  /** Why this person cannot be picked, or null. */
+  refuse?: (person: Person) => string | null;
+} = {}): PeoplePicker {
+  const { api } = useChat();
+  const queryClient = useQueryClient();
+  const { users } = useUsers();
+  const me = useMe();
+  const [entry, setEntry] = useState('');
+  const [people, setPeople] = useState<Person[]>(initial);
+  const [error, setError] = useState<string | null>(null);
+
+  // Suggest people who signed up since the list was fetched.
+  useEffect(() => {
+    void queryClient.invalidateQueries({ queryKey: queryKeys.users });
+  }, [queryClient]);
+
+  const resolve = async (): Promise<Person[] | null> => {
+    const names = parseUsernames(entry).filter(
+      (name) => name.toLowerCase() !== me.data?.username.toLowerCase(),
+    );
+    const find = (list: readonly Person[], name: string) =>
+      list.find((u) => u.username.toLowerCase() === name.toLowerCase());
+    let known: readonly Person[] = users;
+    if (names.some((name) => !find(known, name))) {
+      known = await queryClient
+        .fetchQuery({ queryKey: queryKeys.users, queryFn: () => api.users.list.query(), staleTime: 0 })
+        .catch(() => known);
+    }
+    const picked = [...people];
+    for (const [index, name] of names.entries()) {
+      const person = find(known, name);
+      const refusal = person
+        ? refuse(person)
+        : `No one is called “${name}”. Check the username and try again.`;
+      if (!person || refusal) {
+        setPeople(picked);
+        setEntry(names.slice(index).join(' '));
+        setError(refusal);
+        return null;
+      }
+      if (!picked.some((p) => p.id === person.id)) picked.push(person);
+    }
+    setPeople(picked);
+    setEntry('');
+    setError(null);
+    return picked;
+  };
+
+  const suggestions = users.filter((u) => !people.some((p) => p.id === u.id) && !refuse(u));
+  return { entry, setEntry, people, setPeople, error, setError, suggestions, resolve };
+}
+
+interface PeopleFieldProps {
+  picker: PeoplePicker;
+  id: string;
+  label: string;
+  hint: string;
+  placeholder: string;
+  inputRef?: RefObject<HTMLInputElement | null>;
+  /** Focus the box when its dialog opens. */
+  autoFocus?: boolean;
+}
+
+/** The picked people as chips, and a box to type usernames into (Enter or comma adds). */
+export function PeopleField({ picker, id, label, hint, placeholder, inputRef, autoFocus }: PeopleFieldProps) {
+  const { entry, people, error } = picker;
+  const onKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {
+    if ((event.key === 'Enter' || event.key === ',') && entry.trim()) {
+      event.preventDefault();
+      void picker.resolve();
+    } else if (event.key === 'Backspace' && entry === '' && people.length > 0) {
+      picker.setPeople(people.slice(0, -1));
+    }
+  };
+
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <div className="chip-input" data-invalid={error ? true : undefined}>
+        {people.map((user) => (
+          <span key={user.id} className="chip">
+            <Avatar id={user.id} name={displayName(user)} size="sm" />
+            {user.username}
+            <button
+              type="button"
+              className="chip-remove"
+              aria-label={`Remove ${user.username}`}
+              onClick={() => picker.setPeople(people.filter((p) => p.id !== user.id))}
+            >
+              <CloseIcon width={14} height={14} />
+            </button>
+          </span>
+        ))}
+        <input
+          ref={inputRef}
+          id={id}
+          data-autofocus={autoFocus || undefined}
+          list={`${id}-usernames`}
+          value={entry}
+          placeholder={people.length === 0 ? placeholder : 'Add another'}
+          autoCapitalize="none"
+          autoComplete="off"
+          spellCheck={false}
+          onChange={(e) => {
+            picker.setEntry(e.target.value);
+            picker.setError(null);
+          }}
+          onKeyDown={onKeyDown}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? `${id}-error` : `${id}-hint`}
+        />
+        <datalist id={`${id}-usernames`}>
+          {picker.suggestions.map((u) => (
+            <option key={u.id} value={u.username}>
+              {displayName(u)}
+            </option>
+          ))}
+        </datalist>
+      </div>
+      {error ? (
+        <p id={`${id}-error`} className="field-error" role="alert">
+          {error}
+        </p>
+      ) : (
+        <p id={`${id}-hint`} className="field-hint">
+          {hint}
+        </p>
+      )}
+    </div>
+  );
+}
