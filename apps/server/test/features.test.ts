@@ -134,6 +134,8 @@ describe.each(DIALECTS)('chat features (%s)', (dialect) => {
       const list = async (user: TestUser) =>
         (await as(user).client.conversations.list.query()).find((c) => c.id === room)!;
       expect((await list(bob)).unread_count).toBe(3);
+      // What alice sent herself is not unread for her.
+      expect((await list(alice)).unread_count).toBe(0);
       const aliceStream = as(alice).stream();
       await aliceStream.started.count(1);
       const moved = await as(bob).client.conversations.markRead.mutate({ conversation_id: room, seq: 2 });

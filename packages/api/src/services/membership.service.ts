@@ -60,6 +60,7 @@ async function changeConversation(
       system: JSON.stringify(system),
     };
     await messagesRepository.insertMessage(trx, line);
+    await conversationsRepository.readUpTo(trx, conversation.id, actorId, seq);
     await logRepository.insertEvent(trx, {
       pos: pos + 1,
       kind: 'conversation.updated',

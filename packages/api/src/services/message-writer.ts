@@ -195,6 +195,12 @@ export class MessageWriter {
         };
       });
       if ((await messagesRepository.insertMessages(trx, rows)) !== rows.length) throw new LostRace();
+      // What you sent yourself is not unread for you.
+      const ownLatest = new Map<string, MessageRow>();
+      for (const row of rows) ownLatest.set(`${row.conversation_id}\n${row.sender_id}`, row);
+      for (const row of ownLatest.values()) {
+        await conversationsRepository.readUpTo(trx, row.conversation_id, row.sender_id, row.seq);
+      }
       return { rows, byKey };
     });
 

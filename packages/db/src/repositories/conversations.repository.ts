@@ -264,3 +264,19 @@ export async function listMembersOf(
   }
   return members;
 }
+
+/** A member has read up to `seq` (their own message): moves forward only. */
+export async function readUpTo(
+  db: Executor,
+  conversationId: string,
+  userId: string,
+  seq: number,
+): Promise<void> {
+  await db
+    .updateTable('conversation_members')
+    .set({ last_read_seq: seq })
+    .where('conversation_id', '=', conversationId)
+    .where('user_id', '=', userId)
+    .where('last_read_seq', '<', seq)
+    .execute();
+}
