@@ -6,6 +6,7 @@ import {
   type ApiDeps,
   ConnectionHub,
   type EventBus,
+  finishPendingSends,
   InMemoryPresenceStore,
   InProcessEventBus,
   Presence,
@@ -19,7 +20,12 @@ import {
   migrateToLatest,
   parseDatabaseUrl,
 } from '@pneumatic/db';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
@@ -39,6 +45,7 @@ import { RedisEventBus } from './redis-event-bus.ts';
 import { RedisPresenceStore } from './redis-presence.ts';
 import { buildOpenApiDocument } from './rest/openapi.ts';
 import { restPlugin } from './rest/plugin.ts';
+import { SessionWatch } from './session-watch.ts';
 import { databaseStartupError } from './startup-error.ts';
 import { recordQuerySpan, registerHttpSpans } from './tracing.ts';
 import { registerTrpc } from './trpc-host.ts';
@@ -92,6 +99,10 @@ async function openDatabase(
 export interface ServerOptions {
   /** Open spans (a tracer provider is registered). Default: when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
   tracing?: boolean;
+}
+
+function isUpgrade(request: FastifyRequest): boolean {
+  return request.raw.headers.upgrade?.toLowerCase() === 'websocket';
 }
 
 /** Answers a request node could not take (timed out, headers too large, malformed) and drops the connection. */
@@ -211,7 +222,8 @@ export async function buildServer(
     routerOptions: { maxParamLength: 200 },
     // Errors fastify meets before a route runs keep the contract's `{detail}` shape.
     frameworkErrors: (error, _request, reply) => {
-      reply.code(error.statusCode ?? 400).send({ detail: error.message });
+      // The generic reply type of this option accepts no concrete body; the plain reply does.
+      (reply as FastifyReply).code(error.statusCode ?? 400).send({ detail: error.message });
     },
     clientErrorHandler: answerClientError,
   });
@@ -259,11 +271,19 @@ export async function buildServer(
   });
   // Per address at the upgrade, before any token is read; the connection counts until it closes.
   app.addHook('onRequest', async (request, reply) => {
-    if (request.raw.headers.upgrade?.toLowerCase() !== 'websocket') return;
+    if (!isUpgrade(request)) return;
     if (caps.admitAddress(request.ip, request.raw.socket)) return;
     return reply.code(TOO_MANY_ADDRESS_SOCKETS.status).send({ detail: TOO_MANY_ADDRESS_SOCKETS.detail });
   });
+  // An upgrade answered over HTTP (refused: 429, 404…) must hang up: node stopped timing
+  // that connection out when it saw the upgrade, so it would stay open for as long as the client likes.
+  app.addHook('onResponse', async (request) => {
+    if (isUpgrade(request)) request.raw.socket.destroy();
+  });
   const legacyFrames = new InFlight();
+  const sessions = new SessionWatch(deps, config.socketSessionCheckMs, (err) =>
+    logger.warn({ err }, 'socket session check failed'),
+  );
 
   await app.register(fastifyWebsocket, {
     options: {
@@ -281,6 +301,7 @@ export async function buildServer(
   await registerTrpc(app, deps, logger, {
     tracing,
     caps,
+    sessions,
     socketAuthTimeoutMs: config.socketAuthTimeoutMs,
   });
   await app.register(restPlugin, { deps, tracing });
@@ -288,6 +309,7 @@ export async function buildServer(
     tracing,
     deps,
     caps,
+    sessions,
     frames: legacyFrames,
     onDelivered: (createdAt: string) => metrics.messageDelivered(createdAt, 'legacy'),
   });
@@ -330,8 +352,12 @@ export async function buildServer(
       // Frames already taken finish while their sockets are open, so their answers still go out.
       if (!(await legacyFrames.drain(graceMs)))
         logger.warn({ event: 'shutdown', inFlight: legacyFrames.count }, 'socket frames still in flight');
+      await finishPendingSends(deps);
       for (const client of app.websocketServer?.clients ?? []) client.close(1001, 'server shutting down');
+      // Waits for HTTP requests in flight; sends they queued are written before the database closes.
       await app.close();
+      await finishPendingSends(deps);
+      sessions.close();
       hub.close();
       presence.close();
       await bus.close();

@@ -38,6 +38,7 @@ const EnvSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
   HTTP_IDLE_TIMEOUT_MS: positiveInt(10_000),
   SOCKET_AUTH_TIMEOUT_MS: positiveInt(10_000),
+  SOCKET_SESSION_CHECK_MS: positiveInt(60_000),
   MAX_SOCKETS_PER_USER: positiveInt(20),
   MAX_SOCKETS_PER_ADDRESS: positiveInt(100),
 });
@@ -73,6 +74,8 @@ export type Config = {
   httpIdleTimeoutMs: number;
   /** A tRPC socket must present its token (connectionParams) within this; else 1008. Default 10 s. */
   socketAuthTimeoutMs: number;
+  /** How often live sockets re-check their login (a user deleted, a session revoked in the database). Default 60 s. */
+  socketSessionCheckMs: number;
   /** Open sockets (tRPC and /ws together) one user may hold on one instance. Default 20. */
   maxSocketsPerUser: number;
   /** Open sockets one client address may hold on one instance, authenticated or not. Default 100. */
@@ -153,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     httpIdleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS,
     socketAuthTimeoutMs: e.SOCKET_AUTH_TIMEOUT_MS,
+    socketSessionCheckMs: e.SOCKET_SESSION_CHECK_MS,
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
     maxSocketsPerAddress: e.MAX_SOCKETS_PER_ADDRESS,
   };

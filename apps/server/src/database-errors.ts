@@ -42,6 +42,11 @@ function classify(error: object): DatabaseOutage | null {
 
 /** The outage behind an error (looking through causes and aggregated errors), or null. */
 export function databaseOutage(error: unknown): DatabaseOutage | null {
+  return findOutage(error)?.outage ?? null;
+}
+
+/** Like databaseOutage, with the error (a cause, perhaps) that showed it. */
+export function findOutage(error: unknown): { outage: DatabaseOutage; error: object } | null {
   const seen = new Set<unknown>();
   const queue: unknown[] = [error];
   while (queue.length > 0 && seen.size < 16) {
@@ -49,7 +54,7 @@ export function databaseOutage(error: unknown): DatabaseOutage | null {
     if (typeof current !== 'object' || current === null || seen.has(current)) continue;
     seen.add(current);
     const outage = classify(current);
-    if (outage) return outage;
+    if (outage) return { outage, error: current };
     if ('cause' in current) queue.push(current.cause);
     if ('errors' in current && Array.isArray(current.errors)) queue.push(...current.errors);
   }

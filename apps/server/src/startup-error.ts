@@ -1,4 +1,4 @@
-import { databaseOutage } from './database-errors.ts';
+import { findOutage } from './database-errors.ts';
 
 /** A reason the server cannot start, described in one line for the operator. */
 export class StartupError extends Error {
@@ -12,7 +12,8 @@ function firstLine(error: unknown): string {
 
 /** Describes a failure to open, migrate or write the database at start-up, naming where it is. */
 export function databaseStartupError(location: string, error: unknown): StartupError {
-  const outage = databaseOutage(error);
+  const found = findOutage(error);
+  const outage = found?.outage;
   if (outage === 'read-only')
     return new StartupError(
       `Cannot write the database at ${location}: it is read-only (check the permissions of the file and its folder)`,
@@ -20,6 +21,6 @@ export function databaseStartupError(location: string, error: unknown): StartupE
   if (outage === 'busy')
     return new StartupError(`Cannot use the database at ${location}: another process holds a lock on it`);
   if (outage === 'unavailable')
-    return new StartupError(`Cannot reach the database at ${location}: ${firstLine(error)}`);
+    return new StartupError(`Cannot reach the database at ${location}: ${firstLine(found?.error)}`);
   return new StartupError(`Cannot open the database at ${location}: ${firstLine(error)}`);
 }

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
 import { databaseOutage } from './database-errors.ts';
 import { type SocketCaps, TOO_MANY_USER_SOCKETS } from './limits/socket-caps.ts';
+import type { SessionWatch } from './session-watch.ts';
 import { requestContext } from './tracing.ts';
 import { closeAtExpiry, MAX_BATCH_SIZE, shedIfStalled } from './ws-limits.ts';
 
@@ -19,8 +20,19 @@ export const AUTH_TIMEOUT = { code: 1008, reason: 'Authentication timeout' } as 
 export interface TrpcHostOptions {
   tracing: boolean;
   caps: SocketCaps;
+  sessions: SessionWatch;
   /** How long a new socket may take to send its connectionParams. */
   socketAuthTimeoutMs: number;
+}
+
+const SUBSCRIPTIONS_OVER_SOCKETS = 'Subscriptions are served over WebSocket only';
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function bearer(header: string | undefined): string | null {
@@ -56,6 +68,27 @@ export async function registerTrpc(
     ws.once('close', () => clearTimeout(timer));
   });
 
+  // Subscriptions are served over WebSocket only, where the socket caps count them;
+  // over HTTP (server-sent events) each would hold a listener outside any cap.
+  const subscriptions = new Set(
+    Object.entries(appRouter._def.procedures)
+      // Flattened procedures carry their type in _def at run time; the declared type hides it.
+      .filter(([, procedure]) => (procedure as { _def?: { type?: string } })._def?.type === 'subscription')
+      .map(([path]) => path),
+  );
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/trpc/') || request.raw.headers.upgrade) return;
+    const paths = request.url.slice('/trpc/'.length).split('?', 1)[0]!.split(',');
+    if (!paths.some((path) => subscriptions.has(decodeURIComponentSafe(path)))) return;
+    return reply.code(405).send({
+      error: {
+        message: SUBSCRIPTIONS_OVER_SOCKETS,
+        code: -32005,
+        data: { code: 'METHOD_NOT_SUPPORTED', httpStatus: 405 },
+      },
+    });
+  });
+
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
     useWSS: true,
@@ -81,6 +114,7 @@ export async function registerTrpc(
           throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: TOO_MANY_USER_SOCKETS.reason });
         }
         const unbind = deps.hub.bindToSession(auth.sessionId, ws);
+        options.sessions.watch(auth.sessionId, ws);
         const cancelExpiry = closeAtExpiry(ws, auth.expiresAt);
         ws.once('close', () => {
           unbind();

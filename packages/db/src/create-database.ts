@@ -66,6 +66,9 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     // An idle client losing its connection must not crash the process; the
     // pool replaces it and readiness reports the outage.
     pool.on('error', () => {});
+    // pg-pool drops its own error listener while a client is checked out: without this,
+    // a connection lost mid-query would be an unhandled error that ends the process.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: queryLog(options) });
     return {
       db,

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { databaseOutage, OUTAGE_MESSAGES } from '../database-errors.ts';
 import type { InFlight } from '../in-flight.ts';
 import { type SocketCaps, TOO_MANY_USER_SOCKETS } from '../limits/socket-caps.ts';
+import type { SessionWatch } from '../session-watch.ts';
 import { closeAtExpiry, shedIfStalled } from '../ws-limits.ts';
 
 const POLICY_VIOLATION = 1008;
@@ -75,6 +76,7 @@ export interface LegacySocketOptions {
   deps: ApiDeps;
   tracing: boolean;
   caps: SocketCaps;
+  sessions: SessionWatch;
   /** Frames being handled; shutdown waits for them and refuses new ones. */
   frames: InFlight;
   onDelivered?: (createdAt: string) => void;
@@ -82,7 +84,7 @@ export interface LegacySocketOptions {
 
 /** The old `/ws` JSON protocol, over the same services and event stream as tRPC. */
 export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocketOptions): Promise<void> {
-  const { deps, onDelivered, caps, frames } = opts;
+  const { deps, onDelivered, caps, sessions, frames } = opts;
   app.get('/ws', { websocket: true }, (socket, request) => {
     const log = request.log;
     const send = (frame: object) => {
@@ -116,6 +118,7 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocke
         },
       });
       const unbind = deps.hub.bindToSession(auth.sessionId, ws);
+      sessions.watch(auth.sessionId, ws);
       const cancelExpiry = closeAtExpiry(ws, auth.expiresAt);
       ws.once('close', () => {
         removeListener();
@@ -181,12 +184,14 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocke
           // Queued in frame order, written with whatever else arrives (group commit); the next
           // frame is read meanwhile. A new message reaches this socket through the hub; a repeat
           // is acknowledged here alone.
-          sendMessage(deps, auth.user.id, input).then(
+          const sending = sendMessage(deps, auth.user.id, input).then(
             (result) => {
               if (!result.created) send({ type: 'message', message: result.message });
             },
             (error: unknown) => reportFailure(error),
           );
+          // Shutdown waits for it: an accepted frame is written, and answered while the socket is open.
+          frames.track(sending);
           return;
         }
         return send({ type: 'error', reason: 'unknown type' });
@@ -198,6 +203,12 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocke
     function reportFailure(error: unknown): void {
       if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR') {
         send({ type: 'error', reason: error.message });
+        return;
+      }
+      const outage = databaseOutage(error);
+      if (outage) {
+        log.warn({ err: error }, 'database unavailable');
+        send({ type: 'error', reason: OUTAGE_MESSAGES[outage] });
         return;
       }
       log.error({ err: error }, 'legacy socket frame failed');

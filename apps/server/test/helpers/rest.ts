@@ -70,7 +70,7 @@ export class Rest {
     sender: string,
     conversationId: string,
     content: string,
-    messageId = randomUUID(),
+    messageId: string = randomUUID(),
   ) {
     return this.post(
       '/messages',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { text } from './common.ts';
+import { CONTROL, text } from './common.ts';
 
 export const Username = z
   .string()
@@ -11,7 +11,12 @@ export const Username = z
  * Passwords are never trimmed or truncated. The lower bound is a setting
  * (PASSWORD_MIN_LENGTH) checked by the auth service.
  */
-export const Password = z.string().min(1, 'Must not be empty').max(1024, 'Must be at most 1024 characters');
+export const Password = z
+  .string()
+  .min(1, 'Must not be empty')
+  .max(1024, 'Must be at most 1024 characters')
+  // The argon2 binding would turn an unpaired surrogate into U+FFFD, making two passwords one.
+  .refine((value) => value.isWellFormed(), 'Contains an unpaired surrogate');
 
 export const SignupInput = z.object({
   username: Username,
@@ -21,8 +26,14 @@ export const SignupInput = z.object({
 export type SignupInput = z.infer<typeof SignupInput>;
 
 export const LoginInput = z.object({
-  username: z.string().max(256),
-  password: z.string().max(1024),
+  username: z
+    .string()
+    .max(256)
+    .refine((value) => !CONTROL.test(value), 'Contains a control character'),
+  password: z
+    .string()
+    .max(1024)
+    .refine((value) => value.isWellFormed(), 'Contains an unpaired surrogate'),
 });
 export type LoginInput = z.infer<typeof LoginInput>;
 

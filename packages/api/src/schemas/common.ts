@@ -6,6 +6,12 @@ const CONTROL_IN_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const CONTROL_IN_LINE = /[\u0000-\u001F\u007F-\u009F]/;
 
+/** Control characters, for identifiers that are not free text. */
+export const CONTROL = CONTROL_IN_LINE;
+
+/** Seqs are 32-bit integers in the database; larger cursors are refused, not sent to it. */
+export const MAX_SEQ = 2 ** 31 - 1;
+
 /** Counts characters as people do: one per code point, so an emoji counts once. */
 export function characterCount(value: string): number {
   let count = 0;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, Timestamp, text } from './common.ts';
+import { Id, MAX_SEQ, Timestamp, text } from './common.ts';
 import { Message } from './messages.schema.ts';
 
 export const ConversationKind = z.enum(['direct', 'group']);
@@ -40,7 +40,7 @@ export type ConversationListItem = z.infer<typeof ConversationListItem>;
 export const MarkReadInput = z.object({
   conversation_id: Id,
   /** The seq of the last message read; moving backwards is ignored. */
-  seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  seq: z.number().int().min(0).max(MAX_SEQ),
 });
 export type MarkReadInput = z.infer<typeof MarkReadInput>;
 

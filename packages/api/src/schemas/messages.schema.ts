@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, Timestamp, text } from './common.ts';
+import { CONTROL, Id, MAX_SEQ, Timestamp, text } from './common.ts';
 
 export const MessageContent = text({ min: 1, max: 4000, multiline: true });
 
@@ -7,7 +7,8 @@ export const ClientMessageId = z
   .string()
   .min(1, 'Must not be empty')
   .max(128, 'Must be at most 128 characters')
-  .refine((value) => value.isWellFormed(), 'Contains an unpaired surrogate');
+  .refine((value) => value.isWellFormed(), 'Contains an unpaired surrogate')
+  .refine((value) => !CONTROL.test(value), 'Contains a control character');
 
 export const SendMessageInput = z.object({
   message_id: ClientMessageId,
@@ -20,7 +21,7 @@ export const ListMessagesInput = z.object({
   conversation_id: Id,
   limit: z.number().int().min(1).max(200).default(50),
   /** Return messages with a seq below this one (the `seq` of the oldest message already shown). */
-  cursor: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).nullish(),
+  cursor: z.number().int().min(1).max(MAX_SEQ).nullish(),
 });
 export type ListMessagesInput = z.infer<typeof ListMessagesInput>;
 
