@@ -248,11 +248,8 @@ describe('a locked SQLite database', () => {
 });
 
 describe('a database the server cannot use at start-up', () => {
-  // Root ignores file permissions: the server runs as nobody for these.
-  const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-
   async function startFailure(env: Record<string, string>) {
-    const error = await spawnServer(env, { bundled: true, ...asNobody }).then(
+    const error = await spawnServer(env, { bundled: true, honourFilePermissions: true }).then(
       (server) => {
         server.kill('SIGKILL');
         return null;

@@ -26,10 +26,20 @@ export interface SpawnOptions {
    * it starts in about half the time, for tests that start many processes.
    */
   bundled?: boolean;
-  /** Run as this user and group (the tests run as root, which ignores file permissions). */
-  uid?: number;
-  gid?: number;
+  /**
+   * Make file permissions apply even to root (the tests run as root, which
+   * ignores them): the server starts without the capabilities that override
+   * them, through util-linux's setpriv. Same user, same paths.
+   */
+  honourFilePermissions?: boolean;
 }
+
+const WITHOUT_OVERRIDES = [
+  '--bounding-set',
+  '-dac_override,-dac_read_search',
+  '--inh-caps',
+  '-dac_override,-dac_read_search',
+];
 
 let bundle: Promise<string> | undefined;
 
@@ -67,8 +77,12 @@ export async function spawnServer(
   env: Record<string, string>,
   options: SpawnOptions = {},
 ): Promise<ServerProcess> {
-  const args = options.bundled ? [await bundledServer()] : ['--import', 'tsx', MAIN];
-  const child = spawn(process.execPath, args, {
+  const nodeArgs = options.bundled ? [await bundledServer()] : ['--import', 'tsx', MAIN];
+  const asRoot = options.honourFilePermissions === true && process.getuid?.() === 0;
+  const [command, args] = asRoot
+    ? ['setpriv', [...WITHOUT_OVERRIDES, process.execPath, ...nodeArgs]]
+    : [process.execPath, nodeArgs];
+  const child = spawn(command, args, {
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'test',
@@ -83,7 +97,6 @@ export async function spawnServer(
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: SERVER_DIR,
-    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }),
   });
   const exited = new Promise<number | string>((resolve) =>
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
