@@ -1,10 +1,21 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
-/** Where the build of apps/web lands, seen from this file in src/ or the bundle in dist/. */
-export const DEFAULT_WEB_DIST = join(import.meta.dirname, '..', '..', 'web', 'dist');
+/** The server package's folder: the nearest one above this module holding a package.json. */
+function packageRoot(from: string): string {
+  for (let dir = from; dirname(dir) !== dir; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+  }
+  return from;
+}
+
+/**
+ * Where the build of apps/web lands. Found from the package root, since this
+ * module may run from src/, from dist/ or from a chunk in dist/chunks/.
+ */
+export const DEFAULT_WEB_DIST = join(packageRoot(import.meta.dirname), '..', 'web', 'dist');
 
 /** Serves the built web app at `/`, and sends the old static pages there. */
 export async function registerWebApp(app: FastifyInstance, webDist: string | undefined): Promise<void> {
