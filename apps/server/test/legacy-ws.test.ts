@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { useChatFixture } from './helpers/chat-fixture.ts';
 import { DIALECTS } from './helpers/databases.ts';
-import { Rest, type TestUser } from './helpers/rest.ts';
-import { startServer, type TestServer } from './helpers/server.ts';
+import type { Rest, TestUser } from './helpers/rest.ts';
+import type { TestServer } from './helpers/server.ts';
 import { legacySocket, sleep } from './helpers/sockets.ts';
 
 /** Opens a socket expected to be refused; resolves with its close code and reason. */
@@ -15,21 +16,16 @@ async function refused(url: string, headers: Record<string, string> = {}) {
 }
 
 describe.each(DIALECTS)('legacy /ws protocol (%s)', (dialect) => {
+  const f = useChatFixture(dialect);
   let t: TestServer;
   let api: Rest;
   let alice: TestUser;
   let bob: TestUser;
   let mallory: TestUser;
   let chat: string;
-  beforeAll(async () => {
-    t = await startServer(dialect);
-    api = new Rest(t.url);
-    alice = await api.user('alice');
-    bob = await api.user('bob');
-    mallory = await api.user('mallory');
-    chat = await api.conversation(alice.token, [bob.id]);
+  beforeAll(() => {
+    ({ t, api, alice, bob, mallory, chat } = f);
   });
-  afterAll(() => t.close());
 
   it('closes with 1008 and a reason that names the problem', async () => {
     const base = `${t.wsUrl}/ws`;

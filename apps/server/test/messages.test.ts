@@ -1,26 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useChatFixture } from './helpers/chat-fixture.ts';
 import { DIALECTS } from './helpers/databases.ts';
-import { Rest, type TestUser } from './helpers/rest.ts';
-import { startServer, type TestServer } from './helpers/server.ts';
+import type { Rest, TestUser } from './helpers/rest.ts';
+import type { TestServer } from './helpers/server.ts';
 import { legacySocket } from './helpers/sockets.ts';
 
 describe.each(DIALECTS)('messages over REST (%s)', (dialect) => {
+  const f = useChatFixture(dialect);
   let t: TestServer;
   let api: Rest;
   let alice: TestUser;
   let bob: TestUser;
   let mallory: TestUser;
   let chat: string;
-  beforeAll(async () => {
-    t = await startServer(dialect);
-    api = new Rest(t.url);
-    alice = await api.user('alice');
-    bob = await api.user('bob');
-    mallory = await api.user('mallory');
-    chat = await api.conversation(alice.token, [bob.id]);
+  beforeAll(() => {
+    ({ t, api, alice, bob, mallory, chat } = f);
   });
-  afterAll(() => t.close());
 
   it('stores a message with 201 and returns the contract shape', async () => {
     const messageId = randomUUID();
