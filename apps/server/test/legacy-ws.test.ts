@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { useChatFixture } from './helpers/chat-fixture.ts';
 import { DIALECTS } from './helpers/databases.ts';
-import type { Rest, TestUser } from './helpers/rest.ts';
+import type { TestUser } from './helpers/rest.ts';
 import type { TestServer } from './helpers/server.ts';
 import { legacySocket, sleep } from './helpers/sockets.ts';
 
@@ -18,13 +18,12 @@ async function refused(url: string, headers: Record<string, string> = {}) {
 describe.each(DIALECTS)('legacy /ws protocol (%s)', (dialect) => {
   const f = useChatFixture(dialect);
   let t: TestServer;
-  let api: Rest;
   let alice: TestUser;
   let bob: TestUser;
   let mallory: TestUser;
   let chat: string;
   beforeAll(() => {
-    ({ t, api, alice, bob, mallory, chat } = f);
+    ({ t, alice, bob, mallory, chat } = f);
   });
 
   it('closes with 1008 and a reason that names the problem', async () => {
