@@ -1,0 +1,349 @@
+/**
+ * `pnpm bench`: the real server against the baseline, on loopback, in
+ * bounded scenarios. Prints a table; writes bench/results/latest.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createPostgresDatabase } from './database.ts';
+import { type BenchOptions, parseOptions, type Scenario, UsageError, usage } from './options.ts';
+import {
+  ensureServerBuilt,
+  probeFsync,
+  type RealServerOptions,
+  type ServerProcess,
+  serversStarted,
+  startBaselineServer,
+  startRealServer,
+} from './processes.ts';
+import { type BenchResults, evaluateTargets, type MemoryKey, renderReport } from './report.ts';
+import { runFanout } from './scenarios/fanout.ts';
+import { runHistory } from './scenarios/history.ts';
+import { measureIdleSockets } from './scenarios/memory.ts';
+import { runStorm } from './scenarios/storm.ts';
+import { type ConversationSpec, createPopulation, syntheticPopulation } from './setup.ts';
+import { errorText, log, REPO_DIR, runCleanups } from './util.ts';
+
+/** Hard stops: the run ends by itself even if something hangs. */
+const WATCHDOG_MS = { full: 30 * 60_000, quick: 3 * 60_000 };
+
+const START_RATE = { baseline: 2000, real: 400, durable: 400 };
+
+/** Read-only git queries: which code this run measured. */
+function gitState(): { commit: string; dirty: boolean } {
+  const git = (...args: string[]) =>
+    spawnSync('git', args, { cwd: REPO_DIR, encoding: 'utf8' }).stdout?.trim() ?? '';
+  return { commit: git('rev-parse', 'HEAD') || 'unknown', dirty: git('status', '--porcelain').length > 0 };
+}
+
+function tempDir(label: string): string {
+  return mkdtempSync(join(tmpdir(), `pneumatic-bench-${label}-`));
+}
+
+/** What has been measured so far: written out as is when the run is interrupted. */
+let partial: BenchResults | undefined;
+
+function finish(results: BenchResults): BenchResults {
+  const finished = new Date();
+  results.finishedAt = finished.toISOString();
+  results.seconds = (finished.getTime() - Date.parse(results.startedAt)) / 1000;
+  results.targets = evaluateTargets(results);
+  return results;
+}
+
+function publish(results: BenchResults, out: string): void {
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(renderReport(results));
+  log(`results written to ${out}`);
+}
+
+async function run(options: BenchOptions): Promise<BenchResults> {
+  const started = new Date();
+  const want = (s: Scenario) => options.scenarios.has(s);
+  const results: BenchResults = {
+    startedAt: started.toISOString(),
+    finishedAt: '',
+    seconds: 0,
+    quick: options.quick,
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      memoryMiB: Math.round(totalmem() / 2 ** 20),
+      loadAverage: loadavg(),
+      fsync: probeFsync(tmpdir()),
+    },
+    options: { ...options, scenarios: [...options.scenarios] },
+    code: { ...gitState(), servers: serversStarted },
+    fanout: {},
+    memory: {},
+    history: {},
+    targets: [],
+    errors: [],
+  };
+  partial = results;
+  const attempt = async (scenario: string, work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (error) {
+      log(`${scenario} failed: ${errorText(error)}`);
+      results.errors.push({ scenario, message: errorText(error) });
+    }
+  };
+  const population = (server: ServerProcess): Promise<ConversationSpec[]> =>
+    createPopulation(server.url, { conversations: options.conversations, members: options.members });
+
+  const needsBaseline =
+    want('baseline') || want('trpc') || want('legacy') || want('durable') || want('postgres');
+  const needsReal = [...options.scenarios].some((s) => s !== 'baseline');
+  if (needsReal) ensureServerBuilt();
+
+  const memoryOf = (key: MemoryKey, server: ServerProcess, people: ConversationSpec[], subscribe: boolean) =>
+    attempt(`memory ${key}`, async () => {
+      results.memory[key] = await measureIdleSockets({
+        label: `memory ${key}`,
+        server,
+        transport: key === 'baseline' || key === 'legacy' ? 'legacy' : 'trpc',
+        population: people,
+        subscribe,
+        workers: options.workers,
+        heapSnapshots: options.heapSnapshots,
+        quick: options.quick,
+      });
+    });
+
+  // The reference: the same fan-out on the baseline server.
+  if (needsBaseline || (want('memory') && options.quick))
+    await attempt('baseline', async () => {
+      const server = await startBaselineServer();
+      try {
+        const people = await population(server);
+        if (needsBaseline)
+          results.fanout.baseline = await runFanout({
+            label: 'baseline',
+            key: 'baseline',
+            server,
+            transport: 'legacy',
+            population: people,
+            bench: options,
+            startRate: START_RATE.baseline,
+          });
+        // A quick run measures memory on this process too.
+        if (want('memory') && options.quick) await memoryOf('baseline', server, people, false);
+      } finally {
+        await server.stop();
+      }
+    });
+  // A full run measures it on a fresh process that serves nothing but the measured sockets,
+  // as the real server's is (its population was made on another process).
+  if (want('memory') && !options.quick)
+    await attempt('memory baseline', async () => {
+      const fresh = await startBaselineServer();
+      try {
+        const people = syntheticPopulation({
+          conversations: options.conversations,
+          members: options.members,
+        });
+        await memoryOf('baseline', fresh, people, false);
+      } finally {
+        await fresh.stop();
+      }
+    });
+
+  // The real server on SQLite: one data directory and population for (a), (b), (c), (e) and durable.
+  if (want('trpc') || want('legacy') || want('memory') || want('storm') || want('durable'))
+    await attempt('sqlite', async () => {
+      const dataDir = tempDir('sqlite');
+      const start = (extra: Partial<RealServerOptions> = {}) =>
+        startRealServer({ dataDir, quick: options.quick, ...extra });
+      try {
+        let server = await start();
+        let people: ConversationSpec[];
+        try {
+          people = await population(server);
+          // A quick run measures memory on this process; a full one on a fresh process per case.
+          if (want('memory') && options.quick) {
+            await memoryOf('trpc', server, people, true);
+            await memoryOf('legacy', server, people, false);
+          }
+        } finally {
+          await server.stop();
+        }
+
+        if (want('memory') && !options.quick)
+          for (const [key, subscribe] of [
+            ['trpc', true],
+            ['trpcConnectionOnly', false],
+            ['legacy', false],
+          ] as const) {
+            const fresh = await start({ name: `memory-${key}` });
+            try {
+              await memoryOf(key, fresh, people, subscribe);
+            } finally {
+              await fresh.stop();
+            }
+          }
+
+        if (want('trpc') || want('legacy') || want('storm')) {
+          server = await start();
+          try {
+            for (const transport of ['trpc', 'legacy'] as const)
+              if (want(transport))
+                await attempt(transport, async () => {
+                  results.fanout[transport] = await runFanout({
+                    label: transport === 'trpc' ? 'tRPC (SQLite)' : 'legacy (SQLite)',
+                    key: transport,
+                    server,
+                    transport,
+                    population: people,
+                    bench: options,
+                    startRate: START_RATE.real,
+                  });
+                });
+            if (want('storm'))
+              await attempt('storm', async () => {
+                const known = results.fanout.trpc?.maxRate;
+                const rate = options.stormRate ?? Math.min(500, Math.max(50, known ? known / 2 : 500));
+                results.storm = await runStorm({ server, population: people, bench: options, rate });
+              });
+          } finally {
+            await server.stop();
+          }
+        }
+
+        if (want('durable'))
+          await attempt('durable', async () => {
+            const durable = await start({ sqliteSynchronous: 'FULL', name: 'server-full' });
+            try {
+              results.fanout.durable = await runFanout({
+                label: 'legacy (SQLite, synchronous=FULL)',
+                key: 'durable',
+                server: durable,
+                transport: 'legacy',
+                population: people,
+                bench: options,
+                startRate: START_RATE.durable,
+              });
+            } finally {
+              await durable.stop();
+            }
+          });
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+
+  // PostgreSQL history (seeding a million rows takes a while) only in full runs that include postgres.
+  if (want('history'))
+    for (const database of want('postgres') && !options.quick
+      ? (['sqlite', 'postgres'] as const)
+      : (['sqlite'] as const))
+      await attempt(`history ${database}`, async () => {
+        const dataDir = tempDir('history');
+        try {
+          results.history[database] = await runHistory({
+            database,
+            dataDir,
+            messages: options.historyMessages,
+            requests: options.quick ? 100 : 2000,
+            quick: options.quick,
+            quietWaitMs: options.quietWaitMs,
+          });
+        } finally {
+          rmSync(dataDir, { recursive: true, force: true });
+        }
+      });
+
+  if (want('postgres'))
+    await attempt('postgres', async () => {
+      const database = await createPostgresDatabase();
+      const dataDir = tempDir('postgres');
+      try {
+        const server = await startRealServer({
+          dataDir,
+          databaseUrl: database.url,
+          name: 'server-pg',
+          quick: options.quick,
+        });
+        try {
+          const people = await population(server);
+          for (const [key, transport] of [
+            ['postgresTrpc', 'trpc'],
+            ['postgresLegacy', 'legacy'],
+          ] as const)
+            await attempt(key, async () => {
+              results.fanout[key] = await runFanout({
+                label: `${transport === 'trpc' ? 'tRPC' : 'legacy'} (PostgreSQL)`,
+                key,
+                server,
+                transport,
+                population: people,
+                bench: options,
+                startRate: START_RATE.real,
+              });
+            });
+        } finally {
+          await server.stop();
+        }
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+        await database.drop();
+      }
+    });
+
+  return finish(results);
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions | 'help';
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  }
+  if (options === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  const interrupt = (signal: string) => {
+    log(`${signal}: stopping children and dropping databases; writing what was measured`);
+    if (partial) {
+      partial.errors.push({ scenario: 'run', message: `interrupted (${signal})` });
+      publish(finish(partial), options.out);
+    }
+    void runCleanups().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', () => interrupt('SIGINT'));
+  process.once('SIGTERM', () => interrupt('SIGTERM'));
+  const watchdog = setTimeout(
+    () => interrupt('watchdog (the run took too long)'),
+    options.quick ? WATCHDOG_MS.quick : WATCHDOG_MS.full,
+  );
+  watchdog.unref();
+
+  log(`scenarios: ${[...options.scenarios].join(', ')}${options.quick ? ' (quick)' : ''}`);
+  try {
+    const results = await run(options);
+    partial = undefined;
+    publish(results, options.out);
+    return results.errors.length > 0 ? 1 : 0;
+  } finally {
+    clearTimeout(watchdog);
+    await runCleanups();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (error: unknown) => {
+    process.stderr.write(
+      `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    await runCleanups();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,288 @@
+import type { StepResult } from './load/driver.ts';
+import type { ProfileSummary } from './profile.ts';
+import type { FanoutResult } from './scenarios/fanout.ts';
+import type { HistoryResult } from './scenarios/history.ts';
+import type { MemoryResult } from './scenarios/memory.ts';
+import type { StormResult } from './scenarios/storm.ts';
+
+export type FanoutKey = 'baseline' | 'trpc' | 'legacy' | 'durable' | 'postgresTrpc' | 'postgresLegacy';
+export type MemoryKey = 'baseline' | 'trpc' | 'trpcConnectionOnly' | 'legacy';
+
+export interface TargetResult {
+  target: string;
+  measured: string;
+  /** null: not measured in this run. */
+  pass: boolean | null;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  finishedAt: string;
+  seconds: number;
+  quick: boolean;
+  machine: {
+    cpus: number;
+    model: string;
+    node: string;
+    memoryMiB: number;
+    loadAverage: number[];
+    /** fdatasync of 4 KiB in the temp folder, before the run: what a durable commit waits for. */
+    fsync: { p50Ms: number; p99Ms: number; maxMs: number };
+  };
+  options: Record<string, unknown>;
+  /** The code measured: git HEAD, whether the tree had changes, and each server process's build. */
+  code: {
+    commit: string;
+    dirty: boolean;
+    servers: Array<{ name: string; build: string; startedAt: string }>;
+  };
+  fanout: Partial<Record<FanoutKey, FanoutResult>>;
+  memory: Partial<Record<MemoryKey, MemoryResult>>;
+  history: Partial<Record<'sqlite' | 'postgres', HistoryResult>>;
+  storm?: StormResult;
+  targets: TargetResult[];
+  errors: Array<{ scenario: string; message: string }>;
+}
+
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+function ms(value: number): string {
+  return value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : integer.format(value);
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function ratio(value: number): string {
+  return `${value.toFixed(2)}×`;
+}
+
+function stepText(step: StepResult): string {
+  return (
+    `p50 ${ms(step.latency.p50Ms)} ms, p99 ${ms(step.latency.p99Ms)} ms; ` +
+    `server ${step.serverCpu.toFixed(2)} core, ${integer.format(step.serverCpuPerMessageUs)} µs cpu/msg` +
+    (step.databaseCpu > 0 ? `, postgres ${step.databaseCpu.toFixed(2)} core` : '')
+  );
+}
+
+function fanoutText(result: FanoutResult): string {
+  if (!result.atMax) {
+    const lowest = Math.min(...result.steps.map((s) => s.rate));
+    return `no rate held (lowest tried ${integer.format(lowest)} msg/s)`;
+  }
+  const deliveries = result.atMax.expected / (result.atMax.durationMs / 1000);
+  return `max ${integer.format(result.maxRate)} msg/s (${integer.format(deliveries)} deliveries/s); ${stepText(result.atMax)}`;
+}
+
+export function evaluateTargets(results: BenchResults): TargetResult[] {
+  const { fanout, memory, history } = results;
+  const targets: TargetResult[] = [];
+  const base = fanout.baseline?.maxRate ?? 0;
+  for (const [key, name, min] of [
+    ['trpc', 'tRPC max rate ≥ 0.5 × baseline', 0.5],
+    ['legacy', 'legacy /ws max rate ≥ 0.6 × baseline', 0.6],
+  ] as const) {
+    const r = fanout[key];
+    if (!r || base === 0) targets.push({ target: name, measured: 'not measured', pass: null });
+    else targets.push({ target: name, measured: ratio(r.maxRate / base), pass: r.maxRate / base >= min });
+  }
+  for (const [key, name] of [
+    ['trpc', 'tRPC idle socket memory ≤ 2 × baseline'],
+    ['legacy', 'legacy idle socket memory ≤ 2 × baseline'],
+  ] as const) {
+    const r = memory[key];
+    const b = memory.baseline;
+    if (!r || !b || b.rssPerSocket <= 0) targets.push({ target: name, measured: 'not measured', pass: null });
+    else
+      targets.push({
+        target: name,
+        measured:
+          `RSS ${ratio(r.rssPerSocket / b.rssPerSocket)} (${kib(r.rssPerSocket)} vs ${kib(b.rssPerSocket)}); ` +
+          `heap ${ratio(r.heapPerSocket / Math.max(1, b.heapPerSocket))} (${kib(r.heapPerSocket)} vs ${kib(b.heapPerSocket)})`,
+        pass: r.rssPerSocket <= 2 * b.rssPerSocket,
+      });
+  }
+  for (const database of ['sqlite', 'postgres'] as const) {
+    const h = history[database];
+    if (!h) {
+      if (database === 'sqlite')
+        targets.push({ target: 'history page p99 ≤ 5 ms (SQLite)', measured: 'not measured', pass: null });
+      continue;
+    }
+    const worst = Math.max(h.latest.client.p99Ms, h.deep.client.p99Ms);
+    targets.push({
+      target: `history page p99 ≤ 5 ms (${database === 'sqlite' ? 'SQLite' : 'PostgreSQL'})`,
+      measured: `latest ${ms(h.latest.client.p99Ms)} ms, deep ${ms(h.deep.client.p99Ms)} ms`,
+      pass: worst <= 5,
+    });
+  }
+  const durable = fanout.durable;
+  targets.push({
+    target: 'durable writes (SQLITE_SYNCHRONOUS=FULL) ≥ 3,000 msg/s',
+    measured: durable ? `${integer.format(durable.maxRate)} msg/s` : 'not measured',
+    pass: durable ? durable.maxRate >= 3000 : null,
+  });
+  return targets;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function profileText(label: string, profile: ProfileSummary): string {
+  const list = (entries: ProfileSummary['byArea'], n: number, withLocation: boolean) =>
+    entries
+      .slice(0, n)
+      .map((e) => `${e.name}${withLocation && e.location ? ` (${e.location})` : ''} ${e.percent.toFixed(1)}%`)
+      .join(', ');
+  return [
+    `  ${label} — busy ${profile.busyPercent.toFixed(0)}% of ${(profile.durationMs / 1000).toFixed(1)} s`,
+    `    by area:      ${list(profile.byArea, 10, false)}`,
+    `    self:         ${list(profile.topSelf, 10, true)}`,
+    ...(profile.topInclusive.length > 0 ? [`    inclusive:    ${list(profile.topInclusive, 8, true)}`] : []),
+    `    longest busy stretches (the event loop blocked): ${profile.longestTasks
+      .map((t) => `${ms(t.ms)} ms mostly in ${t.mostlyIn}`)
+      .join('; ')}`,
+  ].join('\n');
+}
+
+const FANOUT_LABELS: Record<FanoutKey, string> = {
+  baseline: 'fan-out, baseline (ws, no auth, no db)',
+  trpc: '(a) fan-out, tRPC subscriptions, SQLite',
+  legacy: '(b) fan-out, legacy /ws, SQLite',
+  durable: 'fan-out, legacy /ws, SQLite synchronous=FULL',
+  postgresTrpc: '(f) fan-out, tRPC subscriptions, PostgreSQL',
+  postgresLegacy: '(f) fan-out, legacy /ws, PostgreSQL',
+};
+
+const MEMORY_LABELS: Record<MemoryKey, string> = {
+  baseline: '(c) idle socket memory, baseline',
+  trpc: '(c) idle socket memory, tRPC + events.stream',
+  trpcConnectionOnly: '(c) idle socket memory, tRPC, no subscription',
+  legacy: '(c) idle socket memory, legacy /ws',
+};
+
+/** The human-readable report: one table of figures, the targets, and where the CPU went. */
+export function renderReport(results: BenchResults): string {
+  const rows: string[][] = [];
+  const base = results.fanout.baseline;
+  for (const key of Object.keys(FANOUT_LABELS) as FanoutKey[]) {
+    const r = results.fanout[key];
+    if (!r) continue;
+    const vs = key !== 'baseline' && base && base.maxRate > 0 ? ratio(r.maxRate / base.maxRate) : '';
+    rows.push([FANOUT_LABELS[key], fanoutText(r), vs]);
+  }
+  for (const key of Object.keys(FANOUT_LABELS) as FanoutKey[]) {
+    const c = results.fanout[key]?.connect;
+    if (!c) continue;
+    const baseCost = base?.connect.serverCpuSeconds ?? 0;
+    rows.push([
+      `connecting, ${FANOUT_LABELS[key].replace(/^\([a-z]\) /, '')}`,
+      `${c.sockets} sockets ready in ${c.seconds.toFixed(1)} s, server busy ${c.aftermathSeconds.toFixed(1)} s more; ` +
+        `${c.serverCpuSeconds.toFixed(1)} s server CPU (${((1000 * c.serverCpuSeconds) / c.sockets).toFixed(2)} ms/socket)`,
+      key !== 'baseline' && baseCost > 0 ? ratio(c.serverCpuSeconds / baseCost) : '',
+    ]);
+  }
+  const memBase = results.memory.baseline;
+  for (const key of Object.keys(MEMORY_LABELS) as MemoryKey[]) {
+    const r = results.memory[key];
+    if (!r) continue;
+    const vs =
+      key !== 'baseline' && memBase && memBase.rssPerSocket > 0
+        ? ratio(r.rssPerSocket / memBase.rssPerSocket)
+        : '';
+    rows.push([
+      MEMORY_LABELS[key],
+      `${kib(r.rssPerSocket)} RSS/socket (heapUsed ${kib(r.heapPerSocket)}, heapTotal ${kib(r.heapTotalPerSocket)}, external ${kib(r.externalPerSocket)}; ${r.sockets} sockets)`,
+      vs,
+    ]);
+  }
+  for (const database of ['sqlite', 'postgres'] as const) {
+    const h = results.history[database];
+    if (!h) continue;
+    const name = database === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+    for (const [label, page] of [
+      ['latest page', h.latest],
+      ['deep page (before=N/2)', h.deep],
+    ] as const) {
+      rows.push([
+        `(d) history ${label}, ${integer.format(h.messages)} msgs, ${name}`,
+        `client p50 ${ms(page.client.p50Ms)} ms, p99 ${ms(page.client.p99Ms)} ms; query alone p50 ${ms(page.query.p50Ms)} ms, p99 ${ms(page.query.p99Ms)} ms; /health p99 ${ms(h.health.p99Ms)} ms`,
+        '',
+      ]);
+    }
+  }
+  const storm = results.storm;
+  if (storm) {
+    rows.push([
+      `(e) login storm, tRPC at ${integer.format(storm.rate)} msg/s`,
+      `delivery p99 ${ms(storm.quiet.latency.p99Ms)} ms quiet → ${ms(storm.storm.latency.p99Ms)} ms during ` +
+        `${integer.format(storm.logins.perSecond)} logins/s (${storm.concurrency} concurrent, login p99 ${ms(storm.logins.latency.p99Ms)} ms)` +
+        `${storm.storm.lost > 0 ? `, ${storm.storm.lost} lost` : ''}`,
+      '',
+    ]);
+  }
+
+  const out: string[] = [];
+  out.push(
+    `Pneumatic bench — ${results.quick ? 'quick' : 'full'} run, ${results.machine.cpus} cores (${results.machine.model}), Node ${results.machine.node}, ${results.seconds.toFixed(0)} s, ` +
+      `code ${results.code.commit.slice(0, 10)}${results.code.dirty ? ' + uncommitted changes' : ''}, ` +
+      `fsync p50 ${ms(results.machine.fsync.p50Ms)} ms / p99 ${ms(results.machine.fsync.p99Ms)} ms`,
+    '',
+    table(['scenario', 'result', 'vs baseline'], rows),
+    '',
+    table(
+      ['target', 'measured', 'status'],
+      results.targets.map((t) => [t.target, t.measured, t.pass === null ? 'n/a' : t.pass ? 'PASS' : 'FAIL']),
+    ),
+  );
+  const profiles = (Object.keys(FANOUT_LABELS) as FanoutKey[]).filter((k) => results.fanout[k]?.profile);
+  if (profiles.length > 0) {
+    out.push('', "Where the server's CPU went (profile at 80 % of each max rate; percentages of busy time):");
+    for (const key of profiles) {
+      const r = results.fanout[key]!;
+      out.push(
+        profileText(
+          `${FANOUT_LABELS[key]} at ${integer.format(Math.round(r.maxRate * 0.8))} msg/s`,
+          r.profile!,
+        ),
+      );
+    }
+  }
+  const grown = (Object.keys(MEMORY_LABELS) as MemoryKey[]).filter((k) => results.memory[k]?.heapGrowth);
+  if (grown.length > 0) {
+    out.push('', 'What an idle socket keeps on the JS heap (heap snapshot difference, per socket):');
+    for (const key of grown) {
+      const growth = results.memory[key]!.heapGrowth!;
+      out.push(
+        `  ${MEMORY_LABELS[key]}: ${growth
+          .slice(0, 12)
+          .map((g) => `${g.name} ${g.countPerSocket.toFixed(1)}× ${(g.bytesPerSocket / 1024).toFixed(2)} KiB`)
+          .join(', ')}`,
+      );
+    }
+  }
+  const steps = Object.values(results.fanout).flatMap((r) => r?.steps ?? []);
+  const busy = steps.filter((s) => s.otherCpu > 0.3).length;
+  const disk = steps.filter((s) => s.ioWait > 0.1).length;
+  if (busy > 0 || disk > 0)
+    out.push(
+      '',
+      `Note: of ${steps.length} steps, ${busy} ran while other processes used > 0.3 core and ${disk} while the disk ` +
+        'kept > 0.1 core waiting; figures from a busy machine are pessimistic (see each step in the JSON).',
+    );
+  const builds = new Set(results.code.servers.filter((s) => s.name !== 'baseline').map((s) => s.build));
+  if (builds.size > 1)
+    out.push(
+      '',
+      `Note: the server was rebuilt during the run (${builds.size} builds measured); see code.servers in the JSON.`,
+    );
+  if (results.errors.length > 0) {
+    out.push('', 'Errors:');
+    for (const e of results.errors) out.push(`  ${e.scenario}: ${e.message}`);
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,152 @@
+import { join } from 'node:path';
+import {
+  createPostgresDatabase,
+  type HistoryQueryTimer,
+  postgresHistoryTimer,
+  seedPostgresMessages,
+  seedSqliteMessages,
+  sqliteHistoryTimer,
+} from '../database.ts';
+import { Histogram, type LatencySummary } from '../histogram.ts';
+import { HttpClient } from '../http.ts';
+import { type ServerProcess, startRealServer, waitForQuietMachine } from '../processes.ts';
+import { createPopulation } from '../setup.ts';
+import { log } from '../util.ts';
+
+export interface PageTiming {
+  path: string;
+  /** Round trip seen by the client: request to last byte, keep-alive connection. */
+  client: LatencySummary;
+  /** The same query run straight on the database (prepared), no server around it. */
+  query: LatencySummary;
+}
+
+export interface HistoryResult {
+  database: 'sqlite' | 'postgres';
+  messages: number;
+  seedSeconds: number;
+  /** GET /health over the same connection: the floor of any request (HTTP, fastify, loopback). */
+  health: LatencySummary;
+  latest: PageTiming;
+  deep: PageTiming;
+}
+
+const LIMIT = 50;
+
+async function timeRequests(
+  http: HttpClient,
+  path: string,
+  token: string | undefined,
+  count: number,
+  check: (body: unknown) => void,
+): Promise<LatencySummary> {
+  const histogram = new Histogram();
+  for (let i = 0; i < count; i++) {
+    const reply = await http.get<unknown>(path, token);
+    if (reply.status !== 200) throw new Error(`GET ${path}: HTTP ${reply.status}`);
+    if (i === 0) check(reply.body);
+    histogram.recordMs(reply.ms);
+  }
+  return histogram.summary();
+}
+
+async function timeQuery(timer: HistoryQueryTimer, before: number | undefined, count: number) {
+  const histogram = new Histogram();
+  for (let i = 0; i < count; i++) histogram.recordMs(await timer.run(before));
+  return histogram.summary();
+}
+
+function expectPage(lastSeq: number) {
+  return (body: unknown) => {
+    const messages = (body as { messages?: Array<{ seq: number }> }).messages ?? [];
+    if (messages.length !== LIMIT || messages.at(-1)?.seq !== lastSeq)
+      throw new Error(`unexpected page: ${messages.length} messages ending at seq ${messages.at(-1)?.seq}`);
+  };
+}
+
+/**
+ * A conversation with `messages` messages, seeded straight into the
+ * database, then the latest page and a page from the middle, each timed
+ * sequentially over one keep-alive connection.
+ */
+export async function runHistory(options: {
+  database: 'sqlite' | 'postgres';
+  dataDir: string;
+  messages: number;
+  requests: number;
+  quick: boolean;
+  quietWaitMs: number;
+}): Promise<HistoryResult> {
+  const pg = options.database === 'postgres' ? await createPostgresDatabase() : undefined;
+  const sqliteFile = join(options.dataDir, 'pneumatic.db');
+  const start = () =>
+    startRealServer({
+      dataDir: options.dataDir,
+      databaseUrl: pg?.url,
+      name: 'history',
+      quick: options.quick,
+    });
+  let server: ServerProcess | undefined;
+  let timer: HistoryQueryTimer | undefined;
+  try {
+    server = await start();
+    const [conversation] = await createPopulation(server.url, { conversations: 1, members: 2 });
+    const { id: conversationId, members } = conversation!;
+    await server.stop();
+    server = undefined;
+
+    const seedStart = performance.now();
+    const target = { conversationId, senderId: members[0]!.userId, count: options.messages };
+    if (pg) await seedPostgresMessages(pg.url, target);
+    else seedSqliteMessages(sqliteFile, target);
+    const seedSeconds = (performance.now() - seedStart) / 1000;
+    log(`history (${options.database}): ${options.messages} messages seeded in ${seedSeconds.toFixed(1)} s`);
+
+    server = await start();
+    const http = new HttpClient(server.url, 1);
+    const token = members[0]!.token;
+    const deepBefore = Math.floor(options.messages / 2);
+    const latestPath = `/conversations/${conversationId}/messages?limit=${LIMIT}`;
+    const deepPath = `${latestPath}&before=${deepBefore}`;
+    try {
+      // Warm the server's code paths and the database cache.
+      const warm = Math.min(200, Math.ceil(options.requests / 3));
+      await timeRequests(http, '/health', undefined, warm, () => {});
+      await timeRequests(http, latestPath, token, warm, expectPage(options.messages));
+      await timeRequests(http, deepPath, token, warm, expectPage(deepBefore - 1));
+      await waitForQuietMachine(options.quietWaitMs);
+      const health = await timeRequests(http, '/health', undefined, options.requests, () => {});
+      const latestClient = await timeRequests(http, latestPath, token, options.requests, () => {});
+      const deepClient = await timeRequests(http, deepPath, token, options.requests, () => {});
+      timer = pg
+        ? await postgresHistoryTimer(pg.url, conversationId, LIMIT)
+        : sqliteHistoryTimer(sqliteFile, conversationId, LIMIT);
+      await timeQuery(timer, undefined, warm);
+      const latestQuery = await timeQuery(timer, undefined, options.requests);
+      const deepQuery = await timeQuery(timer, deepBefore, options.requests);
+      const result: HistoryResult = {
+        database: options.database,
+        messages: options.messages,
+        seedSeconds,
+        health,
+        latest: {
+          path: latestPath.replace(conversationId, '{id}'),
+          client: latestClient,
+          query: latestQuery,
+        },
+        deep: { path: deepPath.replace(conversationId, '{id}'), client: deepClient, query: deepQuery },
+      };
+      log(
+        `history (${options.database}): latest p50 ${latestClient.p50Ms.toFixed(2)} p99 ${latestClient.p99Ms.toFixed(2)} ms, ` +
+          `deep p50 ${deepClient.p50Ms.toFixed(2)} p99 ${deepClient.p99Ms.toFixed(2)} ms, health p99 ${health.p99Ms.toFixed(2)} ms`,
+      );
+      return result;
+    } finally {
+      http.close();
+    }
+  } finally {
+    await timer?.close();
+    await server?.stop();
+    await pg?.drop();
+  }
+}

@@ -1,0 +1,96 @@
+import { Histogram, type LatencySummary } from '../histogram.ts';
+import { HttpClient } from '../http.ts';
+import { LoadGenerator, type StepResult } from '../load/driver.ts';
+import type { BenchOptions } from '../options.ts';
+import { type ServerProcess, waitForQuietMachine } from '../processes.ts';
+import { type ConversationSpec, PASSWORD } from '../setup.ts';
+import { log } from '../util.ts';
+
+export interface StormResult {
+  rate: number;
+  concurrency: number;
+  /** Deliveries at `rate` with no login running. */
+  quiet: StepResult;
+  /** The same rate while `concurrency` logins run back to back. */
+  storm: StepResult;
+  logins: { count: number; failed: number; perSecond: number; latency: LatencySummary };
+}
+
+const CONCURRENCY = 50;
+
+/**
+ * Messages flow over tRPC at a moderate rate, first alone, then while 50
+ * clients log in again and again (argon2id verify, about 13 ms of CPU each,
+ * on libuv's thread pool): how much the delivery p99 suffers.
+ */
+export async function runStorm(options: {
+  server: ServerProcess;
+  population: ConversationSpec[];
+  bench: BenchOptions;
+  rate: number;
+}): Promise<StormResult> {
+  const { server, population, bench } = options;
+  const generator = await LoadGenerator.connect({
+    server,
+    transport: 'trpc',
+    conversations: population,
+    workers: bench.workers,
+  });
+  const http = new HttpClient(server.url, CONCURRENCY);
+  try {
+    const rate = Math.round(options.rate);
+    const durationMs = bench.stepMs;
+    if (!bench.quick) {
+      await generator.step({ rate, durationMs: Math.min(2000, durationMs) });
+      await generator.settle();
+    }
+    const quiet = await generator.step({ rate, durationMs, quietWaitMs: bench.quietWaitMs });
+    await generator.settle();
+
+    const usernames = population.flatMap((c) => c.members.map((m) => m.username));
+    const latency = new Histogram();
+    let failed = 0;
+    let next = 0;
+    let running = true;
+    const loop = async () => {
+      while (running) {
+        const username = usernames[next++ % usernames.length]!;
+        try {
+          const reply = await http.post('/auth/login', { username, password: PASSWORD });
+          if (reply.status === 200) latency.recordMs(reply.ms);
+          else failed++;
+        } catch {
+          failed++;
+        }
+      }
+    };
+    await waitForQuietMachine(bench.quietWaitMs);
+    const stormStart = performance.now();
+    const loops = Array.from({ length: CONCURRENCY }, loop);
+    const storm = await generator.step({ rate, durationMs });
+    running = false;
+    await Promise.all(loops);
+    const seconds = (performance.now() - stormStart) / 1000;
+    await generator.settle();
+    const result: StormResult = {
+      rate,
+      concurrency: CONCURRENCY,
+      quiet,
+      storm,
+      logins: {
+        count: latency.count,
+        failed,
+        perSecond: latency.count / seconds,
+        latency: latency.summary(),
+      },
+    };
+    log(
+      `login storm: delivery p99 ${quiet.latency.p99Ms.toFixed(1)} ms quiet → ${storm.latency.p99Ms.toFixed(1)} ms ` +
+        `with ${result.logins.perSecond.toFixed(0)} logins/s (login p99 ${result.logins.latency.p99Ms.toFixed(0)} ms)`,
+    );
+    return result;
+  } finally {
+    http.close();
+    await generator.close();
+  }
+}
