@@ -58,6 +58,31 @@ describe('several instances on one PostgreSQL and Redis', () => {
     bobLegacy.ws.close();
   });
 
+  it('carries typing and presence across instances', async () => {
+    const carol = await apiA.user('carol');
+    const dave = await apiB.user('dave');
+    const room = await apiA.conversation(carol.token, [dave.id]);
+    // Dave watches from B; carol comes online and types on A.
+    const daveOnB = trpcClient(b.url, dave.token);
+    closers.push(() => daveOnB.close());
+    const watch = daveOnB.stream(undefined, { presence: true });
+    await watch.started.count(1);
+    const carolOnA = trpcClient(a.url, carol.token);
+    closers.push(() => carolOnA.close());
+    await carolOnA.stream().started.count(1);
+    await watch.events.until((items) =>
+      items.some((e) => e.data.type === 'presence' && (e.data as { user_id?: string }).user_id === carol.id),
+    );
+    const seenFromB = (await daveOnB.client.users.list.query()).find((u) => u.id === carol.id);
+    expect(seenFromB?.online).toBe(true);
+    await carolOnA.client.conversations.typing.mutate({ conversation_id: room });
+    const typing = await watch.events.until((items) => items.some((e) => e.data.type === 'typing'));
+    expect(typing.find((e) => e.data.type === 'typing')!.data).toMatchObject({
+      conversation_id: room,
+      user_id: carol.id,
+    });
+  });
+
   it('resumes a client that moves from A to B with exactly what it missed', async () => {
     const alice = await apiA.user('mover');
     const bob = await apiA.user('talker');
