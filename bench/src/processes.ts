@@ -46,8 +46,8 @@ export interface ServerProcess {
   readonly build: string;
   /** How long after a user's last socket closes the server announces them offline (0: it has no presence). */
   readonly presenceGraceMs: number;
-  /** CPU time of the database processes serving this server, seconds (0 for SQLite: that is in the server). */
-  databaseCpuSeconds(): number;
+  /** CPU time so far of each database process serving this server, by pid (none for SQLite: that is in the server). */
+  databaseCpu(): Map<number, number>;
   stop(): Promise<void>;
 }
 
@@ -201,7 +201,7 @@ async function launch(options: {
     sourceMaps: options.sourceMaps ?? new Map(),
     build: options.build,
     presenceGraceMs: options.presenceGraceMs ?? 0,
-    databaseCpuSeconds: () => (options.postgresDatabase ? postgresCpuSeconds(options.postgresDatabase) : 0),
+    databaseCpu: () => (options.postgresDatabase ? postgresCpuByPid(options.postgresDatabase) : new Map()),
     async stop() {
       forget();
       inspector.close();
@@ -361,21 +361,29 @@ function machineTicks(): number[] {
 }
 
 /**
- * CPU time used so far by the PostgreSQL processes serving `database` (its
- * backends, found by their `postgres: user database …` titles) plus the
- * cluster's WAL writer and checkpointer, seconds.
+ * CPU time used so far by each PostgreSQL process serving `database` (its
+ * backends, found by their `postgres: user database …` titles) and by the
+ * cluster's WAL writer and checkpointer, seconds by pid.
  */
-export function postgresCpuSeconds(database: string): number {
-  let total = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    const title = readProc(Number(pid), 'cmdline').replaceAll('\0', ' ');
+export function postgresCpuByPid(database: string): Map<number, number> {
+  const cpu = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    const title = readProc(pid, 'cmdline').replaceAll('\0', ' ');
     if (!title.startsWith('postgres:')) continue;
     if (!title.includes(` ${database} `) && !/walwriter|checkpointer/.test(title)) continue;
-    const stat = readProc(Number(pid), 'stat');
+    const stat = readProc(pid, 'stat');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total += (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / CLOCK_TICKS;
+    cpu.set(pid, (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / CLOCK_TICKS);
   }
+  return cpu;
+}
+
+/** CPU seconds the processes in `after` used since `before` (a process new since then counts from its start). */
+export function cpuSince(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, seconds] of after) total += Math.max(0, seconds - (before.get(pid) ?? 0));
   return total;
 }
 

@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { Histogram, type LatencySummary } from '../histogram.ts';
 import {
+  cpuSince,
   machineBusySeconds,
   machineIoWaitSeconds,
   type ServerProcess,
@@ -183,7 +184,7 @@ export class LoadGenerator {
     const cpuWindow = (async () => {
       await sleep(Math.max(0, startAt - Date.now()));
       const before = this.#server.cpuSeconds();
-      const databaseBefore = this.#server.databaseCpuSeconds();
+      const databaseBefore = this.#server.databaseCpu();
       const machineBefore = machineBusySeconds();
       const ioBefore = machineIoWaitSeconds();
       const start = performance.now();
@@ -191,7 +192,7 @@ export class LoadGenerator {
       const seconds = (performance.now() - start) / 1000;
       return {
         server: (this.#server.cpuSeconds() - before) / seconds,
-        database: (this.#server.databaseCpuSeconds() - databaseBefore) / seconds,
+        database: cpuSince(databaseBefore, this.#server.databaseCpu()) / seconds,
         machine: (machineBusySeconds() - machineBefore) / seconds,
         ioWait: (machineIoWaitSeconds() - ioBefore) / seconds,
       };

@@ -41,9 +41,10 @@ async function changeConversation(
 ): Promise<Conversation> {
   const { db } = deps.database;
   const stored = await db.transaction().execute(async (trx) => {
-    await apply(trx);
+    // The conversation row first, as every writer takes it: no deadlock with a send.
     const now = new Date().toISOString();
     const seq = await conversationsRepository.takeNextSeq(trx, conversation.id, now);
+    await apply(trx);
     const pos = await logRepository.takePositions(trx, 2);
     const line: MessageRow = {
       id: randomUUID(),

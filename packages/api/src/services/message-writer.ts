@@ -176,6 +176,16 @@ export class MessageWriter {
           seqs.set(i, first + k);
         });
       }
+      // What you sent yourself is not unread for you (before the log lock, which is held to commit).
+      const ownLatest = new Map<string, number>();
+      for (const i of fresh) {
+        const { senderId, input } = batch[i]!;
+        ownLatest.set(`${input.conversation_id}\n${senderId}`, seqs.get(i)!);
+      }
+      for (const [key, seq] of ownLatest) {
+        const [conversationId, senderId] = key.split('\n') as [string, string];
+        await conversationsRepository.readUpTo(trx, conversationId, senderId, seq);
+      }
       const firstPos = await logRepository.takePositions(trx, fresh.length);
       const rows: MessageRow[] = fresh.map((i, k) => {
         const { senderId, input } = batch[i]!;
@@ -195,12 +205,6 @@ export class MessageWriter {
         };
       });
       if ((await messagesRepository.insertMessages(trx, rows)) !== rows.length) throw new LostRace();
-      // What you sent yourself is not unread for you.
-      const ownLatest = new Map<string, MessageRow>();
-      for (const row of rows) ownLatest.set(`${row.conversation_id}\n${row.sender_id}`, row);
-      for (const row of ownLatest.values()) {
-        await conversationsRepository.readUpTo(trx, row.conversation_id, row.sender_id, row.seq);
-      }
       return { rows, byKey };
     });
 
