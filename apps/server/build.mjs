@@ -1,30 +1,5 @@
-// Bundles the server and the workspace packages it imports into dist/main.js;
-// third-party packages stay in node_modules (native addons cannot be bundled).
+// Bundles the server into dist/ (see bundle-options.mjs).
 import { build } from 'esbuild';
+import { bundleOptions } from './bundle-options.mjs';
 
-await build({
-  entryPoints: ['src/main.ts'],
-  outdir: 'dist',
-  // Chunks load when first needed: the OpenTelemetry SDK only when tracing is on.
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  sourcemap: true,
-  logLevel: 'warning',
-  banner: {
-    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-  },
-  plugins: [
-    {
-      name: 'externalize-dependencies',
-      setup(b) {
-        b.onResolve({ filter: /^[^./]/ }, (args) =>
-          args.path.startsWith('@pneumatic/') ? undefined : { path: args.path, external: true },
-        );
-      },
-    },
-  ],
-});
+await build(bundleOptions({ entry: 'src/main.ts', outdir: 'dist', sourcemap: true }));

@@ -60,12 +60,12 @@ export async function talk(id: string): Promise<Message> {
   for await (const event of client.events({ lastEventId: null })) {
     const resumeFrom: string = event.eventId;
     if (event.type === 'message') return event.message;
-    if (event.type === 'conversation') console.log(event.conversation.title, resumeFrom, oldest);
+    if (event.type === 'conversation') void [event.conversation.title, resumeFrom, oldest];
   }
   try {
     return await client.sendMessage(id, 'hello', { messageId: 'm-3' });
   } catch (error) {
-    if (errorCode(error) === 'BAD_REQUEST') console.log(fieldErrors(error)?.content);
+    if (errorCode(error) === 'BAD_REQUEST') void fieldErrors(error)?.content;
     throw error;
   }
 }
@@ -194,7 +194,7 @@ describe('the published package', () => {
       [
         '--input-type=module',
         '-e',
-        "const m = await import('@pneumatic/client'); console.log(typeof m.createPneumaticClient, typeof m.TRPCClientError, m.newMessageId().length);",
+        "const m = await import('@pneumatic/client'); process.stdout.write([typeof m.createPneumaticClient, typeof m.TRPCClientError, m.newMessageId().length].join(' '));",
       ],
       { cwd: consumer, encoding: 'utf8' },
     );

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { bundleOptions } from '../../bundle-options.mjs';
 import { TEST_SECRET } from './server.ts';
 
 const SERVER_DIR = join(import.meta.dirname, '..', '..');
@@ -45,30 +46,9 @@ let bundle: Promise<string> | undefined;
 
 /** Bundles src/main.ts once per test process, as build.mjs does (code-split, so it starts as fast). */
 export function bundledServer(): Promise<string> {
-  bundle ??= build({
-    entryPoints: [MAIN],
-    outdir: BUNDLE_DIR,
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    logLevel: 'warning',
-    banner: {
-      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-    },
-    plugins: [
-      {
-        name: 'externalize-dependencies',
-        setup(b) {
-          b.onResolve({ filter: /^[^./]/ }, (args) =>
-            args.path.startsWith('@pneumatic/') ? undefined : { path: args.path, external: true },
-          );
-        },
-      },
-    ],
-  }).then(() => join(BUNDLE_DIR, 'main.js'));
+  bundle ??= build(bundleOptions({ entry: MAIN, outdir: BUNDLE_DIR })).then(() =>
+    join(BUNDLE_DIR, 'main.js'),
+  );
   return bundle;
 }
 
