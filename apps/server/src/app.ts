@@ -5,6 +5,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import {
   type ApiDeps,
   ConnectionHub,
+  catchUpSearchIndex,
   type EventBus,
   finishPendingSends,
   InMemoryPresenceStore,
@@ -30,6 +31,7 @@ import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import { every } from './background-job.ts';
 import type { Config } from './config.ts';
 import { databaseOutage, OUTAGE_MESSAGES } from './database-errors.ts';
 import { isAllowedSocketOrigin, registerHttpHygiene } from './http-hygiene.ts';
@@ -69,6 +71,9 @@ export interface Server {
 }
 
 const HTTP_BODY_LIMIT = 256 * 1024;
+/** How often SQLite's search index takes in the messages sent since. */
+const SEARCH_INDEX_INTERVAL_MS = 1000;
+
 /** How long close() waits by default for socket frames in flight. */
 const DEFAULT_DRAIN_MS = 5000;
 
@@ -132,11 +137,23 @@ export async function buildServer(
   const dialect = parseDatabaseUrl(config.databaseUrl).dialect;
   const database = await openDatabase(config, logger, {
     sqliteSynchronous: config.sqliteSynchronous,
+    backgroundCheckpoints: true,
+    onBackgroundError: (err) => logger.warn({ err }, 'database background task failed; working inline'),
     onQuery: (ms, failed, text) => {
       metrics.dbQueryDuration.observe({ outcome: failed ? 'error' : 'ok' }, ms / 1000);
       if (tracing) recordQuerySpan(text, ms, failed, dialect === 'postgres' ? 'postgresql' : 'sqlite');
     },
   });
+
+  // SQLite indexes sent messages for search in batches, off the send path.
+  const searchIndexing =
+    dialect === 'sqlite'
+      ? every(
+          SEARCH_INDEX_INTERVAL_MS,
+          () => catchUpSearchIndex({ database }),
+          (err) => logger.warn({ err }, 'search indexing failed'),
+        )
+      : undefined;
 
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger, 'state') : undefined;
   if (redis && !(await waitUntilReady(redis))) logger.warn({ event: 'redis down' }, 'starting without Redis');
@@ -362,6 +379,7 @@ export async function buildServer(
       presence.close();
       await bus.close();
       redis?.disconnect();
+      await searchIndexing?.stop();
       await database.close();
     },
   };

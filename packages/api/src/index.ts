@@ -28,6 +28,7 @@ export { AUTH_MESSAGES, type AuthenticatedUser, authenticate } from './services/
 export { requireMembership } from './services/conversations.service.ts';
 export { readLogRange } from './services/log-reader.ts';
 export { finishPendingSends, sendMessage } from './services/messages.service.ts';
+export { catchUpSearchIndex } from './services/search.service.ts';
 
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;

@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, type KyselyConfig, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './database.ts';
+import { startCheckpointer } from './sqlite-checkpointer.ts';
 import { withStatementCache } from './statement-cache.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -29,6 +30,13 @@ export interface DatabaseOptions {
   sqliteSynchronous?: 'NORMAL' | 'FULL';
   /** PostgreSQL pool size. Default 10. */
   poolSize?: number;
+  /**
+   * SQLite: checkpoint the WAL from a worker thread instead of inside
+   * commits (see sqlite-checkpointer.ts). For servers; off by default.
+   */
+  backgroundCheckpoints?: boolean;
+  /** Told when a background task of the database fails (it falls back to doing the work inline). */
+  onBackgroundError?: (error: Error) => void;
   /** Called after every query with its duration, for metrics. */
   onQuery?: (durationMs: number, failed: boolean, sql: string) => void;
 }
@@ -52,6 +60,9 @@ export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
   if (path.length === 0) throw new Error('empty SQLite path');
   return { dialect: 'sqlite', target: path };
 }
+
+const SQLITE_CACHE_KIB = 32 * 1024;
+const SQLITE_WAL_LIMIT_BYTES = 64 * 1024 * 1024;
 
 const PG_INT8 = 20;
 const PG_TIMESTAMPTZ = 1184;
@@ -90,8 +101,17 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   const sqlite = new SqliteDatabase(target);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma(`synchronous = ${options.sqliteSynchronous ?? 'NORMAL'}`);
+  const synchronous = options.sqliteSynchronous ?? 'NORMAL';
+  sqlite.pragma(`synchronous = ${synchronous}`);
   sqlite.pragma('busy_timeout = 5000');
+  // Pages of the hot indexes stay in memory (the default is 2 MB).
+  sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
+  // The WAL file is cut back to this after a checkpoint restarts it.
+  sqlite.pragma(`journal_size_limit = ${SQLITE_WAL_LIMIT_BYTES}`);
+  const checkpointer =
+    options.backgroundCheckpoints && target !== ':memory:'
+      ? startCheckpointer(sqlite, target, synchronous, options.onBackgroundError ?? (() => {}))
+      : undefined;
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
     log: queryLog(options),
@@ -103,7 +123,10 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     async ping() {
       sqlite.prepare('select 1').get();
     },
-    close: () => db.destroy(),
+    async close() {
+      await checkpointer?.close();
+      await db.destroy();
+    },
   };
 }
 

@@ -8,6 +8,7 @@ import {
   messagesRepository,
   usersRepository,
 } from '@pneumatic/db';
+import { v7 as timeOrderedId } from 'uuid';
 import type { ApiDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
 import type {
@@ -47,7 +48,7 @@ async function changeConversation(
     await apply(trx);
     const pos = await logRepository.takePositions(trx, 2);
     const line: MessageRow = {
-      id: randomUUID(),
+      id: timeOrderedId(),
       conversation_id: conversation.id,
       seq,
       pos,

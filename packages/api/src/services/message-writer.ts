@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { conversationsRepository, logRepository, type MessageRow, messagesRepository } from '@pneumatic/db';
 import type { TRPCError } from '@trpc/server';
+import { v7 as timeOrderedId } from 'uuid';
 import type { ApiDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
 import type { Message, SendMessageInput } from '../schemas/messages.schema.ts';
@@ -139,7 +139,7 @@ export class MessageWriter {
       const byKey = new Map<string, MessageRow | number>(
         existing.map((m) => [`${m.sender_id}\n${m.message_id}`, m]),
       );
-      const fresh: number[] = [];
+      let fresh: number[] = [];
       for (const i of allowed) {
         const { senderId, input } = batch[i]!;
         const key = `${senderId}\n${input.message_id}`;
@@ -161,36 +161,42 @@ export class MessageWriter {
       }
       if (fresh.length === 0) return { rows: [] as MessageRow[], byKey };
 
-      // Seqs per conversation, conversations in a fixed order (no deadlock between writers),
-      // then log positions last: the log_head lock is held only for the insert and the commit.
-      const perConversation = new Map<string, number[]>();
+      // Seqs per conversation (one statement; rows locked in a fixed order, so no deadlock
+      // between writers), then log positions last: the log_head lock is held only for the insert and the commit.
+      const counts = new Map<string, number>();
       for (const i of fresh) {
         const id = batch[i]!.input.conversation_id;
-        perConversation.set(id, [...(perConversation.get(id) ?? []), i]);
+        counts.set(id, (counts.get(id) ?? 0) + 1);
       }
+      const nextSeq = await conversationsRepository.takeSeqsOfMany(trx, counts, now);
+      // A conversation deleted since its members were read: nothing to send to.
+      fresh = fresh.filter((i) => {
+        if (nextSeq.has(batch[i]!.input.conversation_id)) return true;
+        outcomes[i] = { ok: false, error: fail.notFound('Conversation not found') };
+        return false;
+      });
+      if (fresh.length === 0) return { rows: [] as MessageRow[], byKey };
       const seqs = new Map<number, number>();
-      for (const id of [...perConversation.keys()].sort()) {
-        const items = perConversation.get(id)!;
-        const first = await conversationsRepository.takeSeqs(trx, id, items.length, now);
-        items.forEach((i, k) => {
-          seqs.set(i, first + k);
-        });
-      }
       // What you sent yourself is not unread for you (before the log lock, which is held to commit).
-      const ownLatest = new Map<string, number>();
+      const ownLatest = new Map<string, { conversationId: string; userId: string; seq: number }>();
       for (const i of fresh) {
         const { senderId, input } = batch[i]!;
-        ownLatest.set(`${input.conversation_id}\n${senderId}`, seqs.get(i)!);
+        const seq = nextSeq.get(input.conversation_id)!;
+        nextSeq.set(input.conversation_id, seq + 1);
+        seqs.set(i, seq);
+        ownLatest.set(`${input.conversation_id}\n${senderId}`, {
+          conversationId: input.conversation_id,
+          userId: senderId,
+          seq,
+        });
       }
-      for (const [key, seq] of ownLatest) {
-        const [conversationId, senderId] = key.split('\n') as [string, string];
-        await conversationsRepository.readUpTo(trx, conversationId, senderId, seq);
-      }
+      await conversationsRepository.readUpToMany(trx, [...ownLatest.values()]);
       const firstPos = await logRepository.takePositions(trx, fresh.length);
       const rows: MessageRow[] = fresh.map((i, k) => {
         const { senderId, input } = batch[i]!;
         return {
-          id: randomUUID(),
+          // Time-ordered: each insert lands at the end of the id index, not on a random page.
+          id: timeOrderedId(),
           conversation_id: input.conversation_id,
           seq: seqs.get(i)!,
           pos: firstPos + k,

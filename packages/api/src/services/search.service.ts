@@ -17,6 +17,21 @@ export function searchWords(query: string): string[] {
   return (query.toLowerCase().match(WORD) ?? []).slice(0, MAX_WORDS);
 }
 
+/** Most messages indexed per transaction while catching up. */
+const INDEX_BATCH = 2000;
+
+/**
+ * Brings the full-text index up to date with every stored message (SQLite
+ * indexes in batches, off the send path). Runs before each search, so a
+ * search finds everything sent before it, and in the background.
+ */
+export async function catchUpSearchIndex(deps: Pick<ApiDeps, 'database'>): Promise<void> {
+  const { db, dialect } = deps.database;
+  while ((await searchRepository.indexPendingMessages(db, dialect, INDEX_BATCH)) === INDEX_BATCH) {
+    // A full batch: more may be waiting.
+  }
+}
+
 /** Finds messages by words, only in conversations the caller belongs to, newest first. */
 export async function searchMessages(
   deps: ApiDeps,
@@ -25,6 +40,7 @@ export async function searchMessages(
 ): Promise<SearchResults> {
   const { db, dialect } = deps.database;
   if (input.conversation_id) await requireMembership(db, input.conversation_id, userId);
+  await catchUpSearchIndex(deps);
   const hits = await searchRepository.searchMessages(db, dialect, {
     userId,
     words: searchWords(input.query),

@@ -1,3 +1,4 @@
+import { PostgresAdapter, sql } from 'kysely';
 import type { Executor } from '../create-database.ts';
 import type { Conversation, MessageRow } from '../database.ts';
 
@@ -224,22 +225,64 @@ export async function listMemberReads(db: Executor, conversationId: string): Pro
 }
 
 /**
- * Takes `count` consecutive seqs of the conversation (locking its row until
- * commit, like takeNextSeq) and returns the first.
+ * Takes `counts.get(id)` consecutive seqs of each conversation in one
+ * statement and returns the first of each. Rows are locked in id order
+ * (PostgreSQL: `for update` in a sorted subquery), as every writer takes
+ * them, so two batches never deadlock.
  */
-export async function takeSeqs(
+export async function takeSeqsOfMany(
   db: Executor,
-  conversationId: string,
-  count: number,
+  counts: ReadonlyMap<string, number>,
   now: string,
-): Promise<number> {
-  const row = await db
+): Promise<Map<string, number>> {
+  const ids = [...counts.keys()].sort();
+  if (ids.length === 0) return new Map();
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  const increment = sql<number>`case id ${sql.join(
+    ids.map((id) => sql`when ${id} then cast(${counts.get(id)!} as integer)`),
+    sql` `,
+  )} end`;
+  const rows = await db
     .updateTable('conversations')
-    .set((eb) => ({ last_seq: eb('last_seq', '+', count), last_activity_at: now }))
-    .where('id', '=', conversationId)
-    .returning('last_seq')
-    .executeTakeFirstOrThrow();
-  return row.last_seq - count + 1;
+    .set((eb) => ({ last_seq: eb('last_seq', '+', increment), last_activity_at: now }))
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('conversations')
+        .select('id')
+        .where('id', 'in', ids)
+        .orderBy('id')
+        .$if(postgres, (q) => q.forUpdate()),
+    )
+    .returning(['id', 'last_seq'])
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.last_seq - counts.get(r.id)! + 1]));
+}
+
+/** Members have read up to the given seqs (messages of their own): each moves forward only. One statement. */
+export async function readUpToMany(
+  db: Executor,
+  reads: readonly { conversationId: string; userId: string; seq: number }[],
+): Promise<void> {
+  if (reads.length === 0) return;
+  const seq = sql<number>`case ${sql.join(
+    reads.map(
+      (r) =>
+        sql`when conversation_id = ${r.conversationId} and user_id = ${r.userId} and last_read_seq < ${r.seq}
+          then cast(${r.seq} as integer)`,
+    ),
+    sql` `,
+  )} else last_read_seq end`;
+  await db
+    .updateTable('conversation_members')
+    .set({ last_read_seq: seq })
+    .where((eb) =>
+      eb.or(
+        reads.map((r) =>
+          eb.and([eb('conversation_id', '=', r.conversationId), eb('user_id', '=', r.userId)]),
+        ),
+      ),
+    )
+    .execute();
 }
 
 /** Members of several conversations at once; conversations that do not exist are absent. */

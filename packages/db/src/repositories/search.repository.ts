@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Dialect, Executor } from '../create-database.ts';
-import type { MessageRow } from '../database.ts';
+import type { Database, MessageRow } from '../database.ts';
 
 export interface SearchHit {
   message: MessageRow;
@@ -78,4 +78,30 @@ export async function searchMessages(
     .limit(limit)
     .execute();
   return rows.map(({ snippet, ...message }) => ({ message: message as MessageRow, snippet }));
+}
+
+/**
+ * SQLite: puts up to `batch` queued messages into the full-text index, in
+ * one transaction, oldest first; returns how many. Sends only queue their
+ * rowid (see migration 0004), so indexing runs in batches outside the send
+ * path. PostgreSQL indexes on insert: always 0.
+ */
+export async function indexPendingMessages(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  batch = 2000,
+): Promise<number> {
+  if (dialect === 'postgres') return 0;
+  return db.transaction().execute(async (trx) => {
+    const { rows } = await sql<{ last: number | null; count: number }>`
+      select max(id) as last, count(*) as count
+      from (select id from messages_fts_pending order by id limit ${batch})`.execute(trx);
+    const { last, count } = rows[0]!;
+    if (last === null || count === 0) return 0;
+    await sql`insert into messages_fts (rowid, content)
+      select m.rowid, m.content from messages_fts_pending p join messages m on m.rowid = p.id
+      where p.id <= ${last}`.execute(trx);
+    await sql`delete from messages_fts_pending where id <= ${last}`.execute(trx);
+    return count;
+  });
 }

@@ -1,0 +1,207 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  conversationsRepository,
+  createDatabase,
+  type DatabaseHandle,
+  type MessageRow,
+  messagesRepository,
+  migrateToLatest,
+  searchRepository,
+} from '../src/index.ts';
+
+const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function admin(query: string) {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(query);
+  } finally {
+    await client.end();
+  }
+}
+
+describe.each(['sqlite', 'postgres'] as const)('the send path (%s)', (dialect) => {
+  let handle: DatabaseHandle;
+  let cleanup: () => Promise<void>;
+  const now = new Date().toISOString();
+  const alice = randomUUID();
+  const bob = randomUUID();
+  const rooms = [randomUUID(), randomUUID(), randomUUID()];
+  let pos = 0;
+
+  const message = (conversationId: string, content: string, seq: number): MessageRow => ({
+    id: randomUUID(),
+    conversation_id: conversationId,
+    seq,
+    pos: ++pos,
+    sender_id: alice,
+    message_id: randomUUID(),
+    content,
+    created_at: now,
+    edited_at: null,
+    deleted_at: null,
+    kind: 'user',
+    system: null,
+  });
+  const search = async (word: string) =>
+    (
+      await searchRepository.searchMessages(handle.db, dialect, {
+        userId: alice,
+        words: [word],
+        limit: 10,
+        marks: ['[', ']'],
+      })
+    ).map((hit) => hit.message.content);
+
+  beforeAll(async () => {
+    if (dialect === 'sqlite') {
+      const dir = mkdtempSync(join(tmpdir(), 'pneumatic-db-'));
+      handle = createDatabase(join(dir, 'test.db'));
+      cleanup = async () => rmSync(dir, { recursive: true, force: true });
+    } else {
+      const name = `pneumatic_db_${randomBytes(5).toString('hex')}`;
+      await admin(`create database ${name}`);
+      const url = new URL(ADMIN_URL);
+      url.pathname = `/${name}`;
+      handle = createDatabase(url.toString());
+      cleanup = () => admin(`drop database if exists ${name} with (force)`);
+    }
+    await migrateToLatest(handle.db);
+    for (const [id, name] of [
+      [alice, 'alice'],
+      [bob, 'bob'],
+    ] as const) {
+      await handle.db
+        .insertInto('users')
+        .values({ id, username: name, username_lower: name, password_hash: 'x', created_at: now })
+        .execute();
+    }
+    for (const id of rooms) {
+      await conversationsRepository.insertConversation(handle.db, {
+        id,
+        kind: 'group',
+        title: 'room',
+        dm_key: null,
+        created_by: alice,
+        created_at: now,
+        last_seq: 0,
+        last_activity_at: now,
+      });
+      await conversationsRepository.insertMembers(handle.db, id, [alice, bob], now);
+    }
+  });
+  afterAll(async () => {
+    await handle.close();
+    await cleanup();
+  });
+
+  it('takes consecutive seqs of several conversations in one go, and none of a missing one', async () => {
+    const [a, b] = rooms as [string, string];
+    const missing = randomUUID();
+    const first = await conversationsRepository.takeSeqsOfMany(
+      handle.db,
+      new Map([
+        [a, 3],
+        [b, 1],
+        [missing, 2],
+      ]),
+      now,
+    );
+    expect(first).toEqual(
+      new Map([
+        [a, 1],
+        [b, 1],
+      ]),
+    );
+    const next = await conversationsRepository.takeSeqsOfMany(handle.db, new Map([[a, 2]]), now);
+    expect(next).toEqual(new Map([[a, 4]]));
+    expect((await conversationsRepository.findConversation(handle.db, a))!.last_seq).toBe(5);
+  });
+
+  it('moves several read positions forward at once, never back', async () => {
+    const [a, b] = rooms as [string, string];
+    await conversationsRepository.readUpToMany(handle.db, [
+      { conversationId: a, userId: alice, seq: 4 },
+      { conversationId: b, userId: bob, seq: 2 },
+    ]);
+    await conversationsRepository.readUpToMany(handle.db, [
+      { conversationId: a, userId: alice, seq: 2 },
+      { conversationId: b, userId: alice, seq: 1 },
+    ]);
+    expect(await conversationsRepository.listMemberReads(handle.db, a)).toEqual(
+      new Map([
+        [alice, 4],
+        [bob, 0],
+      ]),
+    );
+    expect(await conversationsRepository.listMemberReads(handle.db, b)).toEqual(
+      new Map([
+        [alice, 1],
+        [bob, 2],
+      ]),
+    );
+  });
+
+  it('indexes sent messages for search in batches, with edits and deletes of indexed and queued ones', async () => {
+    const room = rooms[2]!;
+    const [kept, edited, removed] = [
+      message(room, 'apricot one', 1),
+      message(room, 'apricot two', 2),
+      message(room, 'apricot three', 3),
+    ];
+    await messagesRepository.insertMessages(handle.db, [kept!, edited!, removed!]);
+    // Indexed now.
+    await searchRepository.indexPendingMessages(handle.db, dialect);
+    await messagesRepository.updateMessage(handle.db, edited!.id, { content: 'blueberry two' });
+    await handle.db.deleteFrom('messages').where('id', '=', removed!.id).execute();
+    // Queued (SQLite), then edited and deleted before the index takes them.
+    const [late, gone] = [message(room, 'apricot four', 4), message(room, 'apricot five', 5)];
+    await messagesRepository.insertMessages(handle.db, [late!, gone!]);
+    await messagesRepository.updateMessage(handle.db, late!.id, { content: 'cherry four' });
+    await handle.db.deleteFrom('messages').where('id', '=', gone!.id).execute();
+    if (dialect === 'sqlite') expect(await search('cherry')).toEqual([]);
+
+    // A batch of 1 leaves the rest queued; the next takes them.
+    const first = await searchRepository.indexPendingMessages(handle.db, dialect, 1);
+    const rest = await searchRepository.indexPendingMessages(handle.db, dialect);
+    expect([first, rest]).toEqual(dialect === 'sqlite' ? [1, 0] : [0, 0]);
+    expect(await search('apricot')).toEqual(['apricot one']);
+    expect(await search('blueberry')).toEqual(['blueberry two']);
+    expect(await search('cherry')).toEqual(['cherry four']);
+    expect(await search('five')).toEqual([]);
+  });
+});
+
+describe('background checkpoints (SQLite)', () => {
+  it('copy the WAL into the database file from another thread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pneumatic-db-'));
+    const file = join(dir, 'test.db');
+    const errors: Error[] = [];
+    const handle = createDatabase(file, {
+      backgroundCheckpoints: true,
+      onBackgroundError: (e) => errors.push(e),
+    });
+    try {
+      await migrateToLatest(handle.db);
+      for (let i = 0; i < 20; i++) {
+        await handle.db
+          .insertInto('meta')
+          .values({ key: `k${i}`, value: 'x'.repeat(3000) })
+          .execute();
+      }
+      // The rows reach the database file itself (SQLite alone would leave them in the WAL,
+      // under its 1,000-page threshold, until the connection closes).
+      await expect.poll(() => statSync(file).size, { timeout: 3000 }).toBeGreaterThan(60_000);
+      expect(errors).toEqual([]);
+    } finally {
+      await handle.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
