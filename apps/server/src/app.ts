@@ -15,6 +15,7 @@ import {
   TokenService,
 } from '@pneumatic/api';
 import {
+  conversationsRepository,
   createDatabase,
   type DatabaseHandle,
   logRepository,
@@ -166,6 +167,7 @@ export async function buildServer(
   const presence = new Presence(
     redis ? new RedisPresenceStore(redis, clusterId) : new InMemoryPresenceStore(),
     bus,
+    (userId) => conversationsRepository.listContactIds(database.db, userId),
     { graceMs: config.presenceGraceMs, onError: (err) => logger.warn({ err }, 'presence update failed') },
   );
   const hub = new ConnectionHub(bus, {

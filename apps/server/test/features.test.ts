@@ -318,8 +318,12 @@ describe.each(DIALECTS)('chat features (%s)', (dialect) => {
   describe('presence', () => {
     it('is online while any device is connected and offline a grace period after the last leaves', async () => {
       const erin = await api.user('erin');
+      await api.conversation(erin.token, [alice.id]);
       const watcher = as(alice).stream(undefined, { presence: true });
+      // Someone who shares no conversation with erin hears nothing of her.
+      const stranger = as(mallory).stream(undefined, { presence: true });
       await watcher.started.count(1);
+      await stranger.started.count(1);
       const isOnline = async () =>
         (await as(alice).client.users.list.query()).find((u) => u.id === erin.id)!.online;
       expect(await isOnline()).toBe(false);
@@ -341,6 +345,11 @@ describe.each(DIALECTS)('chat features (%s)', (dialect) => {
         .filter((e) => e.data.type === 'presence' && (e.data as { user_id?: string }).user_id === erin.id)
         .map((e) => (e.data as { online?: boolean }).online);
       expect(changes).toEqual([true, false]);
+      expect(
+        stranger.events.items.filter(
+          (e) => e.data.type === 'presence' && (e.data as { user_id?: string }).user_id === erin.id,
+        ),
+      ).toEqual([]);
     });
   });
 });

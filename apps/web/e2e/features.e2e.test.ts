@@ -63,8 +63,14 @@ describe('chat features, live across browsers', () => {
     carol = await openAs(browser, server.url, 'carol', 'Carol Danvers');
     people.push(alice, bob, carol);
     await Promise.all([signUp(alice), signUp(bob), signUp(carol)]);
-    // Dave has an account but no browser open: never online.
+    // Dave has an account but no browser open: never online. His group makes the others contacts,
+    // and presence goes live to contacts only.
     dave = await apiAs(server.url, 'dave', 'Dave Grohl');
+    const everyone = await dave.api.users.list.query();
+    await dave.api.conversations.create.mutate({
+      member_ids: everyone.filter((u) => u.username !== 'dave').map((u) => u.id),
+      title: 'Band',
+    });
 
     await alice.page.getByRole('tab', { name: 'People' }).click();
     await personButton(alice, 'Bob Builder (online)').waitFor();

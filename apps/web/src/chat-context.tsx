@@ -48,14 +48,23 @@ export function useMe() {
   });
 }
 
+/** How often the people list is read again: presence of people I share no conversation with, and newcomers. */
+const PEOPLE_REFRESH_MS = 30_000;
+
 /**
- * Everyone but me, by id, with whether they are online (kept live by
- * `presence` events). While my own connection is down nobody shows online:
- * I cannot know, and the list is fetched again on reconnect.
+ * Everyone but me, by id, with whether they are online. Presence of people
+ * I share a conversation with is live (`presence` events); everyone else's
+ * is as of the last fetch, every half minute. While my own connection is
+ * down nobody shows online: I cannot know, and the list is fetched again on
+ * reconnect.
  */
 export function useUsers(): { users: Person[]; byId: ReadonlyMap<string, Person>; isPending: boolean } {
   const { api } = useChat();
-  const query = useQuery({ queryKey: queryKeys.users, queryFn: () => api.users.list.query() });
+  const query = useQuery({
+    queryKey: queryKeys.users,
+    queryFn: () => api.users.list.query(),
+    refetchInterval: PEOPLE_REFRESH_MS,
+  });
   const connected = useConnectionStatus() === 'online';
   const data = query.data;
   return useMemo(() => {

@@ -47,6 +47,8 @@ export function useLiveEvents(): void {
             break;
           case 'conversation':
             receiveConversation(queryClient, event.conversation, myId);
+            // New members are new contacts: whether they are online comes with the list.
+            void queryClient.invalidateQueries({ queryKey: queryKeys.users });
             break;
           case 'read':
             receiveRead(queryClient, event, myId, readMarkers);

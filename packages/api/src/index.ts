@@ -39,6 +39,7 @@ export type AppCaller = ReturnType<typeof createCaller>;
 export {
   InMemoryPresenceStore,
   Presence,
+  type PresenceAudience,
   type PresenceOptions,
   type PresenceStore,
 } from './realtime/presence.ts';

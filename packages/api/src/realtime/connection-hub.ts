@@ -119,12 +119,7 @@ export class ConnectionHub {
         for (const socket of [...sockets]) socket.close(SESSION_REVOKED.code, SESSION_REVOKED.reason);
       return;
     }
-    if (event.kind === 'presence') {
-      for (const listeners of this.#byUser.values())
-        for (const listener of listeners) this.#hand(listener, event);
-      return;
-    }
-    if (event.kind === 'read' || event.kind === 'typing') {
+    if (event.kind === 'read' || event.kind === 'typing' || event.kind === 'presence') {
       for (const userId of event.recipients) {
         for (const listener of this.#byUser.get(userId) ?? []) this.#hand(listener, event);
       }

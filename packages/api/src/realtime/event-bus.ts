@@ -21,8 +21,8 @@ export type LogBusEvent =
 export type EphemeralBusEvent =
   | { kind: 'read'; recipients: string[]; conversation_id: string; user_id: string; last_read_seq: number }
   | { kind: 'typing'; recipients: string[]; conversation_id: string; user_id: string; expires_in_ms: number }
-  /** Goes to everyone connected. */
-  | { kind: 'presence'; user_id: string; online: boolean };
+  /** Goes to the people who share a conversation with the user. */
+  | { kind: 'presence'; recipients: string[]; user_id: string; online: boolean };
 
 export type BusHandler = (event: BusEvent) => void;
 

@@ -33,6 +33,9 @@ export class InMemoryPresenceStore implements PresenceStore {
   async refresh(): Promise<void> {}
 }
 
+/** Who hears that `userId` came online or went offline. */
+export type PresenceAudience = (userId: string) => Promise<string[]>;
+
 export interface PresenceOptions {
   /** How long a user stays online after their last device leaves. Default 5 s. */
   graceMs?: number;
@@ -59,6 +62,7 @@ export class Presence {
   constructor(
     readonly store: PresenceStore,
     readonly bus: EventBus,
+    readonly audienceOf: PresenceAudience,
     options: PresenceOptions = {},
   ) {
     this.#graceMs = options.graceMs ?? 5000;
@@ -84,7 +88,7 @@ export class Presence {
     void this.store
       .setOnline(userId)
       .then((cameOnline) => {
-        if (cameOnline) this.bus.publish({ kind: 'presence', user_id: userId, online: true });
+        if (cameOnline) return this.#announce(userId, true);
       })
       .catch(this.#onError);
   }
@@ -98,7 +102,7 @@ export class Presence {
       void this.store
         .setOffline(userId)
         .then((wentOffline) => {
-          if (wentOffline) this.bus.publish({ kind: 'presence', user_id: userId, online: false });
+          if (wentOffline) return this.#announce(userId, false);
         })
         .catch(this.#onError);
     }, this.#graceMs);
@@ -122,7 +126,16 @@ export class Presence {
     if (candidates.length === 0) return;
     const online = await this.store.onlineAmong(candidates);
     for (const id of candidates) {
-      if (!online.has(id)) this.bus.publish({ kind: 'presence', user_id: id, online: false });
+      if (!online.has(id)) await this.#announce(id, false);
     }
+  }
+
+  /**
+   * Tells the people who share a conversation with the user, not everyone
+   * connected: a connect costs one event per contact, not one per user online.
+   */
+  async #announce(userId: string, online: boolean): Promise<void> {
+    const recipients = await this.audienceOf(userId);
+    this.bus.publish({ kind: 'presence', recipients, user_id: userId, online });
   }
 }

@@ -285,6 +285,19 @@ export async function readUpToMany(
     .execute();
 }
 
+/** Everyone who shares at least one conversation with `userId`, themself excluded. */
+export async function listContactIds(db: Executor, userId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('conversation_members as mine')
+    .innerJoin('conversation_members as other', 'other.conversation_id', 'mine.conversation_id')
+    .select('other.user_id')
+    .distinct()
+    .where('mine.user_id', '=', userId)
+    .where('other.user_id', '!=', userId)
+    .execute();
+  return rows.map((r) => r.user_id);
+}
+
 /** Members of several conversations at once; conversations that do not exist are absent. */
 export async function listMembersOf(
   db: Executor,
