@@ -9,6 +9,7 @@ import { databaseOutage } from './database-errors.ts';
 import { type SocketCaps, TOO_MANY_USER_SOCKETS } from './limits/socket-caps.ts';
 import type { SessionWatch } from './session-watch.ts';
 import { requestContext } from './tracing.ts';
+import { serializeEventsOnce } from './trpc-encoder.ts';
 import { closeAtExpiry, MAX_BATCH_SIZE, shedIfStalled } from './ws-limits.ts';
 
 /** Client addresses of raw requests, recorded by a hook that sees fastify's view (TRUST_PROXY applied). */
@@ -95,6 +96,7 @@ export async function registerTrpc(
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
     trpcOptions: {
       router: appRouter,
+      experimental_encoder: serializeEventsOnce,
       maxBatchSize: MAX_BATCH_SIZE,
       async createContext({ req, res, info }): Promise<Context> {
         if (!(res instanceof WebSocket)) {

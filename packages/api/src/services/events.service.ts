@@ -17,6 +17,22 @@ import { toMessage } from './views.ts';
 /** Events a live subscriber may have waiting before it is cut off as too slow. */
 const LIVE_QUEUE_CAPACITY = 10_000;
 
+/**
+ * One StreamEvent object per bus event, shared by every subscriber it goes
+ * to, so that the socket layer can serialize it once (it must never be
+ * changed after it is made).
+ */
+const shared = new WeakMap<LogBusEvent | EphemeralBusEvent, StreamEvent>();
+
+function sharedStreamEvent(event: LogBusEvent | EphemeralBusEvent): StreamEvent {
+  let streamEvent = shared.get(event);
+  if (streamEvent === undefined) {
+    streamEvent = toStreamEvent(event);
+    shared.set(event, streamEvent);
+  }
+  return streamEvent;
+}
+
 function toStreamEvent(event: LogBusEvent | EphemeralBusEvent): StreamEvent {
   switch (event.kind) {
     case 'message':
@@ -103,7 +119,7 @@ export async function* streamEvents(
         if (event.kind === 'message') observer.messageDelivered?.(event.message.created_at, 'trpc');
       }
       // Events that are never stored carry the last position, so a resume still starts there.
-      yield tracked(String(after), toStreamEvent(event));
+      yield tracked(String(after), sharedStreamEvent(event));
     }
   } finally {
     observer.subscriptionsChanged?.(-1);
