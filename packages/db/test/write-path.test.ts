@@ -1,7 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -175,6 +177,44 @@ describe.each(['sqlite', 'postgres'] as const)('the send path (%s)', (dialect) =
     expect(await search('blueberry')).toEqual(['blueberry two']);
     expect(await search('cherry')).toEqual(['cherry four']);
     expect(await search('five')).toEqual([]);
+  });
+});
+
+describe('SQLite transactions', () => {
+  it('wait for another connection that holds the write lock instead of failing with SQLITE_BUSY', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pneumatic-db-'));
+    const file = join(dir, 'test.db');
+    const handle = createDatabase(file);
+    try {
+      await migrateToLatest(handle.db);
+      // Another connection (in another thread) holds the write lock for 300 ms.
+      const holder = new Worker(
+        `const { parentPort, workerData } = require('node:worker_threads');
+        const db = new (require(workerData.driver))(workerData.file);
+        db.exec('begin immediate');
+        parentPort.postMessage('locked');
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+        db.exec('commit');
+        db.close();`,
+        {
+          eval: true,
+          workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), file },
+        },
+      );
+      await new Promise((resolve) => holder.once('message', resolve));
+      // Read, then write, as the message writer does.
+      await handle.db.transaction().execute(async (trx) => {
+        await trx.selectFrom('meta').selectAll().execute();
+        await trx.insertInto('meta').values({ key: 'after-the-lock', value: 'x' }).execute();
+      });
+      await new Promise((resolve) => holder.once('exit', resolve));
+      expect(
+        await handle.db.selectFrom('meta').select('key').where('key', '=', 'after-the-lock').execute(),
+      ).toHaveLength(1);
+    } finally {
+      await handle.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
