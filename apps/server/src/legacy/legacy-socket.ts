@@ -86,12 +86,24 @@ export interface LegacySocketOptions {
 export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocketOptions): Promise<void> {
   const { deps, onDelivered, caps, sessions, frames } = opts;
   app.get('/ws', { websocket: true }, (socket, request) => {
-    const log = request.log;
+    // What the socket needs of its upgrade request; closures below never see the request, which
+    // (with its headers, reply and logger) can then go as soon as the upgrade is done.
+    serve(socket, tokenFrom(request), request.log);
+  });
+
+  function serve(socket: WebSocket, token: string | null, log: FastifyBaseLogger): void {
+    // @fastify/websocket's error listener holds the upgrade's request and reply for as long as the
+    // socket lives; this one does what its default does (log, then drop the connection) without them.
+    socket.removeAllListeners('error');
+    socket.on('error', (err) => {
+      log.warn({ err }, 'legacy socket error');
+      socket.terminate();
+    });
     const send = (frame: object) => {
       if (!shedIfStalled(socket)) socket.send(JSON.stringify(frame));
     };
     // Frames that arrive while the token is checked wait for the answer.
-    const ready = authenticate(deps, tokenFrom(request)).then(
+    const ready = authenticate(deps, token).then(
       (auth) => attach(socket, auth, log),
       (error: unknown) => {
         const { code, reason } = refusal(error);
@@ -107,7 +119,6 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocke
         ws.close(TOO_MANY_USER_SOCKETS.code, TOO_MANY_USER_SOCKETS.reason);
         return null;
       }
-      request.userId = auth.user.id;
       socketLog.info({ userId: auth.user.id, transport: 'legacy' }, 'socket open');
       const removeListener = deps.hub.addListener({
         userId: auth.user.id,
@@ -214,5 +225,5 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocke
       log.error({ err: error }, 'legacy socket frame failed');
       send({ type: 'error', reason: 'internal error' });
     }
-  });
+  }
 }
