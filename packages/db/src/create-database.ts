@@ -1,15 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import {
-  CompiledQuery,
-  type Driver,
-  Kysely,
-  type KyselyConfig,
-  PostgresDialect,
-  SqliteDialect,
-  type Transaction,
-} from 'kysely';
+import { Kysely, type KyselyConfig, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './database.ts';
 import { startCheckpointer } from './sqlite-checkpointer.ts';
@@ -121,7 +113,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
       ? startCheckpointer(sqlite, target, synchronous, options.onBackgroundError ?? (() => {}))
       : undefined;
   const db = new Kysely<Database>({
-    dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }),
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
     log: queryLog(options),
   });
   return {
@@ -136,23 +128,6 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
       await db.destroy();
     },
   };
-}
-
-/**
- * Transactions begin IMMEDIATE: they take the write lock first, waiting
- * (busy_timeout) while another connection holds it. A plain BEGIN reads
- * first and asks for the lock at its first write, and SQLite then fails at
- * once with SQLITE_BUSY instead of waiting when another connection (the
- * checkpointer, a CLI command) holds the lock.
- */
-class ImmediateSqliteDialect extends SqliteDialect {
-  override createDriver(): Driver {
-    const driver = super.createDriver();
-    driver.beginTransaction = async (connection) => {
-      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-    };
-    return driver;
-  }
 }
 
 function redactPassword(connectionString: string): string {

@@ -4,8 +4,10 @@ import type { Database as SqliteDatabase } from 'better-sqlite3';
 
 /** How often the background connection copies the WAL into the database file. */
 const INTERVAL_MS = 500;
-/** WAL frames (pages) past which a checkpoint also restarts the log, so the file stops growing. */
-const RESTART_FRAMES = 8192;
+/** Checkpoint passes in a row while writers keep appending. */
+const PASSES = 4;
+/** How long closing waits for the background connection's last checkpoint before stopping it. */
+const CLOSE_TIMEOUT_MS = 2000;
 /** SQLite's own default, restored when the background connection fails. */
 const AUTOCHECKPOINT_PAGES = 1000;
 
@@ -17,9 +19,15 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.path, { fileMustExist: true });
 db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = ' + workerData.synchronous);
+// PASSIVE never takes the write lock, so a writer never waits for it (nor fails: a
+// transaction that read first and then writes gets SQLITE_BUSY at once, without waiting,
+// when another connection holds that lock). Each pass copies what was appended during the
+// one before, so it soon has copied everything; the next writer then starts the WAL over.
 const checkpoint = () => {
-  const [passive] = db.pragma('wal_checkpoint(PASSIVE)');
-  if (passive.log >= workerData.restartFrames) db.pragma('wal_checkpoint(RESTART)');
+  for (let pass = 0; pass < workerData.passes; pass++) {
+    const [state] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (state.busy || state.checkpointed >= state.log) return;
+  }
 };
 const timer = setInterval(() => {
   try {
@@ -61,7 +69,7 @@ export function startCheckpointer(
   sqlite.pragma('wal_autocheckpoint = 0');
   const worker = new Worker(WORKER, {
     eval: true,
-    workerData: { driver, path, synchronous, intervalMs: INTERVAL_MS, restartFrames: RESTART_FRAMES },
+    workerData: { driver, path, synchronous, intervalMs: INTERVAL_MS, passes: PASSES },
   });
   worker.unref();
   let closing = false;
@@ -78,8 +86,12 @@ export function startCheckpointer(
   return {
     async close() {
       closing = true;
+      // Unreferenced, the worker would let the process end before it has closed (exit code 0).
+      worker.ref();
       worker.postMessage('close');
+      const timer = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS);
       await exited;
+      clearTimeout(timer);
     },
   };
 }
