@@ -1,6 +1,4 @@
 import type { Socket } from 'node:net';
-import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import {
   type ApiDeps,
@@ -32,6 +30,7 @@ import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import { registerApiDocs } from './api-docs.ts';
 import { every } from './background-job.ts';
 import type { Config } from './config.ts';
 import { databaseOutage, OUTAGE_MESSAGES } from './database-errors.ts';
@@ -46,7 +45,6 @@ import { Metrics } from './metrics.ts';
 import { connectRedis, waitUntilReady } from './redis.ts';
 import { RedisEventBus } from './redis-event-bus.ts';
 import { RedisPresenceStore } from './redis-presence.ts';
-import { buildOpenApiDocument } from './rest/openapi.ts';
 import { restPlugin } from './rest/plugin.ts';
 import { SessionWatch } from './session-watch.ts';
 import { databaseStartupError } from './startup-error.ts';
@@ -333,10 +331,7 @@ export async function buildServer(
     onDelivered: (createdAt: string) => metrics.messageDelivered(createdAt, 'legacy'),
   });
 
-  const openapi = buildOpenApiDocument(VERSION);
-  await app.register(fastifySwagger, { mode: 'static', specification: { document: openapi as never } });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', async () => openapi);
+  registerApiDocs(app, VERSION);
 
   app.get('/health', async () => ({ status: 'healthy' }));
   app.get('/ready', async (_request, reply) => {
