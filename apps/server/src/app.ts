@@ -42,9 +42,6 @@ import { FailedLoginThrottle } from './limits/login-throttle.ts';
 import { TwoWindowBudget } from './limits/request-budget.ts';
 import { SocketCaps, TOO_MANY_ADDRESS_SOCKETS } from './limits/socket-caps.ts';
 import { Metrics } from './metrics.ts';
-import { connectRedis, waitUntilReady } from './redis.ts';
-import { RedisEventBus } from './redis-event-bus.ts';
-import { RedisPresenceStore } from './redis-presence.ts';
 import { restPlugin } from './rest/plugin.ts';
 import { SessionWatch } from './session-watch.ts';
 import { databaseStartupError } from './startup-error.ts';
@@ -154,16 +151,21 @@ export async function buildServer(
         )
       : undefined;
 
-  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger, 'state') : undefined;
-  if (redis && !(await waitUntilReady(redis))) logger.warn({ event: 'redis down' }, 'starting without Redis');
-  const redisBus = config.redisUrl
-    ? new RedisEventBus(config.redisUrl, await logRepository.readClusterId(database.db), logger)
+  // ioredis and the Redis-backed stores are loaded only when Redis is configured.
+  const shared = config.redisUrl
+    ? { url: config.redisUrl, ...(await import('./redis-backends.ts')) }
+    : undefined;
+  const redis = shared?.connectRedis(shared.url, logger, 'state');
+  if (shared && redis && !(await shared.waitUntilReady(redis)))
+    logger.warn({ event: 'redis down' }, 'starting without Redis');
+  const redisBus = shared
+    ? new shared.RedisEventBus(shared.url, await logRepository.readClusterId(database.db), logger)
     : undefined;
   const bus: EventBus =
     redisBus ?? new InProcessEventBus((err) => logger.error({ err }, 'event handler failed'));
   const clusterId = await logRepository.readClusterId(database.db);
   const presence = new Presence(
-    redis ? new RedisPresenceStore(redis, clusterId) : new InMemoryPresenceStore(),
+    shared && redis ? new shared.RedisPresenceStore(redis, clusterId) : new InMemoryPresenceStore(),
     bus,
     (userId) => conversationsRepository.listContactIds(database.db, userId),
     { graceMs: config.presenceGraceMs, onError: (err) => logger.warn({ err }, 'presence update failed') },
