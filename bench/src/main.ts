@@ -21,6 +21,7 @@ import { type BenchResults, evaluateTargets, type MemoryKey, renderReport } from
 import { runFanout } from './scenarios/fanout.ts';
 import { runHistory } from './scenarios/history.ts';
 import { measureIdleSockets } from './scenarios/memory.ts';
+import { runStartup } from './scenarios/startup.ts';
 import { runStorm } from './scenarios/storm.ts';
 import { type ConversationSpec, createPopulation, syntheticPopulation } from './setup.ts';
 import { errorText, log, REPO_DIR, runCleanups } from './util.ts';
@@ -99,6 +100,12 @@ async function run(options: BenchOptions): Promise<BenchResults> {
     want('baseline') || want('trpc') || want('legacy') || want('durable') || want('postgres');
   const needsReal = [...options.scenarios].some((s) => s !== 'baseline');
   if (needsReal) ensureServerBuilt();
+
+  // Before any load scenario: nothing of ours is still winding down while it is timed.
+  if (want('startup'))
+    await attempt('startup', async () => {
+      results.startup = await runStartup({ runs: options.quick ? 3 : 9, quietWaitMs: options.quietWaitMs });
+    });
 
   const memoryOf = (key: MemoryKey, server: ServerProcess, people: ConversationSpec[], subscribe: boolean) =>
     attempt(`memory ${key}`, async () => {

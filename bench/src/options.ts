@@ -10,6 +10,7 @@ export const SCENARIOS = [
   'storm',
   'durable',
   'postgres',
+  'startup',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -22,6 +23,7 @@ export const SCENARIO_HELP: Record<Scenario, string> = {
   storm: '(e) delivery p99 while 50 logins run concurrently, again and again',
   durable: 'fan-out over legacy /ws with SQLITE_SYNCHRONOUS=FULL',
   postgres: '(f) fan-out over tRPC and legacy /ws on PostgreSQL (and history, when `history` runs)',
+  startup: 'time from `node dist/main.js` to the first 200 from /ready, SQLite, new and existing database',
 };
 
 export interface BenchOptions {

@@ -67,6 +67,7 @@ export function ensureServerBuilt(): void {
   const sources = [
     join(SERVER_DIR, 'src'),
     join(SERVER_DIR, 'build.mjs'),
+    join(SERVER_DIR, 'bundle-options.mjs'),
     join(SERVER_DIR, 'package.json'),
     join(REPO_DIR, 'packages', 'api', 'src'),
     join(REPO_DIR, 'packages', 'db', 'src'),
@@ -252,7 +253,7 @@ function sha256(file: string): string {
  * so tools that stop stray dev servers by name leave the bench's alone.
  */
 let entryLink: string | undefined;
-function serverEntry(): string {
+export function serverEntry(): string {
   if (!entryLink) {
     const dir = mkdtempSync(join(tmpdir(), 'pneumatic-bench-entry-'));
     entryLink = join(dir, 'pneumatic-bench-server.js');

@@ -3,6 +3,7 @@ import type { ProfileSummary } from './profile.ts';
 import type { FanoutResult } from './scenarios/fanout.ts';
 import type { HistoryResult } from './scenarios/history.ts';
 import type { MemoryResult } from './scenarios/memory.ts';
+import { type StartupResult, startupRow, startupTarget } from './scenarios/startup.ts';
 import type { StormResult } from './scenarios/storm.ts';
 
 export type FanoutKey = 'baseline' | 'trpc' | 'legacy' | 'durable' | 'postgresTrpc' | 'postgresLegacy';
@@ -40,6 +41,7 @@ export interface BenchResults {
   memory: Partial<Record<MemoryKey, MemoryResult>>;
   history: Partial<Record<'sqlite' | 'postgres', HistoryResult>>;
   storm?: StormResult;
+  startup?: StartupResult;
   targets: TargetResult[];
   errors: Array<{ scenario: string; message: string }>;
 }
@@ -123,6 +125,7 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
     measured: durable ? `${integer.format(durable.maxRate)} msg/s` : 'not measured',
     pass: durable ? durable.maxRate >= 3000 : null,
   });
+  targets.push(startupTarget(results.startup));
   return targets;
 }
 
@@ -225,6 +228,8 @@ export function renderReport(results: BenchResults): string {
       '',
     ]);
   }
+
+  if (results.startup) rows.push(startupRow(results.startup));
 
   const out: string[] = [];
   out.push(

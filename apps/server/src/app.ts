@@ -1,6 +1,4 @@
 import type { Socket } from 'node:net';
-import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import {
   type ApiDeps,
@@ -32,6 +30,7 @@ import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import { registerApiDocs } from './api-docs.ts';
 import { every } from './background-job.ts';
 import type { Config } from './config.ts';
 import { databaseOutage, OUTAGE_MESSAGES } from './database-errors.ts';
@@ -43,10 +42,6 @@ import { FailedLoginThrottle } from './limits/login-throttle.ts';
 import { TwoWindowBudget } from './limits/request-budget.ts';
 import { SocketCaps, TOO_MANY_ADDRESS_SOCKETS } from './limits/socket-caps.ts';
 import { Metrics } from './metrics.ts';
-import { connectRedis, waitUntilReady } from './redis.ts';
-import { RedisEventBus } from './redis-event-bus.ts';
-import { RedisPresenceStore } from './redis-presence.ts';
-import { buildOpenApiDocument } from './rest/openapi.ts';
 import { restPlugin } from './rest/plugin.ts';
 import { SessionWatch } from './session-watch.ts';
 import { databaseStartupError } from './startup-error.ts';
@@ -156,16 +151,21 @@ export async function buildServer(
         )
       : undefined;
 
-  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger, 'state') : undefined;
-  if (redis && !(await waitUntilReady(redis))) logger.warn({ event: 'redis down' }, 'starting without Redis');
-  const redisBus = config.redisUrl
-    ? new RedisEventBus(config.redisUrl, await logRepository.readClusterId(database.db), logger)
+  // ioredis and the Redis-backed stores are loaded only when Redis is configured.
+  const shared = config.redisUrl
+    ? { url: config.redisUrl, ...(await import('./redis-backends.ts')) }
+    : undefined;
+  const redis = shared?.connectRedis(shared.url, logger, 'state');
+  if (shared && redis && !(await shared.waitUntilReady(redis)))
+    logger.warn({ event: 'redis down' }, 'starting without Redis');
+  const redisBus = shared
+    ? new shared.RedisEventBus(shared.url, await logRepository.readClusterId(database.db), logger)
     : undefined;
   const bus: EventBus =
     redisBus ?? new InProcessEventBus((err) => logger.error({ err }, 'event handler failed'));
   const clusterId = await logRepository.readClusterId(database.db);
   const presence = new Presence(
-    redis ? new RedisPresenceStore(redis, clusterId) : new InMemoryPresenceStore(),
+    shared && redis ? new shared.RedisPresenceStore(redis, clusterId) : new InMemoryPresenceStore(),
     bus,
     (userId) => conversationsRepository.listContactIds(database.db, userId),
     { graceMs: config.presenceGraceMs, onError: (err) => logger.warn({ err }, 'presence update failed') },
@@ -333,10 +333,7 @@ export async function buildServer(
     onDelivered: (createdAt: string) => metrics.messageDelivered(createdAt, 'legacy'),
   });
 
-  const openapi = buildOpenApiDocument(VERSION);
-  await app.register(fastifySwagger, { mode: 'static', specification: { document: openapi as never } });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', async () => openapi);
+  registerApiDocs(app, VERSION);
 
   app.get('/health', async () => ({ status: 'healthy' }));
   app.get('/ready', async (_request, reply) => {

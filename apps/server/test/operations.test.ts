@@ -49,6 +49,20 @@ describe('operations endpoints', () => {
     expect(await reply.text()).toMatch(/swagger/i);
   });
 
+  it("serves the docs page's scripts, styles and icons, with their length on HEAD", async () => {
+    const html = await (await fetch(`${t.url}/docs`)).text();
+    const assets = [...html.matchAll(/(?:src|href)="(\/docs\/static\/[^"]+)"/g)].map((m) => m[1]!);
+    expect(assets).toEqual(expect.arrayContaining(['/docs/static/swagger-ui-bundle.js']));
+    for (const asset of assets) {
+      const reply = await fetch(`${t.url}${asset}`);
+      expect(reply.status, asset).toBe(200);
+      const length = (await reply.arrayBuffer()).byteLength;
+      expect(length, asset).toBeGreaterThan(0);
+      const head = await fetch(`${t.url}${asset}`, { method: 'HEAD' });
+      expect(head.headers.get('content-length'), asset).toBe(String(length));
+    }
+  });
+
   it('exposes the contract metrics', async () => {
     const reply = await fetch(`${t.url}/metrics`);
     const text = await reply.text();

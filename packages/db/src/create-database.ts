@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, type KyselyConfig, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
-import pg from 'pg';
+import type { Pool } from 'pg';
 import type { Database } from './database.ts';
 import { startCheckpointer } from './sqlite-checkpointer.ts';
 import { withStatementCache } from './statement-cache.ts';
@@ -70,23 +70,31 @@ const PG_TIMESTAMPTZ = 1184;
 export function createDatabase(url: string, options: DatabaseOptions = {}): DatabaseHandle {
   const { dialect, target } = parseDatabaseUrl(url);
   if (dialect === 'postgres') {
-    const types = new pg.TypeOverrides();
-    types.setTypeParser(PG_INT8, (value: string) => Number(value));
-    types.setTypeParser(PG_TIMESTAMPTZ, (value: string) => new Date(value).toISOString());
-    const pool = new pg.Pool({ connectionString: target, max: options.poolSize ?? 10, types });
-    // An idle client losing its connection must not crash the process; the
-    // pool replaces it and readiness reports the outage.
-    pool.on('error', () => {});
-    // pg-pool drops its own error listener while a client is checked out: without this,
-    // a connection lost mid-query would be an unhandled error that ends the process.
-    pool.on('connect', (client) => client.on('error', () => {}));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: queryLog(options) });
+    // pg is imported here, not at the top: a server on SQLite never loads it
+    // (loading it costs start-up time, partly for a check whether this is Cloudflare).
+    const poolReady: Promise<Pool> = import('pg').then(({ default: pg }) => {
+      const types = new pg.TypeOverrides();
+      types.setTypeParser(PG_INT8, (value: string) => Number(value));
+      types.setTypeParser(PG_TIMESTAMPTZ, (value: string) => new Date(value).toISOString());
+      const pool = new pg.Pool({ connectionString: target, max: options.poolSize ?? 10, types });
+      // An idle client losing its connection must not crash the process; the
+      // pool replaces it and readiness reports the outage.
+      pool.on('error', () => {});
+      // pg-pool drops its own error listener while a client is checked out: without this,
+      // a connection lost mid-query would be an unhandled error that ends the process.
+      pool.on('connect', (client) => client.on('error', () => {}));
+      return pool;
+    });
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: () => poolReady }),
+      log: queryLog(options),
+    });
     return {
       db,
       dialect,
       location: redactPassword(target),
       async ping() {
-        const client = await pool.connect();
+        const client = await (await poolReady).connect();
         try {
           await client.query('select 1');
         } finally {
