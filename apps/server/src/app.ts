@@ -45,6 +45,7 @@ import { RedisEventBus } from './redis-event-bus.ts';
 import { RedisPresenceStore } from './redis-presence.ts';
 import { buildOpenApiDocument } from './rest/openapi.ts';
 import { restPlugin } from './rest/plugin.ts';
+import { registerServerTiming } from './server-timing.ts';
 import { SessionWatch } from './session-watch.ts';
 import { databaseStartupError } from './startup-error.ts';
 import { recordQuerySpan, registerHttpSpans } from './tracing.ts';
@@ -259,6 +260,8 @@ export async function buildServer(
       reply.elapsedTime / 1000,
     );
   });
+
+  registerServerTiming(app);
 
   if (tracing) registerHttpSpans(app);
   await registerHttpHygiene(app, config.corsOrigins);
