@@ -42,6 +42,8 @@ export interface BenchResults {
   storm?: StormResult;
   targets: TargetResult[];
   errors: Array<{ scenario: string; message: string }>;
+  /** Wall time of each part of the run (the build, each scenario; nested parts count in their parent too), seconds. */
+  phaseSeconds: Record<string, number>;
 }
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -107,13 +109,17 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
     const h = history[database];
     if (!h) {
       if (database === 'sqlite')
-        targets.push({ target: 'history page p99 ≤ 5 ms (SQLite)', measured: 'not measured', pass: null });
+        targets.push({
+          target: 'history page server p99 ≤ 5 ms (SQLite)',
+          measured: 'not measured',
+          pass: null,
+        });
       continue;
     }
-    const worst = Math.max(h.latest.client.p99Ms, h.deep.client.p99Ms);
+    const worst = Math.max(h.latest.server.p99Ms, h.deep.server.p99Ms);
     targets.push({
-      target: `history page p99 ≤ 5 ms (${database === 'sqlite' ? 'SQLite' : 'PostgreSQL'})`,
-      measured: `latest ${ms(h.latest.client.p99Ms)} ms, deep ${ms(h.deep.client.p99Ms)} ms`,
+      target: `history page server p99 ≤ 5 ms (${database === 'sqlite' ? 'SQLite' : 'PostgreSQL'})`,
+      measured: `latest ${ms(h.latest.server.p99Ms)} ms, deep ${ms(h.deep.server.p99Ms)} ms (Server-Timing)`,
       pass: worst <= 5,
     });
   }
@@ -210,7 +216,8 @@ export function renderReport(results: BenchResults): string {
     ] as const) {
       rows.push([
         `(d) history ${label}, ${integer.format(h.messages)} msgs, ${name}`,
-        `client p50 ${ms(page.client.p50Ms)} ms, p99 ${ms(page.client.p99Ms)} ms; query alone p50 ${ms(page.query.p50Ms)} ms, p99 ${ms(page.query.p99Ms)} ms; /health p99 ${ms(h.health.p99Ms)} ms`,
+        `server p50 ${ms(page.server.p50Ms)} ms, p99 ${ms(page.server.p99Ms)} ms; client p50 ${ms(page.client.p50Ms)} ms, p99 ${ms(page.client.p99Ms)} ms; ` +
+          `query alone p50 ${ms(page.query.p50Ms)} ms, p99 ${ms(page.query.p99Ms)} ms; /health server p99 ${ms(h.health.server.p99Ms)} ms, client p99 ${ms(h.health.client.p99Ms)} ms`,
         '',
       ]);
     }
