@@ -82,14 +82,18 @@ async function run(options: BenchOptions): Promise<BenchResults> {
     history: {},
     targets: [],
     errors: [],
+    phaseSeconds: {},
   };
   partial = results;
   const attempt = async (scenario: string, work: () => Promise<void>) => {
+    const start = performance.now();
     try {
       await work();
     } catch (error) {
       log(`${scenario} failed: ${errorText(error)}`);
       results.errors.push({ scenario, message: errorText(error) });
+    } finally {
+      results.phaseSeconds[scenario] = (performance.now() - start) / 1000;
     }
   };
   const population = (server: ServerProcess): Promise<ConversationSpec[]> =>
@@ -98,7 +102,11 @@ async function run(options: BenchOptions): Promise<BenchResults> {
   const needsBaseline =
     want('baseline') || want('trpc') || want('legacy') || want('durable') || want('postgres');
   const needsReal = [...options.scenarios].some((s) => s !== 'baseline');
-  if (needsReal) ensureServerBuilt();
+  if (needsReal) {
+    const start = performance.now();
+    ensureServerBuilt();
+    results.phaseSeconds.build = (performance.now() - start) / 1000;
+  }
 
   const memoryOf = (key: MemoryKey, server: ServerProcess, people: ConversationSpec[], subscribe: boolean) =>
     attempt(`memory ${key}`, async () => {
@@ -330,6 +338,7 @@ async function main(): Promise<number> {
     const results = await run(options);
     partial = undefined;
     publish(results, options.out);
+    log(`total wall time ${Math.floor(results.seconds / 60)} min ${Math.round(results.seconds % 60)} s`);
     return results.errors.length > 0 ? 1 : 0;
   } finally {
     clearTimeout(watchdog);
