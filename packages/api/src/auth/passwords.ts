@@ -3,13 +3,19 @@ import { hash, verify } from '@node-rs/argon2';
 
 // OWASP's argon2id recommendation: 19 MiB, two passes, one lane.
 // algorithm 2 is Argon2id (the package exports it as a const enum, which isolated modules cannot read).
-const OPTIONS = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+export const PASSWORD_HASH_OPTIONS = {
+  algorithm: 2,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+const OPTIONS = PASSWORD_HASH_OPTIONS;
 
 /**
  * At most this many hashes run at once; the rest wait their turn. One core is
  * left to the event loop, so a login storm slows logins, not message delivery.
  */
-const HASH_CONCURRENCY = Math.max(1, availableParallelism() - 1);
+export const HASH_CONCURRENCY = Math.max(1, availableParallelism() - 1);
 
 let running = 0;
 const waiting: Array<() => void> = [];
