@@ -47,14 +47,18 @@ export async function runStorm(options: {
   population: ConversationSpec[];
   bench: BenchOptions;
   rate: number;
+  /** tRPC sockets already open on `server` (the caller closes them); otherwise opened and closed here. */
+  generator?: LoadGenerator;
 }): Promise<StormResult> {
   const { server, population, bench } = options;
-  const generator = await LoadGenerator.connect({
-    server,
-    transport: 'trpc',
-    conversations: population,
-    workers: bench.workers,
-  });
+  const generator =
+    options.generator ??
+    (await LoadGenerator.connect({
+      server,
+      transport: 'trpc',
+      conversations: population,
+      workers: bench.workers,
+    }));
   const http = new HttpClient(server.url, CONCURRENCY);
   try {
     const rate = Math.round(options.rate);
@@ -120,6 +124,6 @@ export async function runStorm(options: {
     return result;
   } finally {
     http.close();
-    await generator.close();
+    if (!options.generator) await generator.close();
   }
 }
