@@ -226,7 +226,8 @@ export function renderReport(results: BenchResults): string {
     ] as const) {
       rows.push([
         `(d) history ${label}, ${integer.format(h.messages)} msgs, ${name}`,
-        `server p50 ${ms(page.server.p50Ms)} ms, p99 ${ms(page.server.p99Ms)} ms; client p50 ${ms(page.client.p50Ms)} ms, p99 ${ms(page.client.p99Ms)} ms; ` +
+        `server p50 ${ms(page.server.p50Ms)} ms, p99 ${ms(page.server.p99Ms)} ms, ${integer.format(page.serverCpuUs)} µs cpu/request` +
+          `${page.databaseCpuUs > 0 ? ` (postgres ${integer.format(page.databaseCpuUs)} µs)` : ''}; client p50 ${ms(page.client.p50Ms)} ms, p99 ${ms(page.client.p99Ms)} ms; ` +
           `query alone p50 ${ms(page.query.p50Ms)} ms, p99 ${ms(page.query.p99Ms)} ms; /health server p99 ${ms(h.health.server.p99Ms)} ms, client p99 ${ms(h.health.client.p99Ms)} ms`,
         '',
       ]);

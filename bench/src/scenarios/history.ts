@@ -9,7 +9,7 @@ import {
 } from '../database.ts';
 import { Histogram, type LatencySummary } from '../histogram.ts';
 import { HttpClient } from '../http.ts';
-import { type ServerProcess, startRealServer, waitForQuietMachine } from '../processes.ts';
+import { cpuSince, type ServerProcess, startRealServer, waitForQuietMachine } from '../processes.ts';
 import { createPopulation } from '../setup.ts';
 import { log } from '../util.ts';
 
@@ -18,6 +18,9 @@ export interface RequestTiming {
   client: LatencySummary;
   /** The server's own time, from its `Server-Timing: app;dur=` header: no loopback, no client. */
   server: LatencySummary;
+  /** Server process CPU per request (µs), and PostgreSQL's: steadier than latency on a busy machine. */
+  serverCpuUs: number;
+  databaseCpuUs: number;
 }
 
 export interface PageTiming extends RequestTiming {
@@ -39,6 +42,7 @@ export interface HistoryResult {
 const LIMIT = 50;
 
 async function timeRequests(
+  target: ServerProcess,
   http: HttpClient,
   path: string,
   token: string | undefined,
@@ -47,6 +51,8 @@ async function timeRequests(
 ): Promise<RequestTiming> {
   const client = new Histogram();
   const server = new Histogram();
+  const cpuBefore = target.cpuSeconds();
+  const databaseBefore = target.databaseCpu();
   for (let i = 0; i < count; i++) {
     const reply = await http.get<unknown>(path, token);
     if (reply.status !== 200) throw new Error(`GET ${path}: HTTP ${reply.status}`);
@@ -55,7 +61,12 @@ async function timeRequests(
     client.recordMs(reply.ms);
     server.recordMs(reply.serverMs);
   }
-  return { client: client.summary(), server: server.summary() };
+  return {
+    client: client.summary(),
+    server: server.summary(),
+    serverCpuUs: ((target.cpuSeconds() - cpuBefore) / count) * 1e6,
+    databaseCpuUs: (cpuSince(databaseBefore, target.databaseCpu()) / count) * 1e6,
+  };
 }
 
 async function timeQuery(timer: HistoryQueryTimer, before: number | undefined, count: number) {
@@ -119,13 +130,13 @@ export async function runHistory(options: {
     try {
       // Warm the server's code paths and the database cache.
       const warm = Math.min(200, Math.ceil(options.requests / 3));
-      await timeRequests(http, '/health', undefined, warm, () => {});
-      await timeRequests(http, latestPath, token, warm, expectPage(options.messages));
-      await timeRequests(http, deepPath, token, warm, expectPage(deepBefore - 1));
+      await timeRequests(server, http, '/health', undefined, warm, () => {});
+      await timeRequests(server, http, latestPath, token, warm, expectPage(options.messages));
+      await timeRequests(server, http, deepPath, token, warm, expectPage(deepBefore - 1));
       await waitForQuietMachine(options.quietWaitMs);
-      const health = await timeRequests(http, '/health', undefined, options.requests, () => {});
-      const latest = await timeRequests(http, latestPath, token, options.requests, () => {});
-      const deep = await timeRequests(http, deepPath, token, options.requests, () => {});
+      const health = await timeRequests(server, http, '/health', undefined, options.requests, () => {});
+      const latest = await timeRequests(server, http, latestPath, token, options.requests, () => {});
+      const deep = await timeRequests(server, http, deepPath, token, options.requests, () => {});
       timer = pg
         ? await postgresHistoryTimer(pg.url, conversationId, LIMIT)
         : sqliteHistoryTimer(sqliteFile, conversationId, LIMIT);
@@ -141,7 +152,7 @@ export async function runHistory(options: {
         deep: { path: deepPath.replace(conversationId, '{id}'), ...deep, query: deepQuery },
       };
       const figures = (t: RequestTiming) =>
-        `server p50 ${t.server.p50Ms.toFixed(2)} p99 ${t.server.p99Ms.toFixed(2)} ms ` +
+        `server p50 ${t.server.p50Ms.toFixed(2)} p99 ${t.server.p99Ms.toFixed(2)} ms, ${t.serverCpuUs.toFixed(0)} µs cpu ` +
         `(client p50 ${t.client.p50Ms.toFixed(2)} p99 ${t.client.p99Ms.toFixed(2)} ms)`;
       log(
         `history (${options.database}): latest ${figures(latest)}; deep ${figures(deep)}; health ${figures(health)}; ` +
