@@ -134,6 +134,48 @@ export async function seedPostgresMessages(url: string, target: SeedTarget): Pro
   }
 }
 
+/** Users and their sessions, rows as the server stored them. */
+export interface Accounts {
+  users: unknown[];
+  sessions: unknown[];
+}
+
+/** Reads the accounts of a SQLite data directory's database (its server stopped). */
+export function readSqliteAccounts(file: string): Accounts {
+  const db = new Sqlite(file, { readonly: true });
+  try {
+    return {
+      users: db.prepare('select * from users').all(),
+      sessions: db.prepare('select * from sessions').all(),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Copies accounts into a PostgreSQL database its server has migrated. The
+ * tokens issued for those sessions (same SECRET_KEY) then authenticate there
+ * too: no signing up and logging in again, two argon2 hashes per user.
+ */
+export async function copyAccountsToPostgres(url: string, accounts: Accounts): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('begin');
+    for (const table of ['users', 'sessions'] as const)
+      await client.query(`insert into ${table} select * from json_populate_recordset(null::${table}, $1)`, [
+        JSON.stringify(accounts[table]),
+      ]);
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    await client.end();
+  }
+}
+
 /** The history query as the server's repository builds it, timed straight on the database. */
 export interface HistoryQueryTimer {
   run(before: number | undefined): Promise<number>;

@@ -6,7 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createPostgresDatabase } from './database.ts';
+import {
+  type Accounts,
+  copyAccountsToPostgres,
+  createPostgresDatabase,
+  readSqliteAccounts,
+} from './database.ts';
 import { LoadGenerator } from './load/driver.ts';
 import { type BenchOptions, parseOptions, type Scenario, UsageError, usage } from './options.ts';
 import {
@@ -23,7 +28,12 @@ import { runFanout } from './scenarios/fanout.ts';
 import { runHistory } from './scenarios/history.ts';
 import { measureIdleSockets } from './scenarios/memory.ts';
 import { runStorm } from './scenarios/storm.ts';
-import { type ConversationSpec, createPopulation, syntheticPopulation } from './setup.ts';
+import {
+  type ConversationSpec,
+  createPopulation,
+  recreateConversations,
+  syntheticPopulation,
+} from './setup.ts';
 import { errorText, log, REPO_DIR, runCleanups } from './util.ts';
 
 /** Hard stops: the run ends by itself even if something hangs. */
@@ -166,6 +176,9 @@ async function run(options: BenchOptions): Promise<BenchResults> {
       }
     });
 
+  // Users made on SQLite, carried over to PostgreSQL instead of signing up 1,000 users again.
+  let accountsForPostgres: { population: ConversationSpec[]; accounts: Accounts } | undefined;
+
   // The real server on SQLite: one data directory and population for (a), (b), (c), (e) and durable.
   if (want('trpc') || want('legacy') || want('memory') || want('storm') || want('durable'))
     await attempt('sqlite', async () => {
@@ -261,6 +274,12 @@ async function run(options: BenchOptions): Promise<BenchResults> {
           }
         }
 
+        if (want('postgres'))
+          accountsForPostgres = {
+            population: people,
+            accounts: readSqliteAccounts(join(dataDir, 'pneumatic.db')),
+          };
+
         if (want('durable'))
           await attempt('durable', async () => {
             const durable = await start({ sqliteSynchronous: 'FULL', name: 'server-full' });
@@ -317,7 +336,11 @@ async function run(options: BenchOptions): Promise<BenchResults> {
           quick: options.quick,
         });
         try {
-          const people = await population(server);
+          let people: ConversationSpec[];
+          if (accountsForPostgres) {
+            await copyAccountsToPostgres(database.url, accountsForPostgres.accounts);
+            people = await recreateConversations(server.url, accountsForPostgres.population);
+          } else people = await population(server);
           for (const [key, transport] of [
             ['postgresTrpc', 'trpc'],
             ['postgresLegacy', 'legacy'],
