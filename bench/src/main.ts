@@ -124,7 +124,13 @@ async function run(options: BenchOptions): Promise<BenchResults> {
     results.phaseSeconds.build = (performance.now() - start) / 1000;
   }
 
-  const memoryOf = (key: MemoryKey, server: ServerProcess, people: ConversationSpec[], subscribe: boolean) =>
+  const memoryOf = (
+    key: MemoryKey,
+    server: ServerProcess,
+    people: ConversationSpec[],
+    subscribe: boolean,
+    whileOpen?: (sockets: LoadGenerator) => Promise<void>,
+  ) =>
     attempt(`memory ${key}`, async () => {
       results.memory[key] = await measureIdleSockets({
         label: `memory ${key}`,
@@ -132,6 +138,7 @@ async function run(options: BenchOptions): Promise<BenchResults> {
         transport: key === 'baseline' || key === 'legacy' ? 'legacy' : 'trpc',
         population: people,
         subscribe,
+        whileOpen,
         workers: options.workers,
         heapSnapshots: options.heapSnapshots,
         quick: options.quick,
@@ -176,6 +183,37 @@ async function run(options: BenchOptions): Promise<BenchResults> {
       }
     });
 
+  /** (a) and (e) on one set of tRPC sockets already open on `server`: opening 1,000 takes a while. */
+  let trpcRan = false;
+  const trpcAndStorm = async (server: ServerProcess, people: ConversationSpec[], sockets: LoadGenerator) => {
+    trpcRan = true;
+    if (want('trpc'))
+      await attempt('trpc', async () => {
+        results.fanout.trpc = await runFanout({
+          label: 'tRPC (SQLite)',
+          key: 'trpc',
+          server,
+          transport: 'trpc',
+          population: people,
+          bench: options,
+          startRate: START_RATE.real,
+          generator: sockets,
+        });
+      });
+    if (want('storm'))
+      await attempt('storm', async () => {
+        const known = results.fanout.trpc?.maxRate;
+        const rate = options.stormRate ?? Math.min(500, Math.max(50, known ? known / 2 : 500));
+        results.storm = await runStorm({
+          server,
+          population: people,
+          bench: options,
+          rate,
+          generator: sockets,
+        });
+      });
+  };
+
   // Users made on SQLite, carried over to PostgreSQL instead of signing up 1,000 users again.
   let accountsForPostgres: { population: ConversationSpec[]; accounts: Accounts } | undefined;
 
@@ -207,55 +245,34 @@ async function run(options: BenchOptions): Promise<BenchResults> {
           ] as const) {
             const fresh = await start({ name: `memory-${key}` });
             try {
-              await memoryOf(key, fresh, people, subscribe);
+              // (a) and (e) go on with the subscribed sockets the memory case opened.
+              const goOn =
+                key === 'trpc' && (want('trpc') || want('storm'))
+                  ? (sockets: LoadGenerator) => trpcAndStorm(fresh, people, sockets)
+                  : undefined;
+              await memoryOf(key, fresh, people, subscribe, goOn);
             } finally {
               await fresh.stop();
             }
           }
 
-        if (want('trpc') || want('legacy') || want('storm')) {
+        if (want('legacy') || (!trpcRan && (want('trpc') || want('storm')))) {
           server = await start();
           try {
-            // tRPC's search and the storm share one set of sockets: opening 1,000 takes a while.
-            let trpcSockets: LoadGenerator | undefined;
-            if (want('trpc') || want('storm'))
+            if (!trpcRan && (want('trpc') || want('storm')))
               await attempt('trpc sockets', async () => {
-                trpcSockets = await LoadGenerator.connect({
+                const sockets = await LoadGenerator.connect({
                   server,
                   transport: 'trpc',
                   conversations: people,
                   workers: options.workers,
                 });
+                try {
+                  await trpcAndStorm(server, people, sockets);
+                } finally {
+                  await sockets.close();
+                }
               });
-            try {
-              if (want('trpc') && trpcSockets)
-                await attempt('trpc', async () => {
-                  results.fanout.trpc = await runFanout({
-                    label: 'tRPC (SQLite)',
-                    key: 'trpc',
-                    server,
-                    transport: 'trpc',
-                    population: people,
-                    bench: options,
-                    startRate: START_RATE.real,
-                    generator: trpcSockets,
-                  });
-                });
-              if (want('storm') && trpcSockets)
-                await attempt('storm', async () => {
-                  const known = results.fanout.trpc?.maxRate;
-                  const rate = options.stormRate ?? Math.min(500, Math.max(50, known ? known / 2 : 500));
-                  results.storm = await runStorm({
-                    server,
-                    population: people,
-                    bench: options,
-                    rate,
-                    generator: trpcSockets,
-                  });
-                });
-            } finally {
-              await trpcSockets?.close();
-            }
             if (want('legacy'))
               await attempt('legacy', async () => {
                 results.fanout.legacy = await runFanout({
