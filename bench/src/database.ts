@@ -105,13 +105,20 @@ export async function seedPostgresMessages(url: string, target: SeedTarget): Pro
     );
     const pos = Number(head.rows[0]!.pos);
     const seq = conversation.rows[0]!.last_seq;
+    // A third faster than the obvious insert: ids in order (as the SQLite seed's) append to the
+    // primary key's last page instead of splitting random ones, and the full-text index is built
+    // once afterwards (the same definition as the migration's) instead of row by row.
+    await client.query('drop index messages_search');
     await client.query(
       `insert into messages (id, conversation_id, seq, pos, sender_id, message_id, content, created_at)
-       select gen_random_uuid(), $1, $2 + n, $3 + n, $4, 'seed-' || lpad(($2 + n)::text, 10, '0'),
+       select ('00000000-0000-4000-8000-' || lpad(to_hex($2 + n), 12, '0'))::uuid, $1, $2 + n, $3 + n, $4,
+              'seed-' || lpad(($2 + n)::text, 10, '0'),
               'seeded message number ' || ($2 + n), now() - interval '1 millisecond' * ($5 - n)
        from generate_series(1, $5::int) as n`,
       [target.conversationId, seq, pos, target.senderId, target.count],
     );
+    await client.query("set local maintenance_work_mem = '256MB'");
+    await client.query('create index messages_search on messages using gin (search)');
     await client.query('update conversations set last_seq = $1, last_activity_at = now() where id = $2', [
       seq + target.count,
       target.conversationId,
@@ -119,6 +126,48 @@ export async function seedPostgresMessages(url: string, target: SeedTarget): Pro
     await client.query('update log_head set pos = $1 where id = 1', [pos + target.count]);
     await client.query('commit');
     await client.query('analyze messages');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Users and their sessions, rows as the server stored them. */
+export interface Accounts {
+  users: unknown[];
+  sessions: unknown[];
+}
+
+/** Reads the accounts of a SQLite data directory's database (its server stopped). */
+export function readSqliteAccounts(file: string): Accounts {
+  const db = new Sqlite(file, { readonly: true });
+  try {
+    return {
+      users: db.prepare('select * from users').all(),
+      sessions: db.prepare('select * from sessions').all(),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Copies accounts into a PostgreSQL database its server has migrated. The
+ * tokens issued for those sessions (same SECRET_KEY) then authenticate there
+ * too: no signing up and logging in again, two argon2 hashes per user.
+ */
+export async function copyAccountsToPostgres(url: string, accounts: Accounts): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('begin');
+    for (const table of ['users', 'sessions'] as const)
+      await client.query(`insert into ${table} select * from json_populate_recordset(null::${table}, $1)`, [
+        JSON.stringify(accounts[table]),
+      ]);
+    await client.query('commit');
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
     throw error;

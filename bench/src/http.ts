@@ -6,6 +6,14 @@ export interface HttpReply<T> {
   body: T;
   /** Time from sending the request to the last byte of the answer, in ms. */
   ms: number;
+  /** The server's own time, from its `Server-Timing: app;dur=<ms>` header; undefined without one. */
+  serverMs: number | undefined;
+}
+
+/** `app;dur=1.234` (one metric among others, or alone) → 1.234. */
+function appDuration(header: string | string[] | undefined): number | undefined {
+  const match = /(?:^|,)\s*app;(?:[^,]*;)?\s*dur=([\d.]+)/.exec(String(header ?? ''));
+  return match ? Number(match[1]) : undefined;
 }
 
 /** A JSON client for the REST layer over keep-alive connections, loopback only. */
@@ -44,7 +52,12 @@ export class HttpClient {
             try {
               parsed = text ? JSON.parse(text) : null;
             } catch {}
-            resolve({ status: res.statusCode ?? 0, body: parsed as T, ms });
+            resolve({
+              status: res.statusCode ?? 0,
+              body: parsed as T,
+              ms,
+              serverMs: appDuration(res.headers['server-timing']),
+            });
           });
           res.on('error', reject);
         },

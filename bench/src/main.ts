@@ -6,7 +6,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createPostgresDatabase } from './database.ts';
+import {
+  type Accounts,
+  copyAccountsToPostgres,
+  createPostgresDatabase,
+  readSqliteAccounts,
+} from './database.ts';
+import { LoadGenerator } from './load/driver.ts';
 import { type BenchOptions, parseOptions, type Scenario, UsageError, usage } from './options.ts';
 import {
   ensureServerBuilt,
@@ -23,13 +29,23 @@ import { runHistory } from './scenarios/history.ts';
 import { measureIdleSockets } from './scenarios/memory.ts';
 import { runStartup } from './scenarios/startup.ts';
 import { runStorm } from './scenarios/storm.ts';
-import { type ConversationSpec, createPopulation, syntheticPopulation } from './setup.ts';
+import {
+  type ConversationSpec,
+  createPopulation,
+  recreateConversations,
+  syntheticPopulation,
+} from './setup.ts';
 import { errorText, log, REPO_DIR, runCleanups } from './util.ts';
 
 /** Hard stops: the run ends by itself even if something hangs. */
 const WATCHDOG_MS = { full: 30 * 60_000, quick: 3 * 60_000 };
 
 const START_RATE = { baseline: 2000, real: 400, durable: 400 };
+
+/** Where a search starts: `share` of a related max measured earlier in the run, or `floor` without one. */
+function nearMax(known: number | undefined, share: number, floor: number): number {
+  return Math.max(floor, Math.round((known ?? 0) * share));
+}
 
 /** Read-only git queries: which code this run measured. */
 function gitState(): { commit: string; dirty: boolean } {
@@ -83,14 +99,18 @@ async function run(options: BenchOptions): Promise<BenchResults> {
     history: {},
     targets: [],
     errors: [],
+    phaseSeconds: {},
   };
   partial = results;
   const attempt = async (scenario: string, work: () => Promise<void>) => {
+    const start = performance.now();
     try {
       await work();
     } catch (error) {
       log(`${scenario} failed: ${errorText(error)}`);
       results.errors.push({ scenario, message: errorText(error) });
+    } finally {
+      results.phaseSeconds[scenario] = (performance.now() - start) / 1000;
     }
   };
   const population = (server: ServerProcess): Promise<ConversationSpec[]> =>
@@ -99,7 +119,11 @@ async function run(options: BenchOptions): Promise<BenchResults> {
   const needsBaseline =
     want('baseline') || want('trpc') || want('legacy') || want('durable') || want('postgres');
   const needsReal = [...options.scenarios].some((s) => s !== 'baseline');
-  if (needsReal) ensureServerBuilt();
+  if (needsReal) {
+    const start = performance.now();
+    ensureServerBuilt();
+    results.phaseSeconds.build = (performance.now() - start) / 1000;
+  }
 
   // Before any load scenario: nothing of ours is still winding down while it is timed.
   if (want('startup'))
@@ -107,7 +131,13 @@ async function run(options: BenchOptions): Promise<BenchResults> {
       results.startup = await runStartup({ runs: options.quick ? 3 : 9, quietWaitMs: options.quietWaitMs });
     });
 
-  const memoryOf = (key: MemoryKey, server: ServerProcess, people: ConversationSpec[], subscribe: boolean) =>
+  const memoryOf = (
+    key: MemoryKey,
+    server: ServerProcess,
+    people: ConversationSpec[],
+    subscribe: boolean,
+    whileOpen?: (sockets: LoadGenerator) => Promise<void>,
+  ) =>
     attempt(`memory ${key}`, async () => {
       results.memory[key] = await measureIdleSockets({
         label: `memory ${key}`,
@@ -115,6 +145,7 @@ async function run(options: BenchOptions): Promise<BenchResults> {
         transport: key === 'baseline' || key === 'legacy' ? 'legacy' : 'trpc',
         population: people,
         subscribe,
+        whileOpen,
         workers: options.workers,
         heapSnapshots: options.heapSnapshots,
         quick: options.quick,
@@ -159,6 +190,40 @@ async function run(options: BenchOptions): Promise<BenchResults> {
       }
     });
 
+  /** (a) and (e) on one set of tRPC sockets already open on `server`: opening 1,000 takes a while. */
+  let trpcRan = false;
+  const trpcAndStorm = async (server: ServerProcess, people: ConversationSpec[], sockets: LoadGenerator) => {
+    trpcRan = true;
+    if (want('trpc'))
+      await attempt('trpc', async () => {
+        results.fanout.trpc = await runFanout({
+          label: 'tRPC (SQLite)',
+          key: 'trpc',
+          server,
+          transport: 'trpc',
+          population: people,
+          bench: options,
+          startRate: START_RATE.real,
+          generator: sockets,
+        });
+      });
+    if (want('storm'))
+      await attempt('storm', async () => {
+        const known = results.fanout.trpc?.maxRate;
+        const rate = options.stormRate ?? Math.min(500, Math.max(50, known ? known / 2 : 500));
+        results.storm = await runStorm({
+          server,
+          population: people,
+          bench: options,
+          rate,
+          generator: sockets,
+        });
+      });
+  };
+
+  // Users made on SQLite, carried over to PostgreSQL instead of signing up 1,000 users again.
+  let accountsForPostgres: { population: ConversationSpec[]; accounts: Accounts } | undefined;
+
   // The real server on SQLite: one data directory and population for (a), (b), (c), (e) and durable.
   if (want('trpc') || want('legacy') || want('memory') || want('storm') || want('durable'))
     await attempt('sqlite', async () => {
@@ -187,38 +252,57 @@ async function run(options: BenchOptions): Promise<BenchResults> {
           ] as const) {
             const fresh = await start({ name: `memory-${key}` });
             try {
-              await memoryOf(key, fresh, people, subscribe);
+              // (a) and (e) go on with the subscribed sockets the memory case opened.
+              const goOn =
+                key === 'trpc' && (want('trpc') || want('storm'))
+                  ? (sockets: LoadGenerator) => trpcAndStorm(fresh, people, sockets)
+                  : undefined;
+              await memoryOf(key, fresh, people, subscribe, goOn);
             } finally {
               await fresh.stop();
             }
           }
 
-        if (want('trpc') || want('legacy') || want('storm')) {
+        if (want('legacy') || (!trpcRan && (want('trpc') || want('storm')))) {
           server = await start();
           try {
-            for (const transport of ['trpc', 'legacy'] as const)
-              if (want(transport))
-                await attempt(transport, async () => {
-                  results.fanout[transport] = await runFanout({
-                    label: transport === 'trpc' ? 'tRPC (SQLite)' : 'legacy (SQLite)',
-                    key: transport,
-                    server,
-                    transport,
-                    population: people,
-                    bench: options,
-                    startRate: START_RATE.real,
-                  });
+            if (!trpcRan && (want('trpc') || want('storm')))
+              await attempt('trpc sockets', async () => {
+                const sockets = await LoadGenerator.connect({
+                  server,
+                  transport: 'trpc',
+                  conversations: people,
+                  workers: options.workers,
                 });
-            if (want('storm'))
-              await attempt('storm', async () => {
-                const known = results.fanout.trpc?.maxRate;
-                const rate = options.stormRate ?? Math.min(500, Math.max(50, known ? known / 2 : 500));
-                results.storm = await runStorm({ server, population: people, bench: options, rate });
+                try {
+                  await trpcAndStorm(server, people, sockets);
+                } finally {
+                  await sockets.close();
+                }
+              });
+            if (want('legacy'))
+              await attempt('legacy', async () => {
+                results.fanout.legacy = await runFanout({
+                  label: 'legacy (SQLite)',
+                  key: 'legacy',
+                  server,
+                  transport: 'legacy',
+                  population: people,
+                  bench: options,
+                  // Legacy carries more than tRPC on the same server.
+                  startRate: nearMax(results.fanout.trpc?.maxRate, 1, START_RATE.real),
+                });
               });
           } finally {
             await server.stop();
           }
         }
+
+        if (want('postgres'))
+          accountsForPostgres = {
+            population: people,
+            accounts: readSqliteAccounts(join(dataDir, 'pneumatic.db')),
+          };
 
         if (want('durable'))
           await attempt('durable', async () => {
@@ -231,7 +315,8 @@ async function run(options: BenchOptions): Promise<BenchResults> {
                 transport: 'legacy',
                 population: people,
                 bench: options,
-                startRate: START_RATE.durable,
+                // FULL has carried 0.75–0.8 × NORMAL's legacy max.
+                startRate: nearMax(results.fanout.legacy?.maxRate, 0.7, START_RATE.durable),
               });
             } finally {
               await durable.stop();
@@ -275,7 +360,11 @@ async function run(options: BenchOptions): Promise<BenchResults> {
           quick: options.quick,
         });
         try {
-          const people = await population(server);
+          let people: ConversationSpec[];
+          if (accountsForPostgres) {
+            await copyAccountsToPostgres(database.url, accountsForPostgres.accounts);
+            people = await recreateConversations(server.url, accountsForPostgres.population);
+          } else people = await population(server);
           for (const [key, transport] of [
             ['postgresTrpc', 'trpc'],
             ['postgresLegacy', 'legacy'],
@@ -288,7 +377,10 @@ async function run(options: BenchOptions): Promise<BenchResults> {
                 transport,
                 population: people,
                 bench: options,
-                startRate: START_RATE.real,
+                startRate:
+                  key === 'postgresLegacy'
+                    ? nearMax(results.fanout.postgresTrpc?.maxRate, 1, START_RATE.real)
+                    : START_RATE.real,
               });
             });
         } finally {
@@ -337,6 +429,7 @@ async function main(): Promise<number> {
     const results = await run(options);
     partial = undefined;
     publish(results, options.out);
+    log(`total wall time ${Math.floor(results.seconds / 60)} min ${Math.round(results.seconds % 60)} s`);
     return results.errors.length > 0 ? 1 : 0;
   } finally {
     clearTimeout(watchdog);

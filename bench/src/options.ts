@@ -155,7 +155,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     stormRate,
     quietWaitMs: quietWait * 1000,
     out,
-    softDeadline: Date.now() + (quick ? 45 : 13 * 60) * 1000,
+    softDeadline: Date.now() + (quick ? 45 : 9 * 60) * 1000,
   };
 }
 

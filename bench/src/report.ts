@@ -44,6 +44,8 @@ export interface BenchResults {
   startup?: StartupResult;
   targets: TargetResult[];
   errors: Array<{ scenario: string; message: string }>;
+  /** Wall time of each part of the run (the build, each scenario; nested parts count in their parent too), seconds. */
+  phaseSeconds: Record<string, number>;
 }
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -109,16 +111,30 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
     const h = history[database];
     if (!h) {
       if (database === 'sqlite')
-        targets.push({ target: 'history page p99 ≤ 5 ms (SQLite)', measured: 'not measured', pass: null });
+        targets.push({
+          target: 'history page server p99 ≤ 5 ms (SQLite)',
+          measured: 'not measured',
+          pass: null,
+        });
       continue;
     }
-    const worst = Math.max(h.latest.client.p99Ms, h.deep.client.p99Ms);
+    const worst = Math.max(h.latest.server.p99Ms, h.deep.server.p99Ms);
     targets.push({
-      target: `history page p99 ≤ 5 ms (${database === 'sqlite' ? 'SQLite' : 'PostgreSQL'})`,
-      measured: `latest ${ms(h.latest.client.p99Ms)} ms, deep ${ms(h.deep.client.p99Ms)} ms`,
+      target: `history page server p99 ≤ 5 ms (${database === 'sqlite' ? 'SQLite' : 'PostgreSQL'})`,
+      measured: `latest ${ms(h.latest.server.p99Ms)} ms, deep ${ms(h.deep.server.p99Ms)} ms (Server-Timing)`,
       pass: worst <= 5,
     });
   }
+  const storm = results.storm;
+  targets.push({
+    target: 'logins ≥ 0.8 × raw argon2 verify, delivery p99 ≤ 100 ms during the storm',
+    measured: storm
+      ? `${ratio(storm.loginRatio)} (${storm.logins.perSecond.toFixed(1)} vs ${storm.rawVerify.perSecond.toFixed(1)}/s at concurrency ${storm.rawVerify.concurrency}); ` +
+        `delivery p99 ${ms(storm.storm.latency.p99Ms)} ms`
+      : 'not measured',
+    // A step passes with p99 ≤ 100 ms and nothing lost.
+    pass: storm ? storm.loginRatio >= 0.8 && storm.storm.pass : null,
+  });
   const durable = fanout.durable;
   targets.push({
     target: 'durable writes (SQLITE_SYNCHRONOUS=FULL) ≥ 3,000 msg/s',
@@ -213,7 +229,9 @@ export function renderReport(results: BenchResults): string {
     ] as const) {
       rows.push([
         `(d) history ${label}, ${integer.format(h.messages)} msgs, ${name}`,
-        `client p50 ${ms(page.client.p50Ms)} ms, p99 ${ms(page.client.p99Ms)} ms; query alone p50 ${ms(page.query.p50Ms)} ms, p99 ${ms(page.query.p99Ms)} ms; /health p99 ${ms(h.health.p99Ms)} ms`,
+        `server p50 ${ms(page.server.p50Ms)} ms, p99 ${ms(page.server.p99Ms)} ms, ${integer.format(page.serverCpuUs)} µs cpu/request` +
+          `${page.databaseCpuUs > 0 ? ` (postgres ${integer.format(page.databaseCpuUs)} µs)` : ''}; client p50 ${ms(page.client.p50Ms)} ms, p99 ${ms(page.client.p99Ms)} ms; ` +
+          `query alone p50 ${ms(page.query.p50Ms)} ms, p99 ${ms(page.query.p99Ms)} ms; /health server p99 ${ms(h.health.server.p99Ms)} ms, client p99 ${ms(h.health.client.p99Ms)} ms`,
         '',
       ]);
     }
@@ -223,7 +241,8 @@ export function renderReport(results: BenchResults): string {
     rows.push([
       `(e) login storm, tRPC at ${integer.format(storm.rate)} msg/s`,
       `delivery p99 ${ms(storm.quiet.latency.p99Ms)} ms quiet → ${ms(storm.storm.latency.p99Ms)} ms during ` +
-        `${integer.format(storm.logins.perSecond)} logins/s (${storm.concurrency} concurrent, login p99 ${ms(storm.logins.latency.p99Ms)} ms)` +
+        `${storm.logins.perSecond.toFixed(1)} logins/s (${storm.concurrency} concurrent, login p99 ${ms(storm.logins.latency.p99Ms)} ms; ` +
+        `argon2id verify alone ${storm.rawVerify.perSecond.toFixed(1)}/s at concurrency ${storm.rawVerify.concurrency}: ${ratio(storm.loginRatio)})` +
         `${storm.storm.lost > 0 ? `, ${storm.storm.lost} lost` : ''}`,
       '',
     ]);

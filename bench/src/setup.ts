@@ -55,21 +55,56 @@ export async function createPopulation(
     const groups = Array.from({ length: options.conversations }, (_, c) =>
       users.slice(c * options.members, (c + 1) * options.members),
     );
-    const specs = await mapLimit(groups, concurrency, async (members, c): Promise<ConversationSpec> => {
-      const [creator, ...others] = members;
-      const created = expect(
-        'create conversation',
-        await http.post<{ id: string }>(
-          '/conversations',
-          { title: `bench ${c}`, member_ids: others.map((m) => m.userId) },
-          creator!.token,
-        ),
-        201,
-      );
-      return { id: created.id, members };
-    });
+    const specs = await createConversations(http, groups, concurrency);
     log(
       `population: ${count} users in ${options.conversations} conversations (${((performance.now() - start) / 1000).toFixed(1)} s)`,
+    );
+    return specs;
+  } finally {
+    http.close();
+  }
+}
+
+/** The first member of each group creates its conversation with the others. */
+async function createConversations(
+  http: HttpClient,
+  groups: Member[][],
+  concurrency: number,
+): Promise<ConversationSpec[]> {
+  return mapLimit(groups, concurrency, async (members, c): Promise<ConversationSpec> => {
+    const [creator, ...others] = members;
+    const created = expect(
+      'create conversation',
+      await http.post<{ id: string }>(
+        '/conversations',
+        { title: `bench ${c}`, member_ids: others.map((m) => m.userId) },
+        creator!.token,
+      ),
+      201,
+    );
+    return { id: created.id, members };
+  });
+}
+
+/**
+ * The same users (their accounts already copied into this server's database,
+ * so their tokens work) in the same groups, with the conversations created
+ * afresh on this server.
+ */
+export async function recreateConversations(
+  baseUrl: string,
+  population: ConversationSpec[],
+): Promise<ConversationSpec[]> {
+  const http = new HttpClient(baseUrl, 32);
+  const start = performance.now();
+  try {
+    const specs = await createConversations(
+      http,
+      population.map((c) => c.members),
+      8,
+    );
+    log(
+      `population: ${population.length} conversations of copied users (${((performance.now() - start) / 1000).toFixed(1)} s)`,
     );
     return specs;
   } finally {

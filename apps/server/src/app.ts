@@ -43,6 +43,7 @@ import { TwoWindowBudget } from './limits/request-budget.ts';
 import { SocketCaps, TOO_MANY_ADDRESS_SOCKETS } from './limits/socket-caps.ts';
 import { Metrics } from './metrics.ts';
 import { restPlugin } from './rest/plugin.ts';
+import { registerServerTiming } from './server-timing.ts';
 import { SessionWatch } from './session-watch.ts';
 import { databaseStartupError } from './startup-error.ts';
 import { recordQuerySpan, registerHttpSpans } from './tracing.ts';
@@ -278,6 +279,8 @@ export async function buildServer(
       reply.elapsedTime / 1000,
     );
   });
+
+  registerServerTiming(app);
 
   if (tracing) registerHttpSpans(app);
   await registerHttpHygiene(app, config.corsOrigins);

@@ -9,14 +9,22 @@ import {
 } from '../database.ts';
 import { Histogram, type LatencySummary } from '../histogram.ts';
 import { HttpClient } from '../http.ts';
-import { type ServerProcess, startRealServer, waitForQuietMachine } from '../processes.ts';
+import { cpuSince, type ServerProcess, startRealServer, waitForQuietMachine } from '../processes.ts';
 import { createPopulation } from '../setup.ts';
 import { log } from '../util.ts';
 
-export interface PageTiming {
-  path: string;
+export interface RequestTiming {
   /** Round trip seen by the client: request to last byte, keep-alive connection. */
   client: LatencySummary;
+  /** The server's own time, from its `Server-Timing: app;dur=` header: no loopback, no client. */
+  server: LatencySummary;
+  /** Server process CPU per request (µs), and PostgreSQL's: steadier than latency on a busy machine. */
+  serverCpuUs: number;
+  databaseCpuUs: number;
+}
+
+export interface PageTiming extends RequestTiming {
+  path: string;
   /** The same query run straight on the database (prepared), no server around it. */
   query: LatencySummary;
 }
@@ -26,7 +34,7 @@ export interface HistoryResult {
   messages: number;
   seedSeconds: number;
   /** GET /health over the same connection: the floor of any request (HTTP, fastify, loopback). */
-  health: LatencySummary;
+  health: RequestTiming;
   latest: PageTiming;
   deep: PageTiming;
 }
@@ -34,20 +42,31 @@ export interface HistoryResult {
 const LIMIT = 50;
 
 async function timeRequests(
+  target: ServerProcess,
   http: HttpClient,
   path: string,
   token: string | undefined,
   count: number,
   check: (body: unknown) => void,
-): Promise<LatencySummary> {
-  const histogram = new Histogram();
+): Promise<RequestTiming> {
+  const client = new Histogram();
+  const server = new Histogram();
+  const cpuBefore = target.cpuSeconds();
+  const databaseBefore = target.databaseCpu();
   for (let i = 0; i < count; i++) {
     const reply = await http.get<unknown>(path, token);
     if (reply.status !== 200) throw new Error(`GET ${path}: HTTP ${reply.status}`);
+    if (reply.serverMs === undefined) throw new Error(`GET ${path}: no Server-Timing app;dur= header`);
     if (i === 0) check(reply.body);
-    histogram.recordMs(reply.ms);
+    client.recordMs(reply.ms);
+    server.recordMs(reply.serverMs);
   }
-  return histogram.summary();
+  return {
+    client: client.summary(),
+    server: server.summary(),
+    serverCpuUs: ((target.cpuSeconds() - cpuBefore) / count) * 1e6,
+    databaseCpuUs: (cpuSince(databaseBefore, target.databaseCpu()) / count) * 1e6,
+  };
 }
 
 async function timeQuery(timer: HistoryQueryTimer, before: number | undefined, count: number) {
@@ -111,13 +130,13 @@ export async function runHistory(options: {
     try {
       // Warm the server's code paths and the database cache.
       const warm = Math.min(200, Math.ceil(options.requests / 3));
-      await timeRequests(http, '/health', undefined, warm, () => {});
-      await timeRequests(http, latestPath, token, warm, expectPage(options.messages));
-      await timeRequests(http, deepPath, token, warm, expectPage(deepBefore - 1));
+      await timeRequests(server, http, '/health', undefined, warm, () => {});
+      await timeRequests(server, http, latestPath, token, warm, expectPage(options.messages));
+      await timeRequests(server, http, deepPath, token, warm, expectPage(deepBefore - 1));
       await waitForQuietMachine(options.quietWaitMs);
-      const health = await timeRequests(http, '/health', undefined, options.requests, () => {});
-      const latestClient = await timeRequests(http, latestPath, token, options.requests, () => {});
-      const deepClient = await timeRequests(http, deepPath, token, options.requests, () => {});
+      const health = await timeRequests(server, http, '/health', undefined, options.requests, () => {});
+      const latest = await timeRequests(server, http, latestPath, token, options.requests, () => {});
+      const deep = await timeRequests(server, http, deepPath, token, options.requests, () => {});
       timer = pg
         ? await postgresHistoryTimer(pg.url, conversationId, LIMIT)
         : sqliteHistoryTimer(sqliteFile, conversationId, LIMIT);
@@ -129,16 +148,15 @@ export async function runHistory(options: {
         messages: options.messages,
         seedSeconds,
         health,
-        latest: {
-          path: latestPath.replace(conversationId, '{id}'),
-          client: latestClient,
-          query: latestQuery,
-        },
-        deep: { path: deepPath.replace(conversationId, '{id}'), client: deepClient, query: deepQuery },
+        latest: { path: latestPath.replace(conversationId, '{id}'), ...latest, query: latestQuery },
+        deep: { path: deepPath.replace(conversationId, '{id}'), ...deep, query: deepQuery },
       };
+      const figures = (t: RequestTiming) =>
+        `server p50 ${t.server.p50Ms.toFixed(2)} p99 ${t.server.p99Ms.toFixed(2)} ms, ${t.serverCpuUs.toFixed(0)} µs cpu ` +
+        `(client p50 ${t.client.p50Ms.toFixed(2)} p99 ${t.client.p99Ms.toFixed(2)} ms)`;
       log(
-        `history (${options.database}): latest p50 ${latestClient.p50Ms.toFixed(2)} p99 ${latestClient.p99Ms.toFixed(2)} ms, ` +
-          `deep p50 ${deepClient.p50Ms.toFixed(2)} p99 ${deepClient.p99Ms.toFixed(2)} ms, health p99 ${health.p99Ms.toFixed(2)} ms`,
+        `history (${options.database}): latest ${figures(latest)}; deep ${figures(deep)}; health ${figures(health)}; ` +
+          `query alone p99 ${latestQuery.p99Ms.toFixed(2)} / ${deepQuery.p99Ms.toFixed(2)} ms`,
       );
       return result;
     } finally {

@@ -2,6 +2,7 @@ import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { type AppRouter, appRouter } from './root.ts';
 import { createCallerFactory } from './trpc.ts';
 
+export { HASH_CONCURRENCY, hashPassword, verifyPassword } from './auth/passwords.ts';
 export { TokenError, TokenService, type TokenSettings } from './auth/tokens.ts';
 export { type Context, createContextFactory, type SocketHandle } from './context.ts';
 export type {

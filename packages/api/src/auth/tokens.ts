@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, webcrypto } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 
 export type TokenType = 'access' | 'refresh';
@@ -41,11 +41,30 @@ export interface IssuedToken {
 // Tokens claiming to be issued further in the future than this are forged or from a broken clock.
 const MAX_CLOCK_SKEW_SECONDS = 60;
 
-/** Signs and verifies HS256 JWTs. Anything but HS256 with our key is refused. */
+/** Tokens whose signature was checked, kept so that a client's next requests skip the HMAC. */
+const VERIFIED_CAPACITY = 4096;
+
+/**
+ * Signs and verifies HS256 JWTs. Anything but HS256 with our key is refused.
+ * Every authenticated request verifies its token (twice over REST: the rate
+ * limit and the route), so the key is imported once and tokens already
+ * verified are remembered by their exact text: the same bytes carry the same
+ * signature, and expiry is checked again at each use.
+ */
 export class TokenService {
-  readonly #key: Uint8Array;
+  /** Imported once: jose imports a raw key again on every call. */
+  readonly #key: Promise<webcrypto.CryptoKey>;
+  readonly #verified = new Map<string, TokenClaims>();
   constructor(readonly settings: TokenSettings) {
-    this.#key = new TextEncoder().encode(settings.secret);
+    this.#key = webcrypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(settings.secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    );
+    // A key that cannot be imported fails each sign and verify, not the process.
+    this.#key.catch(() => {});
   }
 
   async issue(type: TokenType, userId: string, sessionId: string, now = new Date()): Promise<IssuedToken> {
@@ -58,14 +77,26 @@ export class TokenService {
       .setJti(jti)
       .setIssuedAt(iat)
       .setExpirationTime(iat + ttl)
-      .sign(this.#key);
+      .sign(await this.#key);
     return { token, jti, expiresAt: new Date((iat + ttl) * 1000) };
   }
 
   async verify(token: string, expected: TokenType): Promise<TokenClaims> {
+    const claims = this.#verified.get(token) ?? (await this.#check(token));
+    // jose's rule: expired once the current second reaches exp.
+    if (claims.exp <= Math.floor(Date.now() / 1000)) {
+      this.#verified.delete(token);
+      throw new TokenError('expired');
+    }
+    if (claims.type !== expected) throw new TokenError('wrong-type');
+    return claims;
+  }
+
+  /** Signature and claims; remembers the token once they hold. */
+  async #check(token: string): Promise<TokenClaims> {
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, this.#key, {
+      ({ payload } = await jwtVerify(token, await this.#key, {
         algorithms: ['HS256'],
         requiredClaims: ['sub', 'exp', 'iat', 'jti'],
       }));
@@ -84,7 +115,10 @@ export class TokenService {
       throw new TokenError('invalid');
     }
     if (iat > Date.now() / 1000 + MAX_CLOCK_SKEW_SECONDS) throw new TokenError('invalid');
-    if (type !== expected) throw new TokenError('wrong-type');
-    return { sub, sid, jti, type, iat, exp };
+    const claims: TokenClaims = Object.freeze({ sub, sid, jti, type, iat, exp });
+    // Oldest first out: a Map iterates in insertion order.
+    if (this.#verified.size >= VERIFIED_CAPACITY) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(token, claims);
+    return claims;
   }
 }

@@ -30,12 +30,10 @@ export async function requireMembership(
   conversationId: string,
   userId: string,
 ): Promise<ConversationRow> {
-  const conversation = await conversationsRepository.findConversation(db, conversationId);
-  if (!conversation) throw fail.notFound('Conversation not found');
-  if (!(await conversationsRepository.isMember(db, conversationId, userId))) {
-    throw fail.forbidden('Not a member of this conversation');
-  }
-  return conversation;
+  const found = await conversationsRepository.findConversationForMember(db, conversationId, userId);
+  if (!found) throw fail.notFound('Conversation not found');
+  if (!found.isMember) throw fail.forbidden('Not a member of this conversation');
+  return found.conversation;
 }
 
 /**

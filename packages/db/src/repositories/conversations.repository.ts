@@ -60,6 +60,29 @@ export async function listMemberIds(db: Executor, conversationId: string): Promi
   return rows.map((r) => r.user_id);
 }
 
+/**
+ * The conversation and whether `userId` is a member, in one query (one round
+ * trip instead of two on every read a member makes). undefined: no such conversation.
+ */
+export async function findConversationForMember(
+  db: Executor,
+  conversationId: string,
+  userId: string,
+): Promise<{ conversation: Conversation; isMember: boolean } | undefined> {
+  const row = await db
+    .selectFrom('conversations')
+    .leftJoin('conversation_members as m', (join) =>
+      join.onRef('m.conversation_id', '=', 'conversations.id').on('m.user_id', '=', userId),
+    )
+    .selectAll('conversations')
+    .select('m.user_id as member_id')
+    .where('conversations.id', '=', conversationId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { member_id, ...conversation } = row;
+  return { conversation, isMember: member_id !== null };
+}
+
 export async function isMember(db: Executor, conversationId: string, userId: string): Promise<boolean> {
   const row = await db
     .selectFrom('conversation_members')

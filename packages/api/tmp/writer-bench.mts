@@ -1,0 +1,30 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { createDatabase, migrateToLatest } from '@pneumatic/db';
+import { InProcessEventBus } from '../src/realtime/event-bus.ts';
+import { MessageWriter } from '../src/services/message-writer.ts';
+
+const sync = (process.env.SYNC ?? 'NORMAL') as 'NORMAL' | 'FULL';
+const dir = `/tmp/wb2-${process.pid}`; rmSync(dir, { recursive: true, force: true }); mkdirSync(dir);
+const database = createDatabase(`${dir}/db.sqlite`, { sqliteSynchronous: sync, backgroundCheckpoints: process.env.CKPT !== '0' });
+await migrateToLatest(database.db);
+const now = new Date().toISOString();
+const users = Array.from({ length: 1000 }, () => randomUUID());
+const convs = Array.from({ length: 200 }, () => randomUUID());
+await database.db.insertInto('users').values(users.map((id, i) => ({ id, username: `u${i}`, username_lower: `u${i}`, password_hash: 'x', created_at: now }))).execute();
+await database.db.insertInto('conversations').values(convs.map((id, i) => ({ id, kind: 'group' as const, title: 't', dm_key: null, created_by: users[i * 5]!, created_at: now, last_activity_at: now }))).execute();
+for (let i = 0; i < 200; i++) await database.db.insertInto('conversation_members').values([0,1,2,3,4].map((k) => ({ conversation_id: convs[i]!, user_id: users[i*5+k]!, joined_at: now }))).execute();
+const bus = new InProcessEventBus();
+const writer = new MessageWriter({ database, bus, observer: {}, settings: {} } as never);
+const B = Number(process.env.B ?? 20);
+const rounds = Number(process.env.R ?? 500);
+const sendBatch = () => Promise.all(Array.from({ length: B }, () => {
+  const c = Math.floor(Math.random() * 200);
+  return writer.send(users[c * 5 + Math.floor(Math.random() * 5)]!, { conversation_id: convs[c]!, message_id: randomUUID(), content: 'hello there, this is a message of moderate length' });
+}));
+for (let i = 0; i < 200; i++) await sendBatch();
+const c0 = process.cpuUsage(); const t0 = performance.now();
+for (let i = 0; i < rounds; i++) await sendBatch();
+const cpu = process.cpuUsage(c0); const wall = performance.now() - t0; const n = B * rounds;
+console.log(`sync=${sync} B=${B}: ${(n / wall * 1000).toFixed(0)} msg/s wall; cpu ${((cpu.user + cpu.system) / n).toFixed(1)} µs/msg (user ${(cpu.user / n).toFixed(1)}, sys ${(cpu.system / n).toFixed(1)})`);
+await writer.idle(); writer.close(); await database.close(); rmSync(dir, { recursive: true, force: true });
