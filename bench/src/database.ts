@@ -86,6 +86,10 @@ export function seedSqliteMessages(file: string, target: SeedTarget): void {
         target.conversationId,
       );
       db.prepare('update log_head set pos = ? where id = 1').run(pos + target.count);
+      // Indexed for search at once, as a bulk import would be (the server indexes sends in batches).
+      db.exec(`insert into messages_fts (rowid, content)
+                 select m.rowid, m.content from messages_fts_pending p join messages m on m.rowid = p.id;
+               delete from messages_fts_pending;`);
     })();
   } finally {
     db.close();

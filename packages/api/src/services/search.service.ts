@@ -17,18 +17,19 @@ export function searchWords(query: string): string[] {
   return (query.toLowerCase().match(WORD) ?? []).slice(0, MAX_WORDS);
 }
 
-/** Most messages indexed per transaction while catching up. */
-const INDEX_BATCH = 2000;
+/** Most messages indexed per transaction: one batch holds the database for a few milliseconds. */
+const INDEX_BATCH = 500;
 
 /**
  * Brings the full-text index up to date with every stored message (SQLite
  * indexes in batches, off the send path). Runs before each search, so a
- * search finds everything sent before it, and in the background.
+ * search finds everything sent before it, and in the background. Between
+ * batches it lets other work in (a backlog after a bulk import takes many).
  */
 export async function catchUpSearchIndex(deps: Pick<ApiDeps, 'database'>): Promise<void> {
   const { db, dialect } = deps.database;
   while ((await searchRepository.indexPendingMessages(db, dialect, INDEX_BATCH)) === INDEX_BATCH) {
-    // A full batch: more may be waiting.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
