@@ -23,9 +23,6 @@ type Outcome = { ok: true; result: SendResult } | { ok: false; error: TRPCError 
 
 /** Most sends in one transaction. */
 const MAX_BATCH = 256;
-/** A send this soon after the last commit is part of a stream: it waits GATHER_MS for company. */
-const STREAMING_MS = 20;
-const GATHER_MS = 4;
 /** Conversations whose members are kept in memory. */
 const MEMBERSHIP_CACHE_SIZE = 50_000;
 const IDEMPOTENCY_CONFLICT = 'message_id already used for a different message';
@@ -37,8 +34,7 @@ class LostRace extends Error {}
  * Group commit. Sends that arrive while a transaction is being written wait
  * and go together in the next one: one commit (one fsync with
  * SQLITE_SYNCHRONOUS=FULL) for many messages, each acknowledged only after
- * its commit. When idle, a send is written at once; under a steady stream,
- * each transaction takes the sends of a few milliseconds.
+ * its commit. When idle, a send is written at once.
  *
  * Membership is cached per conversation and refreshed from the bus whenever
  * a conversation changes, so the hot path reads no member lists.
@@ -47,8 +43,6 @@ export class MessageWriter {
   readonly #queue: PendingSend[] = [];
   readonly #members = new Map<string, string[]>();
   #running = false;
-  /** When the last transaction ended (performance.now()). */
-  #lastCommit = Number.NEGATIVE_INFINITY;
   readonly #unsubscribe: () => void;
 
   constructor(readonly deps: ApiDeps) {
@@ -62,11 +56,7 @@ export class MessageWriter {
       this.#queue.push({ senderId, input, resolve, reject });
       if (!this.#running) {
         this.#running = true;
-        // Under a steady stream of sends, gather a few milliseconds of them into one transaction:
-        // a commit costs about as much as several messages. After a quiet spell, write at once.
-        if (performance.now() - this.#lastCommit < STREAMING_MS)
-          setTimeout(() => void this.#drain(), GATHER_MS);
-        else setImmediate(() => void this.#drain());
+        setImmediate(() => void this.#drain());
       }
     });
   }
@@ -102,7 +92,6 @@ export class MessageWriter {
         for (const pending of batch) pending.reject(error);
       }
     }
-    this.#lastCommit = performance.now();
     this.#running = false;
   }
 
