@@ -1,41 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Migrator, sql } from 'kysely';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, type DatabaseHandle, dropEverything, migrateToLatest } from '../src/index.ts';
+import { type DatabaseHandle, dropEverything, migrateToLatest } from '../src/index.ts';
 import { migrations } from '../src/migrations/index.ts';
-
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function admin(query: string) {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(query);
-  } finally {
-    await client.end();
-  }
-}
+import { openTestDatabase } from './databases.ts';
 
 describe.each(['sqlite', 'postgres'] as const)('migrations (%s)', (dialect) => {
   let handle: DatabaseHandle;
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
-    if (dialect === 'sqlite') {
-      const dir = mkdtempSync(join(tmpdir(), 'pneumatic-db-'));
-      handle = createDatabase(join(dir, 'test.db'));
-      cleanup = async () => rmSync(dir, { recursive: true, force: true });
-    } else {
-      const name = `pneumatic_db_${randomBytes(5).toString('hex')}`;
-      await admin(`create database ${name}`);
-      const url = new URL(ADMIN_URL);
-      url.pathname = `/${name}`;
-      handle = createDatabase(url.toString());
-      cleanup = () => admin(`drop database if exists ${name} with (force)`);
-    }
+    ({ handle, cleanup } = await openTestDatabase(dialect));
   });
   afterAll(async () => {
     await handle.close();

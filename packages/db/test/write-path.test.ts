@@ -1,9 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   conversationsRepository,
@@ -14,18 +13,7 @@ import {
   migrateToLatest,
   searchRepository,
 } from '../src/index.ts';
-
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function admin(query: string) {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(query);
-  } finally {
-    await client.end();
-  }
-}
+import { openTestDatabase } from './databases.ts';
 
 describe.each(['sqlite', 'postgres'] as const)('the send path (%s)', (dialect) => {
   let handle: DatabaseHandle;
@@ -61,18 +49,7 @@ describe.each(['sqlite', 'postgres'] as const)('the send path (%s)', (dialect) =
     ).map((hit) => hit.message.content);
 
   beforeAll(async () => {
-    if (dialect === 'sqlite') {
-      const dir = mkdtempSync(join(tmpdir(), 'pneumatic-db-'));
-      handle = createDatabase(join(dir, 'test.db'));
-      cleanup = async () => rmSync(dir, { recursive: true, force: true });
-    } else {
-      const name = `pneumatic_db_${randomBytes(5).toString('hex')}`;
-      await admin(`create database ${name}`);
-      const url = new URL(ADMIN_URL);
-      url.pathname = `/${name}`;
-      handle = createDatabase(url.toString());
-      cleanup = () => admin(`drop database if exists ${name} with (force)`);
-    }
+    ({ handle, cleanup } = await openTestDatabase(dialect));
     await migrateToLatest(handle.db);
     for (const [id, name] of [
       [alice, 'alice'],
