@@ -2,6 +2,7 @@ import type { PneumaticClient } from '@pneumatic/client';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { type FormErrors, toFormErrors } from '../lib/errors.ts';
 import { EyeIcon, LogoMark } from './icons.tsx';
+import { FormError } from './modal.tsx';
 
 type Mode = 'login' | 'signup';
 type Field = 'username' | 'password' | 'full_name';
@@ -200,11 +201,7 @@ export function AuthScreen({ client }: AuthScreenProps) {
             )}
           </div>
 
-          {errors.form && (
-            <p className="form-error" role="alert">
-              {errors.form}
-            </p>
-          )}
+          <FormError error={errors.form ?? null} />
 
           <button type="submit" className="button primary wide" disabled={busy} aria-busy={busy}>
             {busy ? (isSignup ? 'Creating account…' : 'Logging in…') : isSignup ? 'Create account' : 'Log in'}

@@ -4,7 +4,7 @@ import { useChat } from '../chat-context.tsx';
 import { forgetConversation, receiveConversation } from '../lib/cache.ts';
 import { describeError, toFormErrors } from '../lib/errors.ts';
 import type { ConversationListItem } from '../lib/types.ts';
-import { ConfirmDialog, Modal } from './modal.tsx';
+import { ConfirmDialog, DialogActions, FormError, Modal } from './modal.tsx';
 import { PeopleField, usePeoplePicker } from './people-picker.tsx';
 
 interface GroupDialogProps {
@@ -70,19 +70,8 @@ export function AddPeopleDialog({ conversation, name, onClose }: GroupDialogProp
           inputRef={inputRef}
           autoFocus
         />
-        {formError && (
-          <p className="form-error" role="alert">
-            {formError}
-          </p>
-        )}
-        <footer className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button primary" disabled={busy} aria-busy={busy}>
-            {busy ? 'Adding…' : 'Add'}
-          </button>
-        </footer>
+        <FormError error={formError} />
+        <DialogActions onCancel={onClose} busy={busy} label="Add" busyLabel="Adding…" />
       </form>
     </Modal>
   );
@@ -153,14 +142,7 @@ export function RenameDialog({ conversation, onClose }: GroupDialogProps) {
             </p>
           )}
         </div>
-        <footer className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button primary" disabled={busy} aria-busy={busy}>
-            {busy ? 'Saving…' : 'Save'}
-          </button>
-        </footer>
+        <DialogActions onCancel={onClose} busy={busy} label="Save" busyLabel="Saving…" />
       </form>
     </Modal>
   );

@@ -85,11 +85,7 @@ export function ConfirmDialog({
   return (
     <Modal title={title} onClose={onClose} alert>
       <div className="dialog-text">{children}</div>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
       <footer className="dialog-actions">
         <button type="button" className="button" onClick={onClose} data-autofocus>
           Cancel
@@ -105,5 +101,37 @@ export function ConfirmDialog({
         </button>
       </footer>
     </Modal>
+  );
+}
+
+/** A form's failure as a whole, read out when it appears. */
+export function FormError({ error }: { error: string | null }) {
+  if (!error) return null;
+  return (
+    <p className="form-error" role="alert">
+      {error}
+    </p>
+  );
+}
+
+interface DialogActionsProps {
+  onCancel(): void;
+  busy: boolean;
+  /** The submit button's label, and what it says while the form is being sent. */
+  label: string;
+  busyLabel: string;
+}
+
+/** A dialog form's Cancel and submit buttons. */
+export function DialogActions({ onCancel, busy, label, busyLabel }: DialogActionsProps) {
+  return (
+    <footer className="dialog-actions">
+      <button type="button" className="button" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="button primary" disabled={busy} aria-busy={busy}>
+        {busy ? busyLabel : label}
+      </button>
+    </footer>
   );
 }

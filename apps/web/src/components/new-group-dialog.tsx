@@ -4,7 +4,7 @@ import { useChat } from '../chat-context.tsx';
 import { receiveConversation } from '../lib/cache.ts';
 import { describeError, toFormErrors } from '../lib/errors.ts';
 import type { Person } from '../lib/types.ts';
-import { Modal } from './modal.tsx';
+import { DialogActions, FormError, Modal } from './modal.tsx';
 import { PeopleField, usePeoplePicker } from './people-picker.tsx';
 
 interface NewGroupDialogProps {
@@ -108,20 +108,9 @@ export function NewGroupDialog({ initialMembers, notice, onClose, onCreated }: N
           inputRef={participantInputRef}
         />
 
-        {formError && (
-          <p className="form-error" role="alert">
-            {formError}
-          </p>
-        )}
+        <FormError error={formError} />
 
-        <footer className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button primary" disabled={busy} aria-busy={busy}>
-            {busy ? 'Creating…' : 'Create group'}
-          </button>
-        </footer>
+        <DialogActions onCancel={onClose} busy={busy} label="Create group" busyLabel="Creating…" />
       </form>
     </Modal>
   );
