@@ -1,24 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { Rest } from './helpers/rest.ts';
-import { startServer, type TestServer } from './helpers/server.ts';
+import { serverForSuite } from './helpers/suite.ts';
 
 describe('operations endpoints', () => {
-  let t: TestServer;
-  let api: Rest;
-  beforeAll(async () => {
-    t = await startServer('sqlite');
-    api = new Rest(t.url);
-  });
-  afterAll(() => t.close());
+  const suite = serverForSuite();
 
   it('answers /health and /ready', async () => {
-    expect(await api.get('/health')).toMatchObject({ status: 200, body: { status: 'healthy' } });
-    expect(await api.get('/ready')).toMatchObject({ status: 200, body: { status: 'ready' } });
+    expect(await suite.api.get('/health')).toMatchObject({ status: 200, body: { status: 'healthy' } });
+    expect(await suite.api.get('/ready')).toMatchObject({ status: 200, body: { status: 'ready' } });
   });
 
   it('publishes an OpenAPI document listing every REST path', async () => {
-    const reply = await api.get('/openapi.json');
+    const reply = await suite.api.get('/openapi.json');
     expect(reply.status).toBe(200);
     expect(reply.body.openapi).toMatch(/^3\./);
     const paths = Object.entries(reply.body.paths).flatMap(([path, ops]) =>
@@ -44,27 +37,27 @@ describe('operations endpoints', () => {
   });
 
   it('renders the docs page', async () => {
-    const reply = await fetch(`${t.url}/docs`, { redirect: 'follow' });
+    const reply = await fetch(`${suite.t.url}/docs`, { redirect: 'follow' });
     expect(reply.status).toBe(200);
     expect(await reply.text()).toMatch(/swagger/i);
   });
 
   it("serves the docs page's scripts, styles and icons, with their length on HEAD", async () => {
-    const html = await (await fetch(`${t.url}/docs`)).text();
+    const html = await (await fetch(`${suite.t.url}/docs`)).text();
     const assets = [...html.matchAll(/(?:src|href)="(\/docs\/static\/[^"]+)"/g)].map((m) => m[1]!);
     expect(assets).toEqual(expect.arrayContaining(['/docs/static/swagger-ui-bundle.js']));
     for (const asset of assets) {
-      const reply = await fetch(`${t.url}${asset}`);
+      const reply = await fetch(`${suite.t.url}${asset}`);
       expect(reply.status, asset).toBe(200);
       const length = (await reply.arrayBuffer()).byteLength;
       expect(length, asset).toBeGreaterThan(0);
-      const head = await fetch(`${t.url}${asset}`, { method: 'HEAD' });
+      const head = await fetch(`${suite.t.url}${asset}`, { method: 'HEAD' });
       expect(head.headers.get('content-length'), asset).toBe(String(length));
     }
   });
 
   it('exposes the contract metrics', async () => {
-    const reply = await fetch(`${t.url}/metrics`);
+    const reply = await fetch(`${suite.t.url}/metrics`);
     const text = await reply.text();
     for (const name of [
       'pneumatic_websocket_connections_total',
@@ -78,23 +71,23 @@ describe('operations endpoints', () => {
   });
 
   it('counts stored messages in the metrics', async () => {
-    const alice = await api.user('alice');
-    const room = await api.conversation(alice.token, []);
+    const alice = await suite.api.user('alice');
+    const room = await suite.api.conversation(alice.token, []);
     const value = async () => {
-      const text = await (await fetch(`${t.url}/metrics`)).text();
+      const text = await (await fetch(`${suite.t.url}/metrics`)).text();
       return Number(/^pneumatic_messages_sent_total (\S+)$/m.exec(text)?.[1]);
     };
     const before = await value();
-    await api.send(alice.token, alice.id, room, 'one');
-    await api.send(alice.token, alice.id, room, 'two');
+    await suite.api.send(alice.token, alice.id, room, 'one');
+    await suite.api.send(alice.token, alice.id, room, 'two');
     expect(await value()).toBe(before + 2);
   });
 
   it('sends old static pages to the web app and answers unknown paths with 404 JSON', async () => {
-    const old = await fetch(`${t.url}/static/chat.html`, { redirect: 'manual' });
+    const old = await fetch(`${suite.t.url}/static/chat.html`, { redirect: 'manual' });
     expect(old.status).toBe(301);
     expect(old.headers.get('location')).toBe('/');
-    expect(await api.get('/nope')).toMatchObject({ status: 404, body: { detail: 'Not Found' } });
+    expect(await suite.api.get('/nope')).toMatchObject({ status: 404, body: { detail: 'Not Found' } });
   });
 });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rest } from './helpers/rest.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { legacySocket, trpcClient } from './helpers/sockets.ts';
+import { serverForSuite } from './helpers/suite.ts';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -145,20 +146,14 @@ describe('rate limits shared through Redis', () => {
 });
 
 describe('login throttling', () => {
-  let t: TestServer;
-  let api: Rest;
-  beforeAll(async () => {
-    t = await startServer('sqlite');
-    api = new Rest(t.url);
-  });
-  afterAll(() => t.close());
+  const suite = serverForSuite();
 
   it('slows guessing from one address without locking the owner out from another', async () => {
-    const victim = await api.user('victim');
+    const victim = await suite.api.user('victim');
     const attacker = { 'x-forwarded-for': '203.0.113.9' };
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) {
-      const reply = await api.request('POST', '/auth/login', {
+      const reply = await suite.api.request('POST', '/auth/login', {
         body: { username: victim.username, password: `guess-${i}` },
         headers: attacker,
       });
@@ -168,7 +163,10 @@ describe('login throttling', () => {
     expect(statuses.slice(0, 6)).toEqual(Array(6).fill(401));
     expect(statuses.at(-1)).toBe(429);
     // Even the right password waits while this address is blocked for this account...
-    const owner = await api.post('/auth/login', { username: victim.username, password: victim.password });
+    const owner = await suite.api.post('/auth/login', {
+      username: victim.username,
+      password: victim.password,
+    });
     expect(owner.status).toBe(429);
     expect(owner.body.detail).toMatch(/Too many failed login attempts/);
   });

@@ -8,6 +8,7 @@ import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { Rest, type TestUser } from '../helpers/rest.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 import { legacySocket, sleep, trpcClient } from '../helpers/sockets.ts';
+import { serverForSuite } from '../helpers/suite.ts';
 import { percentile, RawTrpcSocket, report } from './helpers.ts';
 
 const tally: Record<string, number> = {};
@@ -136,29 +137,23 @@ describe('a flood from one user', () => {
 });
 
 describe('a tRPC subscriber that stops reading', () => {
-  let t: TestServer;
-  let api: Rest;
-  beforeAll(async () => {
-    t = await startServer('sqlite');
-    api = new Rest(t.url);
-  });
-  afterAll(() => t.close());
+  const suite = serverForSuite();
 
   it('is cut off with memory bounded while other subscribers keep receiving', async () => {
-    const alice = await api.user('alice');
-    const bob = await api.user('bob');
-    const room = await api.conversation(alice.token, [bob.id]);
-    const stalled = await RawTrpcSocket.open(t.url, bob.token);
+    const alice = await suite.api.user('alice');
+    const bob = await suite.api.user('bob');
+    const room = await suite.api.conversation(alice.token, [bob.id]);
+    const stalled = await RawTrpcSocket.open(suite.t.url, bob.token);
     stalled.ws.send(
       JSON.stringify({ id: 1, method: 'subscription', params: { path: 'events.stream', input: {} } }),
     );
     expect((await stalled.until((r) => r.id === 1))?.result?.type).toBe('started');
-    const healthy = trpcClient(t.url, bob.token);
+    const healthy = trpcClient(suite.t.url, bob.token);
     const stream = healthy.stream();
     await stream.started.count(1);
     tcpOf(stalled.ws).pause();
 
-    const sender = await legacySocket(t.url, `?token=${alice.token}`);
+    const sender = await legacySocket(suite.t.url, `?token=${alice.token}`);
     const big = 'y'.repeat(3900);
     const total = 3000;
     const rssBefore = process.memoryUsage().rss;

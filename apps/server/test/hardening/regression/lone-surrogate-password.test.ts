@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rest } from '../../helpers/rest.ts';
-import { startServer, type TestServer } from '../../helpers/server.ts';
+import { describe, expect, it } from 'vitest';
+import { serverForSuite } from '../../helpers/suite.ts';
 
 /**
  * The argon2 binding turns every unpaired surrogate into U+FFFD before
@@ -9,19 +8,18 @@ import { startServer, type TestServer } from '../../helpers/server.ts';
  * well-formed text; two different passwords never open the same account.
  */
 describe('passwords with unpaired surrogates', () => {
-  let t: TestServer;
-  let api: Rest;
-  beforeAll(async () => {
-    t = await startServer('sqlite');
-    api = new Rest(t.url);
-  });
-  afterAll(() => t.close());
+  const suite = serverForSuite();
 
   it('never lets a different password in', async () => {
-    const signup = await api.post('/auth/signup', { username: 'surrogate', password: 'password\uD800' });
+    const signup = await suite.api.post('/auth/signup', {
+      username: 'surrogate',
+      password: 'password\uD800',
+    });
     if (signup.status === 201) {
       for (const other of ['password\uDC00', 'password\uFFFD', 'password\uDBFF'])
-        expect((await api.post('/auth/login', { username: 'surrogate', password: other })).status).toBe(401);
+        expect((await suite.api.post('/auth/login', { username: 'surrogate', password: other })).status).toBe(
+          401,
+        );
     } else {
       expect(signup.status).toBe(422);
       expect(signup.body.detail[0].loc).toEqual(['body', 'password']);
@@ -30,10 +28,10 @@ describe('passwords with unpaired surrogates', () => {
 
   it('keeps well-formed passwords of every script working', async () => {
     const password = 'pässwörd-密码-😀';
-    expect((await api.post('/auth/signup', { username: 'unicode', password })).status).toBe(201);
-    expect((await api.post('/auth/login', { username: 'unicode', password })).status).toBe(200);
+    expect((await suite.api.post('/auth/signup', { username: 'unicode', password })).status).toBe(201);
+    expect((await suite.api.post('/auth/login', { username: 'unicode', password })).status).toBe(200);
     expect(
-      (await api.post('/auth/login', { username: 'unicode', password: 'pässwörd-密码-😁' })).status,
+      (await suite.api.post('/auth/login', { username: 'unicode', password: 'pässwörd-密码-😁' })).status,
     ).toBe(401);
   });
 });
