@@ -1,7 +1,5 @@
+import { serializedOnce } from '@pneumatic/api';
 import { type Encoder, jsonEncoder } from '@trpc/server/adapters/ws';
-
-/** JSON of event objects already sent once. Entries go when the event object does. */
-const serialized = new WeakMap<object, string>();
 
 interface TrackedDataMessage {
   id: string | number | null;
@@ -32,12 +30,7 @@ export const serializeEventsOnce: Encoder = {
   encode(message) {
     if (!isTrackedData(message)) return jsonEncoder.encode(message);
     const { result } = message;
-    const event = result.data.data;
-    let json = serialized.get(event);
-    if (json === undefined) {
-      json = JSON.stringify(event);
-      serialized.set(event, json);
-    }
+    const json = serializedOnce(result.data.data);
     const jsonrpc = message.jsonrpc === undefined ? '' : `"jsonrpc":${JSON.stringify(message.jsonrpc)},`;
     const id = JSON.stringify(result.id);
     return `{"id":${JSON.stringify(message.id)},${jsonrpc}"result":{"type":"data","data":{"id":${JSON.stringify(result.data.id)},"data":${json}},"id":${id}}}`;

@@ -23,10 +23,12 @@ export {
   InProcessEventBus,
   type LogBusEvent,
 } from './realtime/event-bus.ts';
+export { serializedOnce } from './realtime/serialized-once.ts';
 export { type AppRouter, appRouter } from './root.ts';
 export * as schemas from './schemas/index.ts';
 export { AUTH_MESSAGES, type AuthenticatedUser, authenticate } from './services/auth.service.ts';
 export { requireMembership } from './services/conversations.service.ts';
+export { sharedStreamEvent } from './services/events.service.ts';
 export { readLogRange } from './services/log-reader.ts';
 export { finishPendingSends, sendMessage } from './services/messages.service.ts';
 export { catchUpSearchIndex } from './services/search.service.ts';

@@ -4,10 +4,11 @@ import {
   type AuthenticatedUser,
   authenticate,
   inSpan,
-  type LogBusEvent,
   requireMembership,
   schemas,
   sendMessage,
+  serializedOnce,
+  sharedStreamEvent,
 } from '@pneumatic/api';
 import { TRPCError } from '@trpc/server';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
@@ -26,17 +27,6 @@ const TRY_AGAIN_LATER = 1013;
 const MAX_PENDING_FRAMES = 1000;
 const BUSY = { code: 1013, reason: 'too many frames in flight' } as const;
 const SHUTTING_DOWN = 'server shutting down';
-
-/** Each message event is serialized once, whichever number of legacy sockets it goes to. */
-const frames = new WeakMap<LogBusEvent, string>();
-function messageFrame(event: Extract<LogBusEvent, { kind: 'message' }>): string {
-  let frame = frames.get(event);
-  if (frame === undefined) {
-    frame = JSON.stringify({ type: 'message', message: event.message });
-    frames.set(event, frame);
-  }
-  return frame;
-}
 
 const JoinFrame = z.object({ type: z.literal('join'), conversation_id: schemas.Id });
 const MessageFrame = schemas.SendMessageInput.extend({ type: z.literal('message') });
@@ -124,7 +114,8 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocke
         userId: auth.user.id,
         deliver(event) {
           if (event.kind !== 'message' || shedIfStalled(ws)) return;
-          ws.send(messageFrame(event));
+          // The frame is the stream event `{ type: 'message', message }`, serialized once for every socket.
+          ws.send(serializedOnce(sharedStreamEvent(event)));
           onDelivered?.(event.message.created_at);
         },
       });

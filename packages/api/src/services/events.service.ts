@@ -18,13 +18,13 @@ import { toMessage } from './views.ts';
 const LIVE_QUEUE_CAPACITY = 10_000;
 
 /**
- * One StreamEvent object per bus event, shared by every subscriber it goes
- * to, so that the socket layer can serialize it once (it must never be
- * changed after it is made).
+ * One StreamEvent object per bus event, shared by every subscriber and
+ * socket it goes to, so that the socket layer can serialize it once (see
+ * serializedOnce; it must never be changed after it is made).
  */
 const shared = new WeakMap<LogBusEvent | EphemeralBusEvent, StreamEvent>();
 
-function sharedStreamEvent(event: LogBusEvent | EphemeralBusEvent): StreamEvent {
+export function sharedStreamEvent(event: LogBusEvent | EphemeralBusEvent): StreamEvent {
   let streamEvent = shared.get(event);
   if (streamEvent === undefined) {
     streamEvent = toStreamEvent(event);
