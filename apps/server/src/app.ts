@@ -1,25 +1,7 @@
 import type { Socket } from 'node:net';
 import fastifyWebsocket from '@fastify/websocket';
-import {
-  type ApiDeps,
-  ConnectionHub,
-  catchUpSearchIndex,
-  type EventBus,
-  finishPendingSends,
-  InMemoryPresenceStore,
-  InProcessEventBus,
-  Presence,
-  readLogRange,
-  TokenService,
-} from '@pneumatic/api';
-import {
-  conversationsRepository,
-  createDatabase,
-  type DatabaseHandle,
-  logRepository,
-  migrateToLatest,
-  parseDatabaseUrl,
-} from '@pneumatic/db';
+import type { ApiDeps } from '@pneumatic/api';
+import { type DatabaseHandle, parseDatabaseUrl } from '@pneumatic/db';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -27,29 +9,26 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { Redis } from 'ioredis';
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import { createApiDeps } from './api-deps.ts';
 import { registerApiDocs } from './api-docs.ts';
-import { every } from './background-job.ts';
 import type { Config } from './config.ts';
-import { databaseOutage, OUTAGE_MESSAGES } from './database-errors.ts';
+import { reportFailure } from './failures.ts';
 import { isAllowedSocketOrigin, registerHttpHygiene } from './http-hygiene.ts';
 import { InFlight } from './in-flight.ts';
 import { legacySocketPlugin } from './legacy/legacy-socket.ts';
 import { registerHttpRateLimit } from './limits/http-rate-limit.ts';
-import { FailedLoginThrottle } from './limits/login-throttle.ts';
-import { TwoWindowBudget } from './limits/request-budget.ts';
-import { SocketCaps, TOO_MANY_ADDRESS_SOCKETS } from './limits/socket-caps.ts';
 import { Metrics } from './metrics.ts';
+import { inBody, toRestError } from './rest/errors.ts';
 import { restPlugin } from './rest/plugin.ts';
 import { registerServerTiming } from './server-timing.ts';
-import { SessionWatch } from './session-watch.ts';
-import { databaseStartupError } from './startup-error.ts';
+import { LiveSockets } from './sockets/live-sockets.ts';
+import { SocketCaps } from './sockets/socket-caps.ts';
+import { MAX_FRAME_BYTES, SHUTTING_DOWN, TOO_MANY_ADDRESS_SOCKETS } from './sockets/socket-limits.ts';
 import { recordQuerySpan, registerHttpSpans } from './tracing.ts';
 import { registerTrpc } from './trpc-host.ts';
 import { registerWebApp } from './web-app.ts';
-import { MAX_FRAME_BYTES } from './ws-limits.ts';
 
 export const VERSION = '0.1.0';
 
@@ -68,35 +47,9 @@ export interface Server {
 }
 
 const HTTP_BODY_LIMIT = 256 * 1024;
-/** How often SQLite's search index takes in the messages sent since. */
-const SEARCH_INDEX_INTERVAL_MS = 1000;
 
 /** How long close() waits by default for socket frames in flight. */
 const DEFAULT_DRAIN_MS = 5000;
-
-/** Opens and migrates the database, and checks it takes writes; a failure is one clear line. */
-async function openDatabase(
-  config: Config,
-  logger: Logger,
-  options: Parameters<typeof createDatabase>[1],
-): Promise<DatabaseHandle> {
-  let database: DatabaseHandle | undefined;
-  try {
-    database = createDatabase(config.databaseUrl, options);
-    const migration = await migrateToLatest(database.db);
-    // A read-only file opens and migrates (nothing to apply) yet refuses every send: say so now.
-    await sql`update meta set value = value where key = 'cluster_id'`.execute(database.db);
-    logger.info(
-      { event: 'migrations', applied: migration.applied, database: database.location },
-      'database ready',
-    );
-    return database;
-  } catch (error) {
-    await database?.close().catch(() => {});
-    const { dialect, target } = parseDatabaseUrl(config.databaseUrl);
-    throw databaseStartupError(database?.location ?? (dialect === 'sqlite' ? target : 'PostgreSQL'), error);
-  }
-}
 
 export interface ServerOptions {
   /** Open spans (a tracer provider is registered). Default: when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
@@ -129,79 +82,18 @@ export async function buildServer(
   logger: Logger,
   options: ServerOptions = {},
 ): Promise<Server> {
-  const tracing = options.tracing ?? config.otlpEndpoint !== undefined;
+  const tracing = options.tracing ?? config.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined;
   const metrics = new Metrics();
-  const dialect = parseDatabaseUrl(config.databaseUrl).dialect;
-  const database = await openDatabase(config, logger, {
-    sqliteSynchronous: config.sqliteSynchronous,
-    backgroundCheckpoints: true,
-    onBackgroundError: (err) => logger.warn({ err }, 'database background task failed; working inline'),
+  const dialect = parseDatabaseUrl(config.DATABASE_URL).dialect;
+  const runtime = await createApiDeps(config, {
+    logger,
+    serving: true,
+    tracing,
     onQuery: (ms, failed, text) => {
       metrics.dbQueryDuration.observe({ outcome: failed ? 'error' : 'ok' }, ms / 1000);
       if (tracing) recordQuerySpan(text, ms, failed, dialect === 'postgres' ? 'postgresql' : 'sqlite');
     },
-  });
-
-  // SQLite indexes sent messages for search in batches, off the send path.
-  const searchIndexing =
-    dialect === 'sqlite'
-      ? every(
-          SEARCH_INDEX_INTERVAL_MS,
-          () => catchUpSearchIndex({ database }),
-          (err) => logger.warn({ err }, 'search indexing failed'),
-        )
-      : undefined;
-
-  // ioredis and the Redis-backed stores are loaded only when Redis is configured.
-  const shared = config.redisUrl
-    ? { url: config.redisUrl, ...(await import('./redis-backends.ts')) }
-    : undefined;
-  const redis = shared?.connectRedis(shared.url, logger, 'state');
-  if (shared && redis && !(await shared.waitUntilReady(redis)))
-    logger.warn({ event: 'redis down' }, 'starting without Redis');
-  const redisBus = shared
-    ? new shared.RedisEventBus(shared.url, await logRepository.readClusterId(database.db), logger)
-    : undefined;
-  const bus: EventBus =
-    redisBus ?? new InProcessEventBus((err) => logger.error({ err }, 'event handler failed'));
-  const clusterId = await logRepository.readClusterId(database.db);
-  const presence = new Presence(
-    shared && redis ? new shared.RedisPresenceStore(redis, clusterId) : new InMemoryPresenceStore(),
-    bus,
-    (userId) => conversationsRepository.listContactIds(database.db, userId),
-    { graceMs: config.presenceGraceMs, onError: (err) => logger.warn({ err }, 'presence update failed') },
-  );
-  const hub = new ConnectionHub(bus, {
-    presence,
-    startAfter: await logRepository.readLogHead(database.db),
-    readLog: (from, to) => readLogRange(database.db, from, to),
-    readHead: () => logRepository.readLogHead(database.db),
-    // With several instances, compare with the database now and then: pub/sub may drop.
-    catchUpIntervalMs: redisBus ? 2000 : 0,
-    onError: (err) => logger.error({ err }, 'event delivery failed'),
-  });
-  if (redisBus) await redisBus.ready();
-  redisBus?.onReconnect(() => void hub.catchUp().catch((err) => logger.error({ err }, 'catch-up failed')));
-  const tokens = new TokenService({
-    secret: config.secretKey,
-    accessTtlSeconds: config.accessTtlSeconds,
-    refreshTtlSeconds: config.refreshTtlSeconds,
-  });
-  const budget = new TwoWindowBudget({
-    perMinute: config.rateLimitPerMinute,
-    perHour: config.rateLimitPerHour,
-    redis,
-    onRefused: (window) => metrics.rateLimited.inc({ window }),
-  });
-  const deps: ApiDeps = {
-    database,
-    tokens,
-    bus,
-    hub,
-    budget,
-    loginThrottle: new FailedLoginThrottle(redis),
-    presence,
-    settings: { passwordMinLength: config.passwordMinLength, replayLimit: config.replayLimit, tracing },
+    onRateLimited: (window) => metrics.rateLimited.inc({ window }),
     observer: {
       messageStored: (message) => {
         metrics.messageStored();
@@ -220,25 +112,27 @@ export async function buildServer(
       batchWritten: (size) => metrics.batchSize.observe(size),
       messageDelivered: (createdAt, transport) => metrics.messageDelivered(createdAt, transport),
     },
-  };
+  });
+  const { deps, redis, redisBus } = runtime;
+  const { database } = deps;
 
   const app = Fastify({
     // pino's Logger carries more than fastify's logger type declares.
     loggerInstance: logger as FastifyBaseLogger,
-    trustProxy: config.trustProxy,
+    trustProxy: config.TRUST_PROXY,
     bodyLimit: HTTP_BODY_LIMIT,
     // Slow clients (slowloris): headers, then the whole request, must arrive in time;
     // node checks both every `connectionsCheckingInterval`.
     http: {
-      headersTimeout: config.httpHeadersTimeoutMs,
-      requestTimeout: config.httpRequestTimeoutMs,
+      headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
       connectionsCheckingInterval: Math.min(
         30_000,
-        Math.max(50, Math.floor(config.httpHeadersTimeoutMs / 10)),
+        Math.max(50, Math.floor(config.HTTP_HEADERS_TIMEOUT_MS / 10)),
       ),
     },
-    requestTimeout: config.httpRequestTimeoutMs,
-    connectionTimeout: config.httpIdleTimeoutMs,
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.HTTP_IDLE_TIMEOUT_MS,
     routerOptions: { maxParamLength: 200 },
     // Errors fastify meets before a route runs keep the contract's `{detail}` shape.
     frameworkErrors: (error, _request, reply) => {
@@ -249,21 +143,12 @@ export async function buildServer(
   });
 
   // Set before any plugin registers: child contexts copy the handlers they see.
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
-    const status = error.statusCode ?? 500;
-    if (status >= 500) {
-      const outage = databaseOutage(error);
-      if (outage) {
-        request.log.warn({ err: error }, 'database unavailable');
-        return reply.code(503).header('retry-after', '1').send({ detail: OUTAGE_MESSAGES[outage] });
-      }
-      request.log.error({ err: error }, 'request failed');
-      return reply.code(500).send({ detail: 'Internal server error' });
-    }
-    if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
-      return reply.code(422).send({ detail: [{ loc: ['body'], msg: 'Invalid JSON', type: 'json_invalid' }] });
-    }
-    return reply.code(status).send({ detail: error.message });
+  app.setErrorHandler((error, request, reply) => {
+    const restError = toRestError(reportFailure(request.log, error), inBody);
+    return reply
+      .code(restError.status)
+      .headers(restError.headers ?? {})
+      .send(restError.body);
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'Not Found' }));
   // Every line a request logs carries its route (and, once known, its user).
@@ -283,12 +168,12 @@ export async function buildServer(
   registerServerTiming(app);
 
   if (tracing) registerHttpSpans(app);
-  await registerHttpHygiene(app, config.corsOrigins);
-  registerHttpRateLimit(app, budget, tokens);
+  await registerHttpHygiene(app, config.CORS_ORIGINS);
+  if (deps.budget) registerHttpRateLimit(app, { ...deps, budget: deps.budget });
 
   const caps = new SocketCaps({
-    perUser: config.maxSocketsPerUser,
-    perAddress: config.maxSocketsPerAddress,
+    perUser: config.MAX_SOCKETS_PER_USER,
+    perAddress: config.MAX_SOCKETS_PER_ADDRESS,
     onRefused: (reason) => metrics.socketsRefused.inc({ reason }),
   });
   // Per address at the upgrade, before any token is read; the connection counts until it closes.
@@ -303,35 +188,37 @@ export async function buildServer(
     if (isUpgrade(request)) request.raw.socket.destroy();
   });
   const legacyFrames = new InFlight();
-  const sessions = new SessionWatch(deps, config.socketSessionCheckMs, (err) =>
-    logger.warn({ err }, 'socket session check failed'),
-  );
+  const sockets = new LiveSockets(deps, {
+    pingMs: config.SOCKET_PING_MS,
+    pongTimeoutMs: config.SOCKET_PONG_TIMEOUT_MS,
+    authTimeoutMs: config.SOCKET_AUTH_TIMEOUT_MS,
+    sessionCheckMs: config.SOCKET_SESSION_CHECK_MS,
+    caps,
+    onOpen: (transport) => metrics.opened(transport),
+    onClose: (transport) => metrics.closed(transport),
+    onError: (err) => logger.warn({ err }, 'socket session check failed'),
+  });
 
   await app.register(fastifyWebsocket, {
     options: {
       maxPayload: MAX_FRAME_BYTES,
       verifyClient: ({ origin, req }, done) =>
-        done(isAllowedSocketOrigin(origin, req.headers.host, config.corsOrigins), 403, 'Origin not allowed'),
+        done(isAllowedSocketOrigin(origin, req.headers.host, config.CORS_ORIGINS), 403, 'Origin not allowed'),
     },
   });
+  // Every socket, /trpc and /ws, is kept alive and timed by one sweep; a tRPC socket must then
+  // authenticate in its first frame (connectionParams), a legacy one brought its token along.
   app.websocketServer.on('connection', (ws: WebSocket, req: { url?: string }) => {
-    const transport = req.url?.startsWith('/ws') ? 'legacy' : 'trpc';
-    metrics.opened(transport);
-    ws.once('close', () => metrics.closed(transport));
+    const legacy = req.url?.startsWith('/ws') === true;
+    sockets.open(ws, legacy ? 'legacy' : 'trpc', !legacy);
   });
 
-  await registerTrpc(app, deps, logger, {
-    tracing,
-    caps,
-    sessions,
-    socketAuthTimeoutMs: config.socketAuthTimeoutMs,
-  });
+  await registerTrpc(app, deps, logger, { tracing, sockets });
   await app.register(restPlugin, { deps, tracing });
   await app.register(legacySocketPlugin, {
     tracing,
     deps,
-    caps,
-    sessions,
+    sockets,
     frames: legacyFrames,
     onDelivered: (createdAt: string) => metrics.messageDelivered(createdAt, 'legacy'),
   });
@@ -359,7 +246,7 @@ export async function buildServer(
     return metrics.registry.metrics();
   });
 
-  await registerWebApp(app, config.webDist);
+  await registerWebApp(app, config.WEB_DIST);
 
   return {
     app,
@@ -371,18 +258,12 @@ export async function buildServer(
       // Frames already taken finish while their sockets are open, so their answers still go out.
       if (!(await legacyFrames.drain(graceMs)))
         logger.warn({ event: 'shutdown', inFlight: legacyFrames.count }, 'socket frames still in flight');
-      await finishPendingSends(deps);
-      for (const client of app.websocketServer?.clients ?? []) client.close(1001, 'server shutting down');
+      await deps.writer.idle();
+      sockets.closeAll(SHUTTING_DOWN.code, SHUTTING_DOWN.reason);
       // Waits for HTTP requests in flight; sends they queued are written before the database closes.
       await app.close();
-      await finishPendingSends(deps);
-      sessions.close();
-      hub.close();
-      presence.close();
-      await bus.close();
-      redis?.disconnect();
-      await searchIndexing?.stop();
-      await database.close();
+      sockets.close();
+      await runtime.close();
     },
   };
 }

@@ -3,99 +3,93 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
-const positiveInt = (fallback: number) =>
+const int = (min: number, max: number) =>
   z.coerce
     .number({ error: 'must be a number' })
     .int('must be a whole number')
-    .positive('must be positive')
-    .default(fallback);
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+const positiveInt = (fallback: number) => int(1, Number.MAX_SAFE_INTEGER).default(fallback);
+/** Milliseconds a timer may take: setTimeout fires at once past 2^31 - 1. */
+const millis = (fallback: number) => int(1, 2 ** 31 - 1).default(fallback);
 
-const EnvSchema = z.object({
+/** `true`, a hop count, or trusted proxy addresses (comma-separated), as fastify's trustProxy takes them. */
+const TrustProxy = z
+  .string()
+  .default('false')
+  .transform((value): boolean | string | ((address: string, hop: number) => boolean) => {
+    if (value === 'true') return true;
+    if (value === 'false' || value === '') return false;
+    if (/^\d+$/.test(value)) {
+      const hops = Number(value);
+      return (_address, hop) => hop < hops;
+    }
+    return value;
+  });
+
+/**
+ * Every setting of the server, named as in the environment, with its
+ * default. The README's configuration table lists the same.
+ */
+const Settings = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number({ error: 'must be a number' }).int().min(0).max(65_535).default(8000),
+  PORT: int(0, 65_535).default(8000),
+  /** Listening address. Default 127.0.0.1, or 0.0.0.0 in production. */
   HOST: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default('./data'),
+  /** Default: a SQLite file in DATA_DIR. */
   DATABASE_URL: z.string().min(1).optional(),
+  /** Default in development: generated once and kept in DATA_DIR; required in production. */
   SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt(1800),
   REFRESH_TOKEN_TTL_SECONDS: positiveInt(7 * 24 * 3600),
-  PASSWORD_MIN_LENGTH: z.coerce.number({ error: 'must be a number' }).int().min(1).max(1024).default(8),
-  CORS_ORIGINS: z.string().default(''),
+  PASSWORD_MIN_LENGTH: int(1, 1024).default(8),
+  /** Comma-separated origins allowed to call the API from a browser. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   RATE_LIMIT_PER_MINUTE: positiveInt(60),
   RATE_LIMIT_PER_HOUR: positiveInt(1000),
-  TRUST_PROXY: z.string().default('false'),
+  TRUST_PROXY: TrustProxy,
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url('must be a URL').optional(),
+  /** NORMAL survives a crash of the process; FULL also survives power loss. */
   SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
+  /** Most events replayed to a reconnecting stream before it is told to resync. */
   REPLAY_LIMIT: positiveInt(1000),
-  PRESENCE_GRACE_MS: z.coerce.number({ error: 'must be a number' }).int().min(0).max(300_000).default(5000),
+  /** How long a user shows online after their last device leaves. */
+  PRESENCE_GRACE_MS: int(0, 300_000).default(5000),
+  /** Folder of the built web app. Default apps/web/dist. */
   WEB_DIST: z.string().optional(),
-  HTTP_HEADERS_TIMEOUT_MS: positiveInt(10_000),
-  HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
-  HTTP_IDLE_TIMEOUT_MS: positiveInt(10_000),
-  SOCKET_AUTH_TIMEOUT_MS: positiveInt(10_000),
-  SOCKET_SESSION_CHECK_MS: positiveInt(60_000),
+  /** A client must finish sending request headers within this; else 408 and the connection closes. */
+  HTTP_HEADERS_TIMEOUT_MS: millis(10_000),
+  /** A client must finish sending a whole request (headers and body) within this. */
+  HTTP_REQUEST_TIMEOUT_MS: millis(30_000),
+  /** A connection with no traffic for this long is closed (WebSockets excepted). */
+  HTTP_IDLE_TIMEOUT_MS: millis(10_000),
+  /** A tRPC socket must present its token (connectionParams) within this; else 1008. */
+  SOCKET_AUTH_TIMEOUT_MS: millis(10_000),
+  /** How often live sockets re-check their login (a user deleted, a session revoked in the database). */
+  SOCKET_SESSION_CHECK_MS: millis(60_000),
+  /** How often the server pings every socket (tRPC's "PING" on /trpc, a ping frame on /ws). */
+  SOCKET_PING_MS: millis(30_000),
+  /** A socket that has not answered a ping within this is terminated. */
+  SOCKET_PONG_TIMEOUT_MS: millis(10_000),
+  /** Open sockets (tRPC and /ws together) one user may hold on one instance. */
   MAX_SOCKETS_PER_USER: positiveInt(20),
+  /** Open sockets one client address may hold on one instance, authenticated or not. */
   MAX_SOCKETS_PER_ADDRESS: positiveInt(100),
 });
-
-export type Config = {
-  env: 'development' | 'production' | 'test';
-  port: number;
-  host: string;
-  dataDir: string;
-  databaseUrl: string;
-  secretKey: string;
-  accessTtlSeconds: number;
-  refreshTtlSeconds: number;
-  passwordMinLength: number;
-  corsOrigins: string[];
-  rateLimitPerMinute: number;
-  rateLimitPerHour: number;
-  /** Passed to fastify's trustProxy: false, true, or trusted addresses (comma-separated). */
-  trustProxy: boolean | string | ((address: string, hop: number) => boolean);
-  redisUrl: string | undefined;
-  logLevel: string;
-  otlpEndpoint: string | undefined;
-  sqliteSynchronous: 'NORMAL' | 'FULL';
-  replayLimit: number;
-  /** How long a user stays online after their last device leaves. */
-  presenceGraceMs: number;
-  webDist: string | undefined;
-  /** A client must finish sending request headers within this; else 408 and the connection closes. Default 10 s. */
-  httpHeadersTimeoutMs: number;
-  /** A client must finish sending a whole request (headers and body) within this. Default 30 s. */
-  httpRequestTimeoutMs: number;
-  /** A connection with no traffic for this long is closed (WebSockets excepted). Default 10 s. */
-  httpIdleTimeoutMs: number;
-  /** A tRPC socket must present its token (connectionParams) within this; else 1008. Default 10 s. */
-  socketAuthTimeoutMs: number;
-  /** How often live sockets re-check their login (a user deleted, a session revoked in the database). Default 60 s. */
-  socketSessionCheckMs: number;
-  /** Open sockets (tRPC and /ws together) one user may hold on one instance. Default 20. */
-  maxSocketsPerUser: number;
-  /** Open sockets one client address may hold on one instance, authenticated or not. Default 100. */
-  maxSocketsPerAddress: number;
-};
-
-/** A configuration problem, described in one line naming the variable. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-function parseTrustProxy(value: string): Config['trustProxy'] {
-  if (value === 'true') return true;
-  if (value === 'false' || value === '') return false;
-  if (/^\d+$/.test(value)) {
-    const hops = Number(value);
-    return (_address, hop) => hop < hops;
-  }
-  return value;
-}
 
 /**
  * The development secret: generated once and kept in the data directory, so
@@ -110,54 +104,43 @@ function developmentSecret(dataDir: string): string {
   return secret;
 }
 
+const ConfigSchema = Settings.superRefine((e, ctx) => {
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HTTP_HEADERS_TIMEOUT_MS'],
+      message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS',
+    });
+  if (e.NODE_ENV === 'production' && !e.SECRET_KEY)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SECRET_KEY'],
+      message: 'is required in production (at least 32 characters)',
+    });
+}).transform((e) => {
+  const dataDir = resolve(e.DATA_DIR);
+  return {
+    ...e,
+    HOST: e.HOST ?? (e.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1'),
+    DATA_DIR: dataDir,
+    DATABASE_URL: e.DATABASE_URL ?? join(dataDir, 'pneumatic.db'),
+    SECRET_KEY: e.SECRET_KEY ?? developmentSecret(dataDir),
+  };
+});
+
+export type Config = z.output<typeof ConfigSchema>;
+
+/** A configuration problem, described in one line naming the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
 /** Reads and validates the environment. The only place that reads process.env. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
+  const parsed = ConfigSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`Invalid configuration: ${issue.path.join('.')} ${issue.message}`);
   }
-  const e = parsed.data;
-  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
-    throw new ConfigError(
-      'Invalid configuration: HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS',
-    );
-  }
-  const dataDir = resolve(e.DATA_DIR);
-  if (e.NODE_ENV === 'production' && !e.SECRET_KEY) {
-    throw new ConfigError(
-      'Invalid configuration: SECRET_KEY is required in production (at least 32 characters)',
-    );
-  }
-  return {
-    env: e.NODE_ENV,
-    port: e.PORT,
-    host: e.HOST ?? (e.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1'),
-    dataDir,
-    databaseUrl: e.DATABASE_URL ?? join(dataDir, 'pneumatic.db'),
-    secretKey: e.SECRET_KEY ?? developmentSecret(dataDir),
-    accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
-    refreshTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
-    passwordMinLength: e.PASSWORD_MIN_LENGTH,
-    corsOrigins: e.CORS_ORIGINS.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
-    rateLimitPerHour: e.RATE_LIMIT_PER_HOUR,
-    trustProxy: parseTrustProxy(e.TRUST_PROXY),
-    redisUrl: e.REDIS_URL,
-    logLevel: e.LOG_LEVEL,
-    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
-    sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
-    replayLimit: e.REPLAY_LIMIT,
-    presenceGraceMs: e.PRESENCE_GRACE_MS,
-    webDist: e.WEB_DIST,
-    httpHeadersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
-    httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
-    httpIdleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS,
-    socketAuthTimeoutMs: e.SOCKET_AUTH_TIMEOUT_MS,
-    socketSessionCheckMs: e.SOCKET_SESSION_CHECK_MS,
-    maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
-    maxSocketsPerAddress: e.MAX_SOCKETS_PER_ADDRESS,
-  };
+  return parsed.data;
 }

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { validationIssues } from '@pneumatic/api';
-import { TRPCError } from '@trpc/server';
+import { describeFailure } from '@pneumatic/api';
 import { type Command, UsageError } from './cli/command.ts';
 import { databaseCommands } from './cli/database-commands.ts';
 import { serveCommand } from './cli/serve-command.ts';
@@ -63,13 +62,13 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    const failure = describeFailure(error);
     if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
     else if (error instanceof StartupError) process.stderr.write(`pneumatic: ${error.message}\n`);
-    else if (error instanceof TRPCError) {
-      // A procedure's refusal (a taken username, a short password): its words are the answer.
-      const issues = validationIssues(error);
-      const text = issues ? issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n') : error.message;
-      process.stderr.write(`${text}\n`);
+    else if (failure.log !== 'error') {
+      // A refusal (a taken username, a short password) or an outage: its words are the answer.
+      const issues = failure.issues?.map((i) => `${i.path.join('.')}: ${i.message}`);
+      process.stderr.write(`${issues ? issues.join('\n') : failure.message}\n`);
     } else
       process.stderr.write(
         `pneumatic: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

@@ -1,4 +1,4 @@
-import { findOutage } from './database-errors.ts';
+import { findOutage } from '@pneumatic/db';
 
 /** A reason the server cannot start, described in one line for the operator. */
 export class StartupError extends Error {

@@ -30,7 +30,7 @@ describe.each(DIALECTS)('chat features (%s)', (dialect) => {
     return c;
   };
   beforeAll(async () => {
-    t = await startServer(dialect, { presenceGraceMs: 300 });
+    t = await startServer(dialect, { PRESENCE_GRACE_MS: 300 });
     api = new Rest(t.url);
     [alice, bob, carol, mallory] = await Promise.all([
       api.user('alice'),

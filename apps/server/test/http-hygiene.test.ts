@@ -11,7 +11,7 @@ describe('HTTP hygiene', () => {
   let t: TestServer;
   let api: Rest;
   beforeAll(async () => {
-    t = await startServer('sqlite', { corsOrigins: ['https://chat.example.com'] });
+    t = await startServer('sqlite', { CORS_ORIGINS: ['https://chat.example.com'] });
     api = new Rest(t.url);
   });
   afterAll(() => t.close());

@@ -165,10 +165,10 @@ describe.each(DIALECTS)('messages over REST (%s)', (dialect) => {
     expect(reply.body.detail[0].loc).toEqual(loc);
   });
 
-  it('answers 422 for a conversation id that is not a UUID', async () => {
+  it('answers a conversation id that is not a UUID as an unknown one: 404', async () => {
     const reply = await api.get('/conversations/not-a-uuid/messages', alice.token);
-    expect(reply.status).toBe(422);
-    expect(reply.body.detail[0].loc).toEqual(['path', 'conversation_id']);
+    expect(reply.status).toBe(404);
+    expect(reply.body).toEqual({ detail: 'Conversation not found' });
   });
 
   it.each([
@@ -178,7 +178,7 @@ describe.each(DIALECTS)('messages over REST (%s)', (dialect) => {
     [{ message_id: '' }, 'message_id'],
     [{ message_id: 'm'.repeat(129) }, 'message_id'],
     [{ content: 42 }, 'content'],
-    [{ conversation_id: 'nope' }, 'conversation_id'],
+    [{ conversation_id: 42 }, 'conversation_id'],
   ])('answers 422 for a bad message (case %#)', async (patch, field) => {
     const body = {
       message_id: randomUUID(),

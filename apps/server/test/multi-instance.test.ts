@@ -18,8 +18,8 @@ describe('several instances on one PostgreSQL and Redis', () => {
   const closers: Array<() => void> = [];
   beforeAll(async () => {
     database = await createTestDatabase('postgres');
-    a = await startServer('postgres', { redisUrl: REDIS_URL }, { database });
-    b = await startServer('postgres', { redisUrl: REDIS_URL }, { database });
+    a = await startServer('postgres', { REDIS_URL: REDIS_URL }, { database });
+    b = await startServer('postgres', { REDIS_URL: REDIS_URL }, { database });
     apiA = new Rest(a.url);
     apiB = new Rest(b.url);
   });
@@ -199,8 +199,8 @@ describe('a Redis outage', () => {
     const proxy = new TcpProxy('127.0.0.1', Number(new URL(REDIS_URL).port || 6379));
     await proxy.start();
     const database = await createTestDatabase('postgres');
-    const a = await startServer('postgres', { redisUrl: proxy.url }, { database });
-    const b = await startServer('postgres', { redisUrl: proxy.url }, { database });
+    const a = await startServer('postgres', { REDIS_URL: proxy.url }, { database });
+    const b = await startServer('postgres', { REDIS_URL: proxy.url }, { database });
     try {
       const apiA = new Rest(a.url);
       const apiB = new Rest(b.url);

@@ -122,12 +122,12 @@ describe('configuration', () => {
 
   it('keeps a generated development secret across restarts', () => {
     const dir = `/tmp/pneumatic-config-${process.pid}`;
-    const first = loadConfig({ DATA_DIR: dir }).secretKey;
+    const first = loadConfig({ DATA_DIR: dir }).SECRET_KEY;
     expect(first.length).toBeGreaterThanOrEqual(32);
-    expect(loadConfig({ DATA_DIR: dir }).secretKey).toBe(first);
+    expect(loadConfig({ DATA_DIR: dir }).SECRET_KEY).toBe(first);
   });
 
   it('reads DATABASE_URL forms', () => {
-    expect(loadConfig({ ...base, SECRET_KEY: 'k'.repeat(32) }).databaseUrl).toMatch(/pneumatic\.db$/);
+    expect(loadConfig({ ...base, SECRET_KEY: 'k'.repeat(32) }).DATABASE_URL).toMatch(/pneumatic\.db$/);
   });
 });

@@ -12,7 +12,7 @@ describe('rate limits (memory store)', () => {
   let t: TestServer;
   let api: Rest;
   beforeAll(async () => {
-    t = await startServer('sqlite', { rateLimitPerMinute: 60, rateLimitPerHour: 1000 });
+    t = await startServer('sqlite', { RATE_LIMIT_PER_MINUTE: 60, RATE_LIMIT_PER_HOUR: 1000 });
     api = new Rest(t.url);
   });
   afterAll(() => t.close());
@@ -105,14 +105,14 @@ describe('rate limits shared through Redis', () => {
   let b: TestServer;
   beforeAll(async () => {
     a = await startServer('postgres', {
-      rateLimitPerMinute: 10,
-      rateLimitPerHour: 1000,
-      redisUrl: REDIS_URL,
+      RATE_LIMIT_PER_MINUTE: 10,
+      RATE_LIMIT_PER_HOUR: 1000,
+      REDIS_URL: REDIS_URL,
     });
     b = await startServer('postgres', {
-      rateLimitPerMinute: 10,
-      rateLimitPerHour: 1000,
-      redisUrl: REDIS_URL,
+      RATE_LIMIT_PER_MINUTE: 10,
+      RATE_LIMIT_PER_HOUR: 1000,
+      REDIS_URL: REDIS_URL,
     });
   });
   afterAll(async () => {
@@ -172,7 +172,7 @@ describe('login throttling', () => {
   });
 
   it('keeps the owner in from their own address when guesses come from elsewhere', async () => {
-    const proxied = await startServer('sqlite', { trustProxy: true });
+    const proxied = await startServer('sqlite', { TRUST_PROXY: true });
     const p = new Rest(proxied.url);
     const victim = await p.user('victim2');
     for (let i = 0; i < 8; i++) {

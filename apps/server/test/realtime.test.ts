@@ -20,7 +20,7 @@ describe.each(DIALECTS)('live delivery over tRPC subscriptions (%s)', (dialect) 
     return c;
   };
   beforeAll(async () => {
-    t = await startServer(dialect, { replayLimit: 50 });
+    t = await startServer(dialect, { REPLAY_LIMIT: 50 });
     api = new Rest(t.url);
     alice = await api.user('alice');
     bob = await api.user('bob');
@@ -204,7 +204,7 @@ describe('token expiry on live sockets', () => {
   let t: TestServer;
   let api: Rest;
   beforeAll(async () => {
-    t = await startServer('sqlite', { accessTtlSeconds: 3 });
+    t = await startServer('sqlite', { ACCESS_TOKEN_TTL_SECONDS: 3 });
     api = new Rest(t.url);
   });
   afterAll(() => t.close());

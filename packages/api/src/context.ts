@@ -1,16 +1,16 @@
 import type { Context as OtelContext } from '@opentelemetry/api';
 import type { ApiDeps } from './deps.ts';
+import { fail } from './errors.ts';
 import type { AuthenticatedUser } from './services/auth.service.ts';
 
 export interface Context {
   deps: ApiDeps;
-  /** The bearer token presented: Authorization header on HTTP, connectionParams on sockets. */
-  token: string | null;
   /**
-   * Authentication already resolved by the host: once per socket when it
-   * opens, or once per REST request. Absent, procedures resolve `token`.
+   * Who is calling: resolved by the host at most once per HTTP request (the
+   * token its rate limit already verified) or once per socket (when it
+   * opened). Rejects with UNAUTHORIZED saying why.
    */
-  auth?: AuthenticatedUser;
+  identify(): Promise<AuthenticatedUser>;
   /** Set by the host for WebSocket connections: the socket this context serves. */
   socket?: SocketHandle;
   /** The client's address (after TRUST_PROXY), for per-address limits. */
@@ -19,22 +19,36 @@ export interface Context {
   traceParent?: OtelContext;
 }
 
-/** What the API needs of a socket: a way to shed a peer that stopped reading. */
+/** What the API needs of an authenticated socket. */
 export interface SocketHandle {
+  /** Whose socket it is. */
+  readonly userId: string;
   /** True (and the socket is being cut off) when the peer has stopped reading. */
   shedIfStalled(): boolean;
 }
 
 export function createContextFactory(deps: ApiDeps) {
   return (
-    token: string | null,
-    resolved: { ip: string; auth?: AuthenticatedUser; socket?: SocketHandle; traceParent?: OtelContext },
-  ): Context => ({
-    deps,
-    token,
-    ip: resolved.ip,
-    auth: resolved.auth,
-    socket: resolved.socket,
-    traceParent: resolved.traceParent,
-  });
+    identify: () => Promise<AuthenticatedUser>,
+    host: { ip: string; socket?: SocketHandle; traceParent?: OtelContext },
+  ): Context => ({ deps, identify, ip: host.ip, socket: host.socket, traceParent: host.traceParent });
 }
+
+/** A socket's identity, resolved when it opened: good until its access token expires. */
+export function socketIdentity(auth: AuthenticatedUser): () => Promise<AuthenticatedUser> {
+  const resolved = Promise.resolve(auth);
+  // The socket is closed at expiry; this covers the moments in between.
+  return () => (auth.expiresAt > Date.now() ? resolved : Promise.reject(fail.unauthorized('expired')));
+}
+
+/** An identity resolved on first use and remembered: one check per HTTP request, however many calls it batches. */
+export function requestIdentity(resolve: () => Promise<AuthenticatedUser>): () => Promise<AuthenticatedUser> {
+  let resolved: Promise<AuthenticatedUser> | undefined;
+  return () => {
+    resolved ??= resolve();
+    return resolved;
+  };
+}
+
+/** No identity: every authenticated procedure answers UNAUTHORIZED (the CLI's anonymous calls). */
+export const anonymous = (): Promise<AuthenticatedUser> => Promise.reject(fail.unauthorized('missing'));

@@ -4,6 +4,7 @@ import type { ConnectionHub } from './realtime/connection-hub.ts';
 import type { EventBus } from './realtime/event-bus.ts';
 import type { Presence } from './realtime/presence.ts';
 import type { Message } from './schemas/messages.schema.ts';
+import type { MessageWriter } from './services/message-writer.ts';
 
 export interface ApiSettings {
   /** Shortest password accepted at sign-up. Default 8. */
@@ -64,6 +65,8 @@ export interface ApiDeps {
   tokens: TokenService;
   bus: EventBus;
   hub: ConnectionHub;
+  /** Group-commits sends; whoever builds the deps closes it (after the sends in flight) before the database. */
+  writer: MessageWriter;
   settings: ApiSettings;
   observer: ApiObserver;
   /** Who is online; absent, everyone shows as offline. */

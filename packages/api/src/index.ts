@@ -3,8 +3,15 @@ import { type AppRouter, appRouter } from './root.ts';
 import { createCallerFactory } from './trpc.ts';
 
 export { HASH_CONCURRENCY, hashPassword, verifyPassword } from './auth/passwords.ts';
-export { TokenError, TokenService, type TokenSettings } from './auth/tokens.ts';
-export { type Context, createContextFactory, type SocketHandle } from './context.ts';
+export { type TokenClaims, TokenError, TokenService, type TokenSettings } from './auth/tokens.ts';
+export {
+  anonymous,
+  type Context,
+  createContextFactory,
+  requestIdentity,
+  type SocketHandle,
+  socketIdentity,
+} from './context.ts';
 export type {
   ApiDeps,
   ApiObserver,
@@ -13,8 +20,18 @@ export type {
   LoginThrottle,
   RequestBudget,
 } from './deps.ts';
-export { invalidField, type ValidationIssue, validationIssues } from './errors.ts';
-export { ConnectionHub, type HubOptions, type Listener, SESSION_REVOKED } from './realtime/connection-hub.ts';
+export {
+  AUTH_MESSAGES,
+  type AuthProblem,
+  describeFailure,
+  type Failure,
+  fail,
+  invalidField,
+  unknownId,
+  type ValidationIssue,
+  validationIssues,
+} from './errors.ts';
+export { ConnectionHub, type HubOptions, type Listener } from './realtime/connection-hub.ts';
 export {
   type BusEvent,
   type BusHandler,
@@ -26,11 +43,17 @@ export {
 export { serializedOnce } from './realtime/serialized-once.ts';
 export { type AppRouter, appRouter } from './root.ts';
 export * as schemas from './schemas/index.ts';
-export { AUTH_MESSAGES, type AuthenticatedUser, authenticate } from './services/auth.service.ts';
+export {
+  type AuthenticatedUser,
+  authenticate,
+  resolveSession,
+  verifyToken,
+} from './services/auth.service.ts';
 export { requireMembership } from './services/conversations.service.ts';
 export { sharedStreamEvent } from './services/events.service.ts';
 export { readLogRange } from './services/log-reader.ts';
-export { finishPendingSends, sendMessage } from './services/messages.service.ts';
+export { MessageWriter, type SendResult } from './services/message-writer.ts';
+export { sendMessage } from './services/messages.service.ts';
 export { catchUpSearchIndex } from './services/search.service.ts';
 
 export type RouterInputs = inferRouterInputs<AppRouter>;

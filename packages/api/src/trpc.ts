@@ -1,21 +1,25 @@
-import { initTRPC, TRPCError } from '@trpc/server';
+import { initTRPC } from '@trpc/server';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { Context } from './context.ts';
-import { type ValidationIssue, validationIssues } from './errors.ts';
-import { authenticate } from './services/auth.service.ts';
+import { describeFailure, fail, type ValidationIssue } from './errors.ts';
 import { inSpan } from './tracing.ts';
 
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
-    const issues = validationIssues(error);
-    // What went wrong inside (SQL, stack, driver text) stays in the server's log.
-    const internal = error.code === 'INTERNAL_SERVER_ERROR';
+    // What went wrong inside (SQL, stack, driver text) stays in the server's log; an outage is
+    // SERVICE_UNAVAILABLE with its own words, so clients know to retry.
+    const failure = describeFailure(error);
+    const message = failure.code === error.code ? shape.message : failure.message;
     return {
       ...shape,
-      message: internal ? 'Internal server error' : shape.message,
+      code: TRPC_ERROR_CODES_BY_KEY[failure.code],
+      message: failure.code === 'INTERNAL_SERVER_ERROR' ? failure.message : message,
       data: {
         ...shape.data,
+        code: failure.code,
+        httpStatus: failure.status,
         // Field errors for forms: { fieldErrors: { username: ['...'] }, formErrors: [] }.
-        zodError: issues ? flatten(issues) : null,
+        zodError: failure.issues ? flatten(failure.issues) : null,
         stack: undefined,
       },
     };
@@ -41,9 +45,8 @@ export const createCallerFactory = t.createCallerFactory;
  */
 const socketBudget = t.middleware(async ({ ctx, next }) => {
   if (ctx.socket && ctx.deps.budget) {
-    const key = ctx.auth ? `user:${ctx.auth.user.id}` : `ip:${ctx.ip}`;
-    const result = await ctx.deps.budget.consume(key);
-    if (!result.allowed) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: result.message });
+    const result = await ctx.deps.budget.consume(`user:${ctx.socket.userId}`);
+    if (!result.allowed) throw fail.tooManyRequests(result.message, result.resetSeconds);
   }
   return next();
 });
@@ -72,8 +75,6 @@ export const publicProcedure = t.procedure.use(observed).use(socketBudget);
 
 /** A procedure that needs a valid access token; `ctx.user` and `ctx.sessionId` are set inside. */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  // A socket closes when its token expires; this covers the moments in between.
-  const auth =
-    ctx.auth && ctx.auth.expiresAt > Date.now() ? ctx.auth : await authenticate(ctx.deps, ctx.token);
+  const auth = await ctx.identify();
   return next({ ctx: { user: auth.user, sessionId: auth.sessionId } });
 });

@@ -1,9 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, type KyselyConfig, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import {
+  Kysely,
+  type KyselyConfig,
+  PostgresDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
+  SqliteDialect,
+  type Transaction,
+} from 'kysely';
 import type { Pool } from 'pg';
 import type { Database } from './database.ts';
+import { DatabaseUnavailableError } from './outage.ts';
 import { startCheckpointer } from './sqlite-checkpointer.ts';
 import { withStatementCache } from './statement-cache.ts';
 
@@ -86,7 +95,10 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
       return pool;
     });
     const db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: () => poolReady }),
+      dialect: new PostgresDialect({
+        pool: async () =>
+          markingConnectionFailures(await poolReady, (await import('pg')).default.DatabaseError),
+      }),
       log: queryLog(options),
     });
     return {
@@ -135,6 +147,36 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
       await checkpointer?.close();
       await db.destroy();
     },
+  };
+}
+
+/**
+ * The pool as Kysely sees it, with every error that did not come from the
+ * server (a refused, lost or ended connection: node-postgres gives those no
+ * SQLSTATE) turned into a DatabaseUnavailableError, so the outage check
+ * reads a code instead of driver texts.
+ */
+function markingConnectionFailures(
+  pool: Pool,
+  ServerError: abstract new (...args: never[]) => Error,
+): PostgresPool {
+  const mark = (error: unknown) =>
+    error instanceof ServerError ? error : new DatabaseUnavailableError(error);
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect().catch((error: unknown) => {
+        throw mark(error);
+      });
+      return {
+        // Kysely calls query(sql, parameters); cursors (streaming) are not used here.
+        query: ((sql: string, parameters: unknown[]) =>
+          client.query(sql, parameters).catch((error: unknown) => {
+            throw mark(error);
+          })) as unknown as PostgresPoolClient['query'],
+        release: (destroy?: boolean) => client.release(destroy),
+      };
+    },
+    end: () => pool.end(),
   };
 }
 

@@ -1,6 +1,13 @@
 export * from './create-database.ts';
 export type * from './database.ts';
 export { dropEverything, type MigrationReport, migrateToLatest } from './migrate.ts';
+export {
+  type DatabaseOutage,
+  DatabaseUnavailableError,
+  databaseOutage,
+  findOutage,
+  OUTAGE_MESSAGES,
+} from './outage.ts';
 export type { ConversationSummary } from './repositories/conversations.repository.ts';
 export * as conversationsRepository from './repositories/conversations.repository.ts';
 export type { LogEntry } from './repositories/log.repository.ts';

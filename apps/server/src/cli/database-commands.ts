@@ -5,11 +5,11 @@ import type { Command } from './command.ts';
 export function databaseCommands(config: () => Config): Command[] {
   async function migrate(reset: boolean): Promise<number> {
     const cfg = config();
-    if (reset && cfg.env === 'production') {
+    if (reset && cfg.NODE_ENV === 'production') {
       process.stderr.write('reset-db refuses to run when NODE_ENV=production\n');
       return 1;
     }
-    const database = createDatabase(cfg.databaseUrl);
+    const database = createDatabase(cfg.DATABASE_URL);
     try {
       if (reset) await dropEverything(database);
       const { applied } = await migrateToLatest(database.db);

@@ -16,15 +16,18 @@ export function serveCommand(config: () => Config): Command {
         import('../app.ts'),
         import('../logger.ts'),
       ]);
-      const logger = createLogger(cfg.logLevel, {
-        pretty: cfg.env === 'development' && process.stdout.isTTY,
+      const logger = createLogger(cfg.LOG_LEVEL, {
+        pretty: cfg.NODE_ENV === 'development' && process.stdout.isTTY,
       });
       // Our own shutdown handler below: the OpenTelemetry SDK's would swallow SIGTERM.
-      const tracing = cfg.otlpEndpoint
-        ? (await import('../tracing-sdk.ts')).startTracing({ endpoint: cfg.otlpEndpoint, version: VERSION })
+      const tracing = cfg.OTEL_EXPORTER_OTLP_ENDPOINT
+        ? (await import('../tracing-sdk.ts')).startTracing({
+            endpoint: cfg.OTEL_EXPORTER_OTLP_ENDPOINT,
+            version: VERSION,
+          })
         : undefined;
       const server = await buildServer(cfg, logger);
-      const address = await server.app.listen({ port: cfg.port, host: cfg.host });
+      const address = await server.app.listen({ port: cfg.PORT, host: cfg.HOST });
       logger.info(
         { event: 'start', address, database: server.database.dialect, version: VERSION },
         `Pneumatic listening on ${address}`,

@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
-import { type ApiDeps, createCaller, createContextFactory } from '@pneumatic/api';
+import {
+  type ApiDeps,
+  anonymous,
+  authenticate,
+  createCaller,
+  createContextFactory,
+  requestIdentity,
+} from '@pneumatic/api';
 import { usersRepository } from '@pneumatic/db';
+import { withApiDeps } from '../api-deps.ts';
 import type { Config } from '../config.ts';
-import { withCliDeps } from './cli-deps.ts';
 import { type Command, UsageError } from './command.ts';
 
 async function readPasswordFromStdin(): Promise<string> {
@@ -18,7 +25,7 @@ async function readPasswordFromStdin(): Promise<string> {
 /** Calls procedures in-process, as a given user or anonymously. */
 function callerFor(deps: ApiDeps) {
   const createContext = createContextFactory(deps);
-  return createCaller(createContext(null, { ip: 'cli' }));
+  return createCaller(createContext(anonymous, { ip: 'cli' }));
 }
 
 const DEMO_PASSWORD = 'pneumatic-demo';
@@ -55,7 +62,7 @@ command line is visible to other users of the machine.`,
               : undefined;
         if (password === undefined) throw new UsageError('give --password-stdin or --password');
         const fullName = typeof values['full-name'] === 'string' ? values['full-name'] : undefined;
-        return withCliDeps(config(), async (deps) => {
+        return withApiDeps(config(), async (deps) => {
           const user = await callerFor(deps).auth.signup({ username, password, full_name: fullName });
           process.stdout.write(`Created ${user.username} (${user.id})\n`);
           return 0;
@@ -71,11 +78,11 @@ Adds the users alice, bob and carol (password "${DEMO_PASSWORD}"), a 1-on-1 betw
 alice and bob and a group of all three, with a few messages. Users that exist are kept.`,
       async run() {
         const cfg = config();
-        if (cfg.env === 'production') {
+        if (cfg.NODE_ENV === 'production') {
           process.stderr.write('seed refuses to run when NODE_ENV=production\n');
           return 1;
         }
-        return withCliDeps(cfg, async (deps) => {
+        return withApiDeps(cfg, async (deps) => {
           const anonymous = callerFor(deps);
           const ids: string[] = [];
           for (const demo of DEMO_USERS) {
@@ -84,7 +91,8 @@ alice and bob and a group of all three, with a few messages. Users that exist ar
           }
           const as = async (username: string) => {
             const tokens = await anonymous.auth.login({ username, password: DEMO_PASSWORD });
-            return createCaller(createContextFactory(deps)(tokens.access_token, { ip: 'cli' }));
+            const identity = requestIdentity(() => authenticate(deps, tokens.access_token));
+            return createCaller(createContextFactory(deps)(identity, { ip: 'cli' }));
           };
           const [alice, bob, carol] = await Promise.all(DEMO_USERS.map((u) => as(u.username)));
           const direct = await alice!.conversations.create({ title: 'alice & bob', member_ids: [ids[1]!] });

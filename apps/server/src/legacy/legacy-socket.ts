@@ -1,6 +1,5 @@
 import {
   type ApiDeps,
-  AUTH_MESSAGES,
   type AuthenticatedUser,
   authenticate,
   inSpan,
@@ -9,27 +8,26 @@ import {
   sendMessage,
   serializedOnce,
   sharedStreamEvent,
+  unknownId,
 } from '@pneumatic/api';
-import { TRPCError } from '@trpc/server';
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
-import { databaseOutage, OUTAGE_MESSAGES } from '../database-errors.ts';
+import { reportFailure } from '../failures.ts';
 import type { InFlight } from '../in-flight.ts';
-import { type SocketCaps, TOO_MANY_USER_SOCKETS } from '../limits/socket-caps.ts';
-import type { SessionWatch } from '../session-watch.ts';
-import { closeAtExpiry, shedIfStalled } from '../ws-limits.ts';
+import { bearerToken } from '../request-auth.ts';
+import type { LiveSockets } from '../sockets/live-sockets.ts';
+import { SHUTTING_DOWN, shedIfStalled, TOO_BUSY } from '../sockets/socket-limits.ts';
 
-const POLICY_VIOLATION = 1008;
-const INTERNAL_ERROR = 1011;
-const TRY_AGAIN_LATER = 1013;
 /** Frames a socket may have waiting to be handled; past it the client is flooding. */
 const MAX_PENDING_FRAMES = 1000;
-const BUSY = { code: 1013, reason: 'too many frames in flight' } as const;
-const SHUTTING_DOWN = 'server shutting down';
 
-const JoinFrame = z.object({ type: z.literal('join'), conversation_id: schemas.Id });
-const MessageFrame = schemas.SendMessageInput.extend({ type: z.literal('message') });
+// Ids are any string here: one that is not a UUID is answered as an unknown one (the contract).
+const JoinFrame = z.object({ type: z.literal('join'), conversation_id: z.string() });
+const MessageFrame = schemas.SendMessageInput.extend({
+  type: z.literal('message'),
+  conversation_id: z.string(),
+});
 
 function describe(error: z.ZodError): string {
   return error.issues
@@ -37,36 +35,10 @@ function describe(error: z.ZodError): string {
     .join('; ');
 }
 
-function tokenFrom(request: FastifyRequest): string | null {
-  const query = request.query as Record<string, unknown>;
-  if (typeof query.token === 'string' && query.token) return query.token;
-  const match = /^bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-  return match ? match[1]! : null;
-}
-
-/**
- * How a socket whose token could not be checked is closed: 1008 (log in
- * again) only for a token problem; a database outage is 1013 (try again
- * later), anything else 1011.
- */
-function refusal(error: unknown): { code: number; reason: string } {
-  if (error instanceof TRPCError && error.code === 'UNAUTHORIZED') {
-    if (error.message === AUTH_MESSAGES.missing)
-      return { code: POLICY_VIOLATION, reason: 'Missing authentication token' };
-    if (error.message === AUTH_MESSAGES['wrong-type'])
-      return { code: POLICY_VIOLATION, reason: 'Invalid token type' };
-    return { code: POLICY_VIOLATION, reason: 'Invalid authentication token' };
-  }
-  const outage = databaseOutage(error);
-  if (outage) return { code: TRY_AGAIN_LATER, reason: OUTAGE_MESSAGES[outage] };
-  return { code: INTERNAL_ERROR, reason: 'internal error' };
-}
-
 export interface LegacySocketOptions {
   deps: ApiDeps;
   tracing: boolean;
-  caps: SocketCaps;
-  sessions: SessionWatch;
+  sockets: LiveSockets;
   /** Frames being handled; shutdown waits for them and refuses new ones. */
   frames: InFlight;
   onDelivered?: (createdAt: string) => void;
@@ -74,11 +46,11 @@ export interface LegacySocketOptions {
 
 /** The old `/ws` JSON protocol, over the same services and event stream as tRPC. */
 export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocketOptions): Promise<void> {
-  const { deps, onDelivered, caps, sessions, frames } = opts;
+  const { deps, onDelivered, sockets, frames } = opts;
   app.get('/ws', { websocket: true }, (socket, request) => {
     // What the socket needs of its upgrade request; closures below never see the request, which
     // (with its headers, reply and logger) can then go as soon as the upgrade is done.
-    serve(socket, tokenFrom(request), request.log);
+    serve(socket, bearerToken(request), request.log);
   });
 
   function serve(socket: WebSocket, token: string | null, log: FastifyBaseLogger): void {
@@ -92,23 +64,19 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocke
     const send = (frame: object) => {
       if (!shedIfStalled(socket)) socket.send(JSON.stringify(frame));
     };
+    const sendError = (error: unknown) => send({ type: 'error', reason: reportFailure(log, error).message });
     // Frames that arrive while the token is checked wait for the answer.
     const ready = authenticate(deps, token).then(
       (auth) => attach(socket, auth, log),
       (error: unknown) => {
-        const { code, reason } = refusal(error);
-        if (code !== POLICY_VIOLATION) log.warn({ err: error }, 'legacy socket authentication failed');
-        socket.close(code, reason);
+        const { close } = reportFailure(log, error);
+        socket.close(close.code, close.reason);
         return null;
       },
     );
 
     function attach(ws: WebSocket, auth: AuthenticatedUser, socketLog: FastifyBaseLogger) {
-      if (ws.readyState !== ws.OPEN) return null;
-      if (!caps.admitUser(auth.user.id, ws)) {
-        ws.close(TOO_MANY_USER_SOCKETS.code, TOO_MANY_USER_SOCKETS.reason);
-        return null;
-      }
+      if (!sockets.admit(ws, auth)) return null;
       socketLog.info({ userId: auth.user.id, transport: 'legacy' }, 'socket open');
       const removeListener = deps.hub.addListener({
         userId: auth.user.id,
@@ -119,13 +87,8 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocke
           onDelivered?.(event.message.created_at);
         },
       });
-      const unbind = deps.hub.bindToSession(auth.sessionId, ws);
-      sessions.watch(auth.sessionId, ws);
-      const cancelExpiry = closeAtExpiry(ws, auth.expiresAt);
       ws.once('close', () => {
         removeListener();
-        unbind();
-        cancelExpiry();
         socketLog.info({ userId: auth.user.id, transport: 'legacy' }, 'socket closed');
       });
       return auth;
@@ -137,9 +100,9 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocke
     let pending = 0;
     socket.on('message', (data: RawData, isBinary: boolean) => {
       // A stopping server takes no new work: the frame is neither stored nor acknowledged.
-      if (frames.draining) return send({ type: 'error', reason: SHUTTING_DOWN });
+      if (frames.draining) return send({ type: 'error', reason: SHUTTING_DOWN.reason });
       if (++pending > MAX_PENDING_FRAMES) {
-        socket.close(BUSY.code, BUSY.reason);
+        socket.close(TOO_BUSY.code, TOO_BUSY.reason);
         return;
       }
       queue = queue
@@ -153,7 +116,7 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocke
           else await handleFrame(auth, data, isBinary);
         })
         // A failure outside a frame's own handling must not stall the frames after it.
-        .catch((error: unknown) => log.error({ err: error }, 'legacy socket frame failed'))
+        .catch((error: unknown) => reportFailure(log, error))
         .finally(() => pending--);
       frames.track(queue);
     });
@@ -175,46 +138,31 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocke
           const parsed = JoinFrame.safeParse(frame);
           if (!parsed.success)
             return send({ type: 'error', reason: `invalid join: ${describe(parsed.error)}` });
-          await requireMembership(deps.database.db, parsed.data.conversation_id, auth.user.id);
-          return send({ type: 'joined', conversation_id: parsed.data.conversation_id });
+          const conversationId = parsed.data.conversation_id;
+          if (!schemas.isId(conversationId)) throw unknownId.conversation();
+          await requireMembership(deps.database.db, conversationId, auth.user.id);
+          return send({ type: 'joined', conversation_id: conversationId });
         }
         if (type === 'message') {
           const parsed = MessageFrame.safeParse(frame);
           if (!parsed.success)
             return send({ type: 'error', reason: `invalid message: ${describe(parsed.error)}` });
           const { type: _, ...input } = parsed.data;
+          if (!schemas.isId(input.conversation_id)) throw unknownId.conversation();
           // Queued in frame order, written with whatever else arrives (group commit); the next
           // frame is read meanwhile. A new message reaches this socket through the hub; a repeat
           // is acknowledged here alone.
-          const sending = sendMessage(deps, auth.user.id, input).then(
-            (result) => {
-              if (!result.created) send({ type: 'message', message: result.message });
-            },
-            (error: unknown) => reportFailure(error),
-          );
+          const sending = sendMessage(deps, auth.user.id, input).then((result) => {
+            if (!result.created) send({ type: 'message', message: result.message });
+          }, sendError);
           // Shutdown waits for it: an accepted frame is written, and answered while the socket is open.
           frames.track(sending);
           return;
         }
         return send({ type: 'error', reason: 'unknown type' });
       } catch (error) {
-        reportFailure(error);
+        sendError(error);
       }
-    }
-
-    function reportFailure(error: unknown): void {
-      if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR') {
-        send({ type: 'error', reason: error.message });
-        return;
-      }
-      const outage = databaseOutage(error);
-      if (outage) {
-        log.warn({ err: error }, 'database unavailable');
-        send({ type: 'error', reason: OUTAGE_MESSAGES[outage] });
-        return;
-      }
-      log.error({ err: error }, 'legacy socket frame failed');
-      send({ type: 'error', reason: 'internal error' });
     }
   }
 }

@@ -1,5 +1,6 @@
-import type { RequestBudget, TokenService } from '@pneumatic/api';
+import type { ApiDeps, RequestBudget } from '@pneumatic/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { accessClaims } from '../request-auth.ts';
 
 /** Paths never counted: probes, metrics, the API documents, and the web app's own files. */
 const EXEMPT_EXACT = new Set([
@@ -24,16 +25,12 @@ function isExempt(request: FastifyRequest): boolean {
  * (signature and expiry; the session is checked later by the route), else
  * the client address.
  */
-async function budgetKey(tokens: TokenService, request: FastifyRequest): Promise<string> {
-  const match = /^bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-  const token =
-    match?.[1] ?? (request.url.startsWith('/ws') ? (request.query as { token?: string }).token : undefined);
-  if (token) {
-    try {
-      return `user:${(await tokens.verify(token, 'access')).sub}`;
-    } catch {}
+async function budgetKey(deps: ApiDeps, request: FastifyRequest): Promise<string> {
+  try {
+    return `user:${(await accessClaims(deps, request)).sub}`;
+  } catch {
+    return `ip:${request.ip}`;
   }
-  return `ip:${request.ip}`;
 }
 
 function isTrpc(request: FastifyRequest): boolean {
@@ -49,14 +46,11 @@ function trpcRefusal(request: FastifyRequest, message: string) {
 }
 
 /** Counts every HTTP request (unknown paths and errors included) and answers 429 past the budget. */
-export function registerHttpRateLimit(
-  app: FastifyInstance,
-  budget: RequestBudget,
-  tokens: TokenService,
-): void {
+export function registerHttpRateLimit(app: FastifyInstance, deps: ApiDeps & { budget: RequestBudget }): void {
+  const { budget } = deps;
   app.addHook('onRequest', async (request, reply) => {
     if (isExempt(request)) return;
-    const key = await budgetKey(tokens, request);
+    const key = await budgetKey(deps, request);
     if (key.startsWith('user:')) {
       const child = request.log.child({ userId: key.slice(5) });
       request.log = child;

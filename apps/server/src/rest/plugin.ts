@@ -1,21 +1,16 @@
-import { type ApiDeps, authenticate, createCaller, createContextFactory } from '@pneumatic/api';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { type ApiDeps, createCaller, createContextFactory, validationIssues } from '@pneumatic/api';
+import type { FastifyInstance } from 'fastify';
+import { reportFailure } from '../failures.ts';
+import { requestIdentityOf } from '../request-auth.ts';
 import { requestContext } from '../tracing.ts';
-import { inBody, type RestError, toRestError } from './errors.ts';
-import { restRoutes, SenderMismatch } from './routes.ts';
+import { asUnknownIds, inBody, toRestError } from './errors.ts';
+import { type RestRequest, restRoutes } from './routes.ts';
 
-function bearerToken(header: string | undefined): string | null {
-  if (!header) return null;
-  const match = /^bearer\s+(\S+)\s*$/i.exec(header);
-  return match ? match[1]! : '';
-}
-
-function sendError(reply: FastifyReply, error: RestError): FastifyReply {
-  if (error.headers) reply.headers(error.headers);
-  return reply.code(error.status).send(error.body);
-}
-
-/** The contract's REST paths, each a thin adapter over one tRPC procedure. */
+/**
+ * The contract's REST paths, each a thin adapter over one tRPC procedure:
+ * the token the rate limit verified is not verified again, and the body is
+ * parsed once, by the procedure.
+ */
 export async function restPlugin(
   app: FastifyInstance,
   opts: { deps: ApiDeps; tracing: boolean },
@@ -28,33 +23,38 @@ export async function restPlugin(
       method: route.method,
       url,
       handler: async (request, reply) => {
-        const locate = route.locate ?? inBody;
-        const token = bearerToken(request.headers.authorization);
+        const identify = requestIdentityOf(opts.deps, request);
+        const req: RestRequest = {
+          body: request.body ?? {},
+          params: request.params as Record<string, string>,
+          query: request.query as Record<string, unknown>,
+          auth: undefined,
+        };
+        const input = route.input ? route.input(req) : req.body;
         try {
-          const auth = route.auth ? await authenticate(opts.deps, token) : undefined;
-          if (auth) request.userId = auth.user.id;
+          // Authentication comes first: 401 before anything about the input.
+          if (route.auth) {
+            req.auth = await identify();
+            request.userId = req.auth.user.id;
+          }
           const caller = createCaller(
-            createContext(token, {
+            createContext(identify, {
               ip: request.ip,
-              auth,
               traceParent: opts.tracing ? requestContext(request) : undefined,
             }),
           );
-          const result = await route.handle(caller, {
-            body: request.body ?? {},
-            params: request.params as Record<string, string>,
-            query: request.query as Record<string, unknown>,
-            auth,
-          });
+          const result = await route.call(caller, input, req);
           if (route.status === 204) return reply.code(204).send();
           return reply.code(route.status).send(result);
-        } catch (error) {
-          if (error instanceof SenderMismatch)
-            return sendError(reply, { status: 403, body: { detail: error.message } });
-          const restError = toRestError(error, locate);
-          if (restError.status === 503) request.log.warn({ err: error }, 'database unavailable');
-          else if (restError.status >= 500) request.log.error({ err: error }, 'request failed');
-          return sendError(reply, restError);
+        } catch (caught) {
+          const issues = route.idFields ? validationIssues(caught) : null;
+          const error =
+            issues && route.idFields ? asUnknownIds(caught, issues, input, route.idFields) : caught;
+          const restError = toRestError(reportFailure(request.log, error), route.locate ?? inBody);
+          return reply
+            .code(restError.status)
+            .headers(restError.headers ?? {})
+            .send(restError.body);
         }
       },
     });

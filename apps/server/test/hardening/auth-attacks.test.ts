@@ -113,7 +113,7 @@ describe('tokens of deleted users and revoked logins on live sockets', () => {
   let t: TestServer;
   let api: Rest;
   beforeAll(async () => {
-    t = await startServer('sqlite', { socketSessionCheckMs: 200 });
+    t = await startServer('sqlite', { SOCKET_SESSION_CHECK_MS: 200 });
     api = new Rest(t.url);
   });
   afterAll(() => t.close());
@@ -191,7 +191,7 @@ describe('password guessing', () => {
   let api: Rest;
   beforeAll(async () => {
     // Behind a proxy, so each request can come from its own address.
-    t = await startServer('sqlite', { trustProxy: true });
+    t = await startServer('sqlite', { TRUST_PROXY: true });
     api = new Rest(t.url);
   });
   afterAll(() => t.close());

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
+import type { Config } from '../../src/config.ts';
 import type { Dialect } from './databases.ts';
 import { Rest, type TestUser } from './rest.ts';
 import { startServer, type TestServer } from './server.ts';
@@ -19,10 +20,10 @@ export interface ChatFixture {
  * outside it, for the describe block it is called in. Read the fields inside
  * tests (they are set in beforeAll).
  */
-export function useChatFixture(dialect: Dialect): ChatFixture {
+export function useChatFixture(dialect: Dialect, overrides: Partial<Config> = {}): ChatFixture {
   const fixture = {} as ChatFixture;
   beforeAll(async () => {
-    fixture.t = await startServer(dialect);
+    fixture.t = await startServer(dialect, overrides);
     fixture.api = new Rest(fixture.t.url);
     fixture.alice = await fixture.api.user('alice');
     fixture.bob = await fixture.api.user('bob');

@@ -28,12 +28,12 @@ export async function startServer(
   const dataDir = mkdtempSync(join(tmpdir(), 'pneumatic-data-'));
   const config: Config = {
     ...loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, SECRET_KEY: TEST_SECRET }),
-    databaseUrl: database.url,
-    port: 0,
-    host: '127.0.0.1',
+    DATABASE_URL: database.url,
+    PORT: 0,
+    HOST: '127.0.0.1',
     // Tests that are about rate limits set their own.
-    rateLimitPerMinute: 1_000_000,
-    rateLimitPerHour: 1_000_000_000,
+    RATE_LIMIT_PER_MINUTE: 1_000_000,
+    RATE_LIMIT_PER_HOUR: 1_000_000_000,
     ...overrides,
   };
   const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');

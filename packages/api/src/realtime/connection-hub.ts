@@ -6,11 +6,6 @@ export interface Listener {
   deliver(event: LogBusEvent | EphemeralBusEvent): void;
 }
 
-/** Something to close when its session ends: a socket. */
-export interface SessionBound {
-  close(code: number, reason: string): void;
-}
-
 /** Fetches committed log events with positions in [from, to], in order, with their recipients. */
 export type LogReader = (from: number, to: number) => Promise<LogBusEvent[]>;
 
@@ -35,9 +30,6 @@ export interface HubOptions {
 /** Most log positions read from the database in one go while catching up. */
 const FILL_CHUNK = 1000;
 
-/** Close code and reason sent to sockets whose session was revoked (logout or token reuse). */
-export const SESSION_REVOKED = { code: 4403, reason: 'session revoked' } as const;
-
 /**
  * Holds this instance's live connections per user and hands each committed
  * event to the connections of its recipients, in log order. Events can be
@@ -47,7 +39,6 @@ export const SESSION_REVOKED = { code: 4403, reason: 'session revoked' } as cons
  */
 export class ConnectionHub {
   readonly #byUser = new Map<string, Set<Listener>>();
-  readonly #bySession = new Map<string, Set<SessionBound>>();
   readonly #pending = new Map<number, LogBusEvent>();
   readonly #options: Required<Omit<HubOptions, 'presence'>> & Pick<HubOptions, 'presence'>;
   #delivered: number;
@@ -88,17 +79,6 @@ export class ConnectionHub {
     };
   }
 
-  /** Closes `socket` when `sessionId` is revoked. */
-  bindToSession(sessionId: string, socket: SessionBound): () => void {
-    const set = this.#bySession.get(sessionId) ?? new Set<SessionBound>();
-    this.#bySession.set(sessionId, set);
-    set.add(socket);
-    return () => {
-      set.delete(socket);
-      if (set.size === 0 && this.#bySession.get(sessionId) === set) this.#bySession.delete(sessionId);
-    };
-  }
-
   listenerCount(userId?: string): number {
     if (userId !== undefined) return this.#byUser.get(userId)?.size ?? 0;
     let n = 0;
@@ -113,12 +93,8 @@ export class ConnectionHub {
   }
 
   #receive(event: BusEvent): void {
-    if (event.kind === 'session.revoked') {
-      const sockets = this.#bySession.get(event.session_id);
-      if (sockets)
-        for (const socket of [...sockets]) socket.close(SESSION_REVOKED.code, SESSION_REVOKED.reason);
-      return;
-    }
+    // Sockets of a revoked login are the socket host's (it closes them).
+    if (event.kind === 'session.revoked') return;
     if (event.kind === 'read' || event.kind === 'typing' || event.kind === 'presence') {
       for (const userId of event.recipients) {
         for (const listener of this.#byUser.get(userId) ?? []) this.#hand(listener, event);

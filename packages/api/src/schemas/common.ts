@@ -66,6 +66,11 @@ export function text({ min = 0, max, multiline = false }: TextOptions) {
 
 export const Id = z.uuid({ error: 'Must be a UUID' });
 
+/** True for a string that can be an id (a UUID): anything else names nothing. */
+export function isId(value: unknown): value is string {
+  return Id.safeParse(value).success;
+}
+
 /** ISO 8601 UTC with a Z, as the contract fixes. */
 export const Timestamp = z.iso.datetime();
 

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type PublicUser, sessionsRepository, usersRepository } from '@pneumatic/db';
-import { TRPCError } from '@trpc/server';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
-import { TokenError } from '../auth/tokens.ts';
+import { type TokenClaims, TokenError, type TokenType } from '../auth/tokens.ts';
 import type { ApiDeps } from '../deps.ts';
 import { fail, invalidField } from '../errors.ts';
 import type { LoginInput, SignupInput, TokenPair } from '../schemas/auth.schema.ts';
@@ -14,33 +13,40 @@ export interface AuthenticatedUser {
   expiresAt: number;
 }
 
-export const AUTH_MESSAGES = {
-  missing: 'Not authenticated',
-  invalid: 'Invalid authentication token',
-  expired: 'Token expired',
-  'wrong-type': 'Invalid token type',
-  revoked: 'Session is no longer valid',
-  login: 'Incorrect username or password',
-} as const;
-
-/** Resolves a bearer access token to its user, or throws UNAUTHORIZED saying why. */
-export async function authenticate(deps: ApiDeps, token: string | null): Promise<AuthenticatedUser> {
-  if (!token) throw fail.unauthorized(AUTH_MESSAGES.missing);
-  let claims: Awaited<ReturnType<typeof deps.tokens.verify>>;
+/**
+ * Checks a token's signature, expiry and type (no database): its claims, or
+ * UNAUTHORIZED saying why. Verified tokens are remembered by the token
+ * service, so a client's next requests skip the HMAC.
+ */
+export async function verifyToken(
+  deps: ApiDeps,
+  token: string | null,
+  type: TokenType = 'access',
+): Promise<TokenClaims> {
+  if (!token) throw fail.unauthorized('missing');
   try {
-    claims = await deps.tokens.verify(token, 'access');
+    return await deps.tokens.verify(token, type);
   } catch (error) {
-    if (error instanceof TokenError) throw fail.unauthorized(AUTH_MESSAGES[error.problem]);
+    if (error instanceof TokenError) throw fail.unauthorized(error.problem);
     throw error;
   }
+}
+
+/** The user behind verified claims, if their login still stands (one query), or UNAUTHORIZED. */
+export async function resolveSession(deps: ApiDeps, claims: TokenClaims): Promise<AuthenticatedUser> {
   const user = await sessionsRepository.findSessionUser(
     deps.database.db,
     claims.sid,
     claims.sub,
     new Date().toISOString(),
   );
-  if (!user) throw fail.unauthorized(AUTH_MESSAGES.revoked);
+  if (!user) throw fail.unauthorized('revoked');
   return { user, sessionId: claims.sid, expiresAt: claims.exp * 1000 };
+}
+
+/** Resolves a bearer access token to its user, or throws UNAUTHORIZED saying why. */
+export async function authenticate(deps: ApiDeps, token: string | null): Promise<AuthenticatedUser> {
+  return resolveSession(deps, await verifyToken(deps, token));
 }
 
 export async function signup(deps: ApiDeps, input: SignupInput): Promise<PublicUser> {
@@ -81,16 +87,13 @@ export async function login(deps: ApiDeps, input: LoginInput, ip: string): Promi
   const throttle = deps.loginThrottle;
   const wait = throttle ? await throttle.blockedFor(usernameLower, ip) : 0;
   if (wait > 0) {
-    throw new TRPCError({
-      code: 'TOO_MANY_REQUESTS',
-      message: `Too many failed login attempts; try again in ${wait} seconds`,
-    });
+    throw fail.tooManyRequests(`Too many failed login attempts; try again in ${wait} seconds`, wait);
   }
   const user = await usersRepository.findUserForLogin(deps.database.db, usernameLower);
   const ok = await verifyPassword(user?.password_hash, input.password);
   if (!user || !ok) {
     await throttle?.failed(usernameLower, ip);
-    throw fail.unauthorized(AUTH_MESSAGES.login);
+    throw fail.unauthorized('login');
   }
   await throttle?.succeeded(usernameLower, ip);
   const sessionId = randomUUID();
@@ -103,15 +106,6 @@ export async function login(deps: ApiDeps, input: LoginInput, ip: string): Promi
     expires_at: refresh.expiresAt.toISOString(),
   });
   return pair;
-}
-
-async function verifyRefresh(deps: ApiDeps, token: string) {
-  try {
-    return await deps.tokens.verify(token, 'refresh');
-  } catch (error) {
-    if (error instanceof TokenError) throw fail.unauthorized(AUTH_MESSAGES[error.problem]);
-    throw error;
-  }
 }
 
 async function revoke(deps: ApiDeps, sessionId: string, userId: string, reason: 'logout' | 'reuse') {
@@ -131,7 +125,7 @@ async function revoke(deps: ApiDeps, sessionId: string, userId: string, reason: 
  * taken as theft: the whole family is revoked and its sockets closed.
  */
 export async function refresh(deps: ApiDeps, token: string): Promise<TokenPair> {
-  const claims = await verifyRefresh(deps, token);
+  const claims = await verifyToken(deps, token, 'refresh');
   const { pair, refresh: next } = await issuePair(deps, claims.sub, claims.sid);
   const rotated = await sessionsRepository.rotateSession(
     deps.database.db,
@@ -142,20 +136,20 @@ export async function refresh(deps: ApiDeps, token: string): Promise<TokenPair> 
   );
   if (!rotated) {
     await revoke(deps, claims.sid, claims.sub, 'reuse');
-    throw fail.unauthorized(AUTH_MESSAGES.revoked);
+    throw fail.unauthorized('revoked');
   }
   return pair;
 }
 
 /** Ends the login: the refresh family is revoked and its live sockets closed. */
 export async function logout(deps: ApiDeps, token: string): Promise<void> {
-  const claims = await verifyRefresh(deps, token);
+  const claims = await verifyToken(deps, token, 'refresh');
   const user = await sessionsRepository.findSessionUser(
     deps.database.db,
     claims.sid,
     claims.sub,
     new Date().toISOString(),
   );
-  if (!user) throw fail.unauthorized(AUTH_MESSAGES.revoked);
+  if (!user) throw fail.unauthorized('revoked');
   await revoke(deps, claims.sid, claims.sub, 'logout');
 }

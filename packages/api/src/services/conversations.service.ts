@@ -8,7 +8,7 @@ import {
   usersRepository,
 } from '@pneumatic/db';
 import type { ApiDeps } from '../deps.ts';
-import { fail } from '../errors.ts';
+import { fail, unknownId } from '../errors.ts';
 import type {
   Conversation,
   ConversationListItem,
@@ -31,7 +31,7 @@ export async function requireMembership(
   userId: string,
 ): Promise<ConversationRow> {
   const found = await conversationsRepository.findConversationForMember(db, conversationId, userId);
-  if (!found) throw fail.notFound('Conversation not found');
+  if (!found) throw unknownId.conversation();
   if (!found.isMember) throw fail.forbidden('Not a member of this conversation');
   return found.conversation;
 }
@@ -50,7 +50,7 @@ export async function createConversation(
   const members = [...new Set([userId, ...input.member_ids])];
   const existing = await usersRepository.findExistingUserIds(db, members);
   const unknown = members.filter((id) => !existing.has(id));
-  if (unknown.length > 0) throw fail.badRequest(`Unknown member id: ${unknown.join(', ')}`);
+  if (unknown.length > 0) throw unknownId.members(unknown);
 
   const dmKey = members.length === 2 ? directKey(members[0]!, members[1]!) : null;
   if (dmKey) {

@@ -10,7 +10,7 @@ import {
 } from '@pneumatic/db';
 import { v7 as timeOrderedId } from 'uuid';
 import type { ApiDeps } from '../deps.ts';
-import { fail } from '../errors.ts';
+import { fail, unknownId } from '../errors.ts';
 import type {
   AddMembersInput,
   Conversation,
@@ -101,7 +101,7 @@ export async function addMembers(
   const wanted = [...new Set(input.user_ids)];
   const existing = await usersRepository.findExistingUserIds(db, wanted);
   const unknown = wanted.filter((id) => !existing.has(id));
-  if (unknown.length > 0) throw fail.badRequest(`Unknown member id: ${unknown.join(', ')}`);
+  if (unknown.length > 0) throw unknownId.members(unknown);
   const current = new Set(await conversationsRepository.listMemberIds(db, conversation.id));
   const added = wanted.filter((id) => !current.has(id));
   if (added.length === 0) return loadConversation(db, conversation);

@@ -2,7 +2,7 @@ import { conversationsRepository, logRepository, type MessageRow, messagesReposi
 import type { TRPCError } from '@trpc/server';
 import { v7 as timeOrderedId } from 'uuid';
 import type { ApiDeps } from '../deps.ts';
-import { fail } from '../errors.ts';
+import { fail, unknownId } from '../errors.ts';
 import type { Message, SendMessageInput } from '../schemas/messages.schema.ts';
 import { toMessage } from './views.ts';
 
@@ -45,7 +45,7 @@ export class MessageWriter {
   #running = false;
   readonly #unsubscribe: () => void;
 
-  constructor(readonly deps: ApiDeps) {
+  constructor(readonly deps: Pick<ApiDeps, 'database' | 'bus' | 'observer'>) {
     this.#unsubscribe = deps.bus.subscribe((event) => {
       if (event.kind === 'conversation') this.#remember(event.conversation.id, event.conversation.members);
     });
@@ -66,7 +66,9 @@ export class MessageWriter {
     while (this.#running) await new Promise((resolve) => setImmediate(resolve));
   }
 
-  close(): void {
+  /** Writes what is queued, then stops listening to the bus. */
+  async close(): Promise<void> {
+    await this.idle();
     this.#unsubscribe();
   }
 
@@ -123,7 +125,7 @@ export class MessageWriter {
     const allowed: number[] = [];
     batch.forEach((p, i) => {
       const list = members.get(p.input.conversation_id);
-      if (!list) outcomes[i] = { ok: false, error: fail.notFound('Conversation not found') };
+      if (!list) outcomes[i] = { ok: false, error: unknownId.conversation() };
       else if (!list.includes(p.senderId)) {
         outcomes[i] = { ok: false, error: fail.forbidden('Not a member of this conversation') };
       } else allowed.push(i);
@@ -172,7 +174,7 @@ export class MessageWriter {
       // A conversation deleted since its members were read: nothing to send to.
       fresh = fresh.filter((i) => {
         if (nextSeq.has(batch[i]!.input.conversation_id)) return true;
-        outcomes[i] = { ok: false, error: fail.notFound('Conversation not found') };
+        outcomes[i] = { ok: false, error: unknownId.conversation() };
         return false;
       });
       if (fresh.length === 0) return { rows: [] as MessageRow[], byKey };

@@ -2,12 +2,10 @@ import { messagesRepository } from '@pneumatic/db';
 import type { ApiDeps } from '../deps.ts';
 import type { ListMessagesInput, MessagePage, SendMessageInput } from '../schemas/messages.schema.ts';
 import { requireMembership } from './conversations.service.ts';
-import { MessageWriter, type SendResult } from './message-writer.ts';
+import type { SendResult } from './message-writer.ts';
 import { toMessage } from './views.ts';
 
 export type { SendResult };
-
-const writers = new WeakMap<ApiDeps, MessageWriter>();
 
 /**
  * Stores a message from `senderId` and announces it to the members. Sending
@@ -15,17 +13,7 @@ const writers = new WeakMap<ApiDeps, MessageWriter>();
  * Checks, in order: the conversation exists (404), the sender is a member (403).
  */
 export function sendMessage(deps: ApiDeps, senderId: string, input: SendMessageInput): Promise<SendResult> {
-  let writer = writers.get(deps);
-  if (!writer) {
-    writer = new MessageWriter(deps);
-    writers.set(deps, writer);
-  }
-  return writer.send(senderId, input);
-}
-
-/** Waits for sends already accepted to be written; for a clean shutdown. */
-export async function finishPendingSends(deps: ApiDeps): Promise<void> {
-  await writers.get(deps)?.idle();
+  return deps.writer.send(senderId, input);
 }
 
 export async function listMessages(

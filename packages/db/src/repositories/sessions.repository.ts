@@ -57,3 +57,20 @@ export async function findSessionUser(
     .where('sessions.expires_at', '>', now)
     .executeTakeFirst();
 }
+
+/** Which of `sessionIds` still stand (not revoked, not expired, their user still there). */
+export async function findStandingSessions(
+  db: Executor,
+  sessionIds: string[],
+  now: string,
+): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select('sessions.id')
+    .where('sessions.id', 'in', sessionIds)
+    .where('sessions.revoked_at', 'is', null)
+    .where('sessions.expires_at', '>', now)
+    .execute();
+  return new Set(rows.map((row) => row.id));
+}

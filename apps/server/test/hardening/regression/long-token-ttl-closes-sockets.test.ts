@@ -12,7 +12,7 @@ describe('an access token that lives longer than a timer can wait', () => {
   let t: TestServer;
   let api: Rest;
   beforeAll(async () => {
-    t = await startServer('sqlite', { accessTtlSeconds: 40 * 24 * 3600 });
+    t = await startServer('sqlite', { ACCESS_TOKEN_TTL_SECONDS: 40 * 24 * 3600 });
     api = new Rest(t.url);
   });
   afterAll(() => t.close());

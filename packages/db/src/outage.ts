@@ -11,10 +11,25 @@ export const OUTAGE_MESSAGES: Record<DatabaseOutage, string> = {
   unavailable: 'Database unavailable, try again shortly',
 };
 
+/**
+ * A failure of the connection to the database rather than of a statement:
+ * node-postgres reports a lost, refused or ended connection as a plain Error
+ * without a SQLSTATE, so the pool wrapper (create-database.ts) wraps every
+ * error that did not come from the server in this.
+ */
+export class DatabaseUnavailableError extends Error {
+  override name = 'DatabaseUnavailableError';
+  readonly code = 'DB_UNAVAILABLE';
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : 'database connection failed', { cause });
+  }
+}
+
 // SQLSTATE classes and codes of PostgreSQL that mean "not now" rather than "not this".
 const PG_UNAVAILABLE = /^(08|53|57P0[123])/;
 const PG_BUSY = new Set(['40001', '40P01', '55P03']);
 const NETWORK_CODES = new Set([
+  'DB_UNAVAILABLE',
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
@@ -24,9 +39,6 @@ const NETWORK_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
 ]);
-// node-postgres and Kysely report a lost or closed connection without a code.
-const LOST_CONNECTION =
-  /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|driver has already been destroyed|Cannot use a pool after calling end/i;
 
 function classify(error: object): DatabaseOutage | null {
   const code = 'code' in error && typeof error.code === 'string' ? error.code : '';
@@ -35,8 +47,6 @@ function classify(error: object): DatabaseOutage | null {
   if (/^SQLITE_(IOERR|FULL|CANTOPEN|NOTADB|CORRUPT)/.test(code)) return 'unavailable';
   if (PG_BUSY.has(code)) return 'busy';
   if (PG_UNAVAILABLE.test(code) || NETWORK_CODES.has(code)) return 'unavailable';
-  const message = 'message' in error && typeof error.message === 'string' ? error.message : '';
-  if (LOST_CONNECTION.test(message)) return 'unavailable';
   return null;
 }
 

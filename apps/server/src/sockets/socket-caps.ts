@@ -1,16 +1,3 @@
-/** Close code and reason for a socket over its user's cap. */
-export const TOO_MANY_USER_SOCKETS = { code: 1008, reason: 'Too many sockets for this user' } as const;
-/** Answer to an upgrade from an address over its cap. */
-export const TOO_MANY_ADDRESS_SOCKETS = {
-  status: 429,
-  detail: 'Too many sockets from this address',
-} as const;
-
-/** Something that ends once: a TCP connection or a WebSocket. */
-interface Closable {
-  once(event: 'close', listener: () => void): unknown;
-}
-
 export interface SocketCapSettings {
   /** Open sockets (tRPC and /ws together) one user may hold. */
   perUser: number;
@@ -38,13 +25,22 @@ export class SocketCaps {
    * Admits an upgrade from `address` unless the address is at its cap. The
    * connection counts until it closes, whether or not the upgrade succeeds.
    */
-  admitAddress(address: string, connection: Closable): boolean {
-    return this.#admit(this.#byAddress, address, this.#settings.perAddress, connection, 'address');
+  admitAddress(
+    address: string,
+    connection: { once(event: 'close', listener: () => void): unknown },
+  ): boolean {
+    if (!this.#take(this.#byAddress, address, this.#settings.perAddress, 'address')) return false;
+    connection.once('close', () => release(this.#byAddress, address));
+    return true;
   }
 
-  /** Admits an authenticated socket of `userId` unless the user is at its cap. */
-  admitUser(userId: string, socket: Closable): boolean {
-    return this.#admit(this.#byUser, userId, this.#settings.perUser, socket, 'user');
+  /** Counts an authenticated socket of `userId` unless the user is at its cap; `releaseUser` when it closes. */
+  admitUser(userId: string): boolean {
+    return this.#take(this.#byUser, userId, this.#settings.perUser, 'user');
+  }
+
+  releaseUser(userId: string): void {
+    release(this.#byUser, userId);
   }
 
   /** Open sockets counted for an address or a user, for tests and metrics. */
@@ -52,24 +48,19 @@ export class SocketCaps {
     return (kind === 'user' ? this.#byUser : this.#byAddress).get(key) ?? 0;
   }
 
-  #admit(
-    counts: Map<string, number>,
-    key: string,
-    cap: number,
-    closable: Closable,
-    reason: 'user' | 'address',
-  ): boolean {
+  #take(counts: Map<string, number>, key: string, cap: number, reason: 'user' | 'address'): boolean {
     const open = counts.get(key) ?? 0;
     if (open >= cap) {
       this.#settings.onRefused?.(reason);
       return false;
     }
     counts.set(key, open + 1);
-    closable.once('close', () => {
-      const left = (counts.get(key) ?? 1) - 1;
-      if (left <= 0) counts.delete(key);
-      else counts.set(key, left);
-    });
     return true;
   }
+}
+
+function release(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left <= 0) counts.delete(key);
+  else counts.set(key, left);
 }

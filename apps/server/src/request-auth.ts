@@ -1,0 +1,48 @@
+import {
+  type ApiDeps,
+  type AuthenticatedUser,
+  requestIdentity,
+  resolveSession,
+  type TokenClaims,
+  verifyToken,
+} from '@pneumatic/api';
+import type { FastifyRequest } from 'fastify';
+
+/**
+ * The bearer token of a request, read in one place for every entry point:
+ * `Authorization: Bearer <token>` (the scheme in any case), or, for the
+ * legacy socket's upgrade only, `?token=`. Null when there is none or the
+ * header is not a bearer one: both answer "Not authenticated".
+ */
+export function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (header) return /^bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null;
+  if (request.url.startsWith('/ws')) {
+    const token = (request.query as { token?: unknown }).token;
+    if (typeof token === 'string' && token) return token;
+  }
+  return null;
+}
+
+const verified = new WeakMap<FastifyRequest, Promise<TokenClaims>>();
+
+/**
+ * The request's access token, verified once however many times it is asked
+ * (the rate limit keys on it, then the route authenticates with it).
+ * Rejects with UNAUTHORIZED saying why.
+ */
+export function accessClaims(deps: ApiDeps, request: FastifyRequest): Promise<TokenClaims> {
+  let claims = verified.get(request);
+  if (!claims) {
+    claims = verifyToken(deps, bearerToken(request));
+    // Asked for by the rate limit, whose caller may never look at a refusal.
+    claims.catch(() => {});
+    verified.set(request, claims);
+  }
+  return claims;
+}
+
+/** Who sent the request: its token's claims (verified once), then its login (one query, on first use). */
+export function requestIdentityOf(deps: ApiDeps, request: FastifyRequest): () => Promise<AuthenticatedUser> {
+  return requestIdentity(async () => resolveSession(deps, await accessClaims(deps, request)));
+}
