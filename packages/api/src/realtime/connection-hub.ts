@@ -113,7 +113,7 @@ export class ConnectionHub {
   }
 
   #receive(event: BusEvent): void {
-    if (event.kind === 'session.revoked') {
+    if (event.kind === 'session_revoked') {
       const sockets = this.#bySession.get(event.session_id);
       if (sockets)
         for (const socket of [...sockets]) socket.close(SESSION_REVOKED.code, SESSION_REVOKED.reason);

@@ -9,12 +9,12 @@ import type { Message } from '../schemas/messages.schema.ts';
 export type BusEvent =
   | LogBusEvent
   | EphemeralBusEvent
-  | { kind: 'session.revoked'; session_id: string; user_id: string };
+  | { kind: 'session_revoked'; session_id: string; user_id: string };
 
 /** Events at a log position: delivered in order, replayed on resume. */
 export type LogBusEvent =
   | { kind: 'message'; pos: number; recipients: string[]; message: Message }
-  | { kind: 'message.updated'; pos: number; recipients: string[]; message: Message }
+  | { kind: 'message_updated'; pos: number; recipients: string[]; message: Message }
   | { kind: 'conversation'; pos: number; recipients: string[]; conversation: Conversation };
 
 /** Events never stored: delivered at once to whoever is connected, lost otherwise. */

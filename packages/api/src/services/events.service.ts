@@ -37,7 +37,7 @@ function toStreamEvent(event: LogBusEvent | EphemeralBusEvent): StreamEvent {
   switch (event.kind) {
     case 'message':
       return { type: 'message', message: event.message };
-    case 'message.updated':
+    case 'message_updated':
       return { type: 'message_updated', message: event.message };
     case 'conversation':
       return { type: 'conversation', conversation: event.conversation };

@@ -28,7 +28,7 @@ export async function readLogRange(db: Executor, from: number, to: number): Prom
         : undefined;
       if (!row) continue;
       const recipients = await membersOf(row.conversation_id);
-      events.push({ kind: 'message.updated', pos: entry.pos, recipients, message: toMessage(row) });
+      events.push({ kind: 'message_updated', pos: entry.pos, recipients, message: toMessage(row) });
       continue;
     }
     const row = await conversationsRepository.findConversation(db, entry.conversation_id);

@@ -42,7 +42,7 @@ async function changeMessage(deps: ApiDeps, userId: string, id: string, change: 
     return { row, recipients, pos };
   });
   const message = toMessage(stored.row);
-  deps.bus.publish({ kind: 'message.updated', pos: stored.pos, recipients: stored.recipients, message });
+  deps.bus.publish({ kind: 'message_updated', pos: stored.pos, recipients: stored.recipients, message });
   return message;
 }
 
