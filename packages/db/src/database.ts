@@ -74,11 +74,10 @@ export interface MessagesTable {
 export type MessageKind = 'user' | 'system';
 
 export type EventKind =
-  | 'conversation.created'
-  /** Members, title or anything else of the conversation changed. */
-  | 'conversation.updated'
-  | 'message.edited'
-  | 'message.deleted';
+  /** A message was edited or deleted; the message row says which (edited_at, deleted_at). */
+  | 'message_updated'
+  /** A conversation was created, or its members, title or anything else changed. */
+  | 'conversation';
 
 /** Events other than new messages, sharing the messages' position counter. */
 export interface EventsTable {

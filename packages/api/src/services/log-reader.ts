@@ -22,7 +22,7 @@ export async function readLogRange(db: Executor, from: number, to: number): Prom
       events.push({ kind: 'message', pos: entry.pos, recipients, message: toMessage(entry.message) });
       continue;
     }
-    if (entry.kind === 'message.edited' || entry.kind === 'message.deleted') {
+    if (entry.kind === 'message_updated') {
       const row = entry.subject_id
         ? await messagesRepository.findMessageById(db, entry.subject_id)
         : undefined;

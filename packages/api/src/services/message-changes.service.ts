@@ -33,7 +33,7 @@ async function changeMessage(deps: ApiDeps, userId: string, id: string, change: 
     const pos = await logRepository.takePositions(trx);
     await logRepository.insertEvent(trx, {
       pos,
-      kind: change.kind === 'edit' ? 'message.edited' : 'message.deleted',
+      kind: 'message_updated',
       conversation_id: row.conversation_id,
       actor_id: userId,
       created_at: now,
