@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { EventKind } from './event-kinds.ts';
 
 /**
  * Timestamps travel as ISO 8601 UTC strings in both dialects: SQLite stores
@@ -73,16 +74,13 @@ export interface MessagesTable {
 
 export type MessageKind = 'user' | 'system';
 
-export type EventKind =
-  /** A message was edited or deleted; the message row says which (edited_at, deleted_at). */
-  | 'message_updated'
-  /** A conversation was created, or its members, title or anything else changed. */
-  | 'conversation';
+/** The kinds of the `events` table; new messages are rows of `messages`. */
+export type EventRowKind = Extract<EventKind, 'message_updated' | 'conversation'>;
 
 /** Events other than new messages, sharing the messages' position counter. */
 export interface EventsTable {
   pos: Position;
-  kind: EventKind;
+  kind: EventRowKind;
   conversation_id: string;
   actor_id: string;
   created_at: Timestamp;
