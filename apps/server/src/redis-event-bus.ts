@@ -1,4 +1,5 @@
 import type { BusEvent, BusHandler, EventBus } from '@pneumatic/api';
+import { EVENT_KINDS, type EventKind } from '@pneumatic/db';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { connectRedis, waitUntilReady } from './redis.ts';
@@ -33,10 +34,8 @@ export class RedisEventBus implements EventBus {
       connectedBefore = true;
     });
     this.#subscriber.on('message', (_channel: string, payload: string) => {
-      let event: BusEvent;
-      try {
-        event = JSON.parse(payload) as BusEvent;
-      } catch {
+      const event = readBusEvent(payload);
+      if (!event) {
         this.#logger.warn({ event: 'bus message unreadable' }, 'dropped an unreadable bus message');
         return;
       }
@@ -95,4 +94,29 @@ export class RedisEventBus implements EventBus {
       }
     }
   }
+}
+
+/**
+ * Kinds as instances from before the names were unified spell them: they
+ * still publish during a rolling upgrade, and a revoked session must still
+ * close its sockets here. Remove once no such instance runs.
+ */
+const FORMER_KINDS: ReadonlyMap<string, EventKind> = new Map([
+  ['message.updated', 'message_updated'],
+  ['session.revoked', 'session_revoked'],
+]);
+
+/** The event a bus message carries, or undefined if it is not JSON or not of a kind this instance knows. */
+function readBusEvent(payload: string): BusEvent | undefined {
+  let event: unknown;
+  try {
+    event = JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+  if (typeof event !== 'object' || event === null || !('kind' in event) || typeof event.kind !== 'string') {
+    return undefined;
+  }
+  const kind = FORMER_KINDS.get(event.kind) ?? event.kind;
+  return (EVENT_KINDS as readonly string[]).includes(kind) ? ({ ...event, kind } as BusEvent) : undefined;
 }

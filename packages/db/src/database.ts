@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { EventKind } from './event-kinds.ts';
 
 /**
  * Timestamps travel as ISO 8601 UTC strings in both dialects: SQLite stores
@@ -73,17 +74,13 @@ export interface MessagesTable {
 
 export type MessageKind = 'user' | 'system';
 
-export type EventKind =
-  | 'conversation.created'
-  /** Members, title or anything else of the conversation changed. */
-  | 'conversation.updated'
-  | 'message.edited'
-  | 'message.deleted';
+/** The kinds of the `events` table; new messages are rows of `messages`. */
+export type EventRowKind = Extract<EventKind, 'message_updated' | 'conversation'>;
 
 /** Events other than new messages, sharing the messages' position counter. */
 export interface EventsTable {
   pos: Position;
-  kind: EventKind;
+  kind: EventRowKind;
   conversation_id: string;
   actor_id: string;
   created_at: Timestamp;

@@ -1,5 +1,6 @@
 export * from './create-database.ts';
 export type * from './database.ts';
+export { EVENT_KINDS, type EventKind, type OfEventKinds } from './event-kinds.ts';
 export { dropEverything, type MigrationReport, migrateToLatest } from './migrate.ts';
 export {
   type DatabaseOutage,

@@ -1,4 +1,5 @@
-import { Migrator, sql } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import { type Kysely, Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, dropEverything, migrateToLatest } from '../src/index.ts';
 import { migrations } from '../src/migrations/index.ts';
@@ -50,5 +51,102 @@ describe.each(['sqlite', 'postgres'] as const)('migrations (%s)', (dialect) => {
           );
     expect(Number(count.rows[0]!.n)).toBe(0);
     await migrateToLatest(handle.db);
+  });
+
+  it('renames the event kinds of rows stored before 0005, and back on the way down', async () => {
+    const { handle: old, cleanup: dropOld } = await openTestDatabase(dialect);
+    try {
+      const migrator = new Migrator({ db: old.db, provider: { getMigrations: async () => migrations } });
+      expect((await migrator.migrateTo('2026-11-28-0004-deferred-search-index')).error).toBeUndefined();
+      // The schema as 0004 left it, older than the application's types.
+      const db = old.db as Kysely<any>;
+      const now = new Date().toISOString();
+      const alice = randomUUID();
+      await db
+        .insertInto('users')
+        .values({
+          id: alice,
+          username: 'alice',
+          username_lower: 'alice',
+          password_hash: 'x',
+          created_at: now,
+        })
+        .execute();
+      const [room, other] = [randomUUID(), randomUUID()];
+      for (const id of [room, other]) {
+        await db
+          .insertInto('conversations')
+          .values({
+            id,
+            kind: 'group',
+            title: 'room',
+            created_by: alice,
+            created_at: now,
+            last_activity_at: now,
+          })
+          .execute();
+      }
+      const [edited, editedThenDeleted, deleted] = [randomUUID(), randomUUID(), randomUUID()];
+      for (const [seq, id] of [edited, editedThenDeleted, deleted].entries()) {
+        await db
+          .insertInto('messages')
+          .values({
+            id,
+            conversation_id: room,
+            seq: seq + 1,
+            pos: seq + 1,
+            sender_id: alice,
+            message_id: id,
+            content: id === edited ? 'changed' : '',
+            created_at: now,
+            edited_at: id === deleted ? null : now,
+            deleted_at: id === edited ? null : now,
+          })
+          .execute();
+      }
+      const stored: Array<[kind: string, conversation: string, subject: string | null]> = [
+        ['conversation.created', room, null],
+        ['message.edited', room, edited],
+        ['message.edited', room, editedThenDeleted],
+        ['message.deleted', room, editedThenDeleted],
+        ['conversation.updated', room, alice],
+        ['conversation.created', other, null],
+        ['message.deleted', room, deleted],
+        ['message.edited', room, edited],
+      ];
+      await db
+        .insertInto('events')
+        .values(
+          stored.map(([kind, conversation_id, subject_id], i) => ({
+            pos: 10 + i,
+            kind,
+            conversation_id,
+            actor_id: alice,
+            created_at: now,
+            subject_id,
+          })),
+        )
+        .execute();
+      const kinds = async () =>
+        (await db.selectFrom('events').select('kind').orderBy('pos').execute()).map((e) => e.kind);
+
+      expect((await migrateToLatest(old.db)).applied).toEqual(['2026-12-05-0005-one-name-per-event-kind']);
+      expect(await kinds()).toEqual([
+        'conversation',
+        'message_updated',
+        'message_updated',
+        'message_updated',
+        'conversation',
+        'conversation',
+        'message_updated',
+        'message_updated',
+      ]);
+
+      expect((await migrator.migrateDown()).error).toBeUndefined();
+      expect(await kinds()).toEqual(stored.map(([kind]) => kind));
+    } finally {
+      await old.close();
+      await dropOld();
+    }
   });
 });

@@ -98,7 +98,7 @@ export class LiveSockets {
     this.#timer = setInterval(() => this.sweep(Date.now()), this.#tickMs);
     this.#timer.unref();
     this.#unsubscribe = deps.bus.subscribe((event) => {
-      if (event.kind === 'session.revoked') this.#closeSession(event.session_id, SESSION_REVOKED);
+      if (event.kind === 'session_revoked') this.#closeSession(event.session_id, SESSION_REVOKED);
     });
   }
 

@@ -1,3 +1,4 @@
+import type { OfEventKinds } from '@pneumatic/db';
 import type { Conversation } from '../schemas/conversations.schema.ts';
 import type { Message } from '../schemas/messages.schema.ts';
 
@@ -6,23 +7,24 @@ import type { Message } from '../schemas/messages.schema.ts';
  * a lost notification costs a replay from it, never data. Every committed
  * log position is announced exactly once, by the instance that committed it.
  */
-export type BusEvent =
-  | LogBusEvent
-  | EphemeralBusEvent
-  | { kind: 'session.revoked'; session_id: string; user_id: string };
+export type BusEvent = OfEventKinds<
+  LogBusEvent | EphemeralBusEvent | { kind: 'session_revoked'; session_id: string; user_id: string }
+>;
 
 /** Events at a log position: delivered in order, replayed on resume. */
-export type LogBusEvent =
+export type LogBusEvent = OfEventKinds<
   | { kind: 'message'; pos: number; recipients: string[]; message: Message }
-  | { kind: 'message.updated'; pos: number; recipients: string[]; message: Message }
-  | { kind: 'conversation'; pos: number; recipients: string[]; conversation: Conversation };
+  | { kind: 'message_updated'; pos: number; recipients: string[]; message: Message }
+  | { kind: 'conversation'; pos: number; recipients: string[]; conversation: Conversation }
+>;
 
 /** Events never stored: delivered at once to whoever is connected, lost otherwise. */
-export type EphemeralBusEvent =
+export type EphemeralBusEvent = OfEventKinds<
   | { kind: 'read'; recipients: string[]; conversation_id: string; user_id: string; last_read_seq: number }
   | { kind: 'typing'; recipients: string[]; conversation_id: string; user_id: string; expires_in_ms: number }
   /** Goes to the people who share a conversation with the user. */
-  | { kind: 'presence'; recipients: string[]; user_id: string; online: boolean };
+  | { kind: 'presence'; recipients: string[]; user_id: string; online: boolean }
+>;
 
 export type BusHandler = (event: BusEvent) => void;
 

@@ -1,3 +1,4 @@
+import type { EventKind } from '@pneumatic/db';
 import { z } from 'zod';
 import { Id } from './common.ts';
 import { Conversation } from './conversations.schema.ts';
@@ -11,25 +12,32 @@ export const EventStreamInput = z.object({
     .nullish(),
 });
 
+/**
+ * A stream event's `type`: the event kinds everything else uses, plus
+ * `resync`, which only the stream has. The web app and the SDK match on
+ * these names, so they never change.
+ */
+const named = <const T extends EventKind | 'resync'>(type: T) => z.literal(type);
+
 /** What the per-user stream yields. */
 export const StreamEvent = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('message'), message: Message }),
+  z.object({ type: named('message'), message: Message }),
   /** A message was edited or deleted: the new state. */
-  z.object({ type: z.literal('message_updated'), message: Message }),
+  z.object({ type: named('message_updated'), message: Message }),
   /** A conversation was created, renamed, or its members changed: the new state. */
-  z.object({ type: z.literal('conversation'), conversation: Conversation }),
+  z.object({ type: named('conversation'), conversation: Conversation }),
   /** A member's read position moved. */
   z.object({
-    type: z.literal('read'),
+    type: named('read'),
     conversation_id: Id,
     user_id: Id,
     last_read_seq: z.number().int(),
   }),
   /** A member is typing; show it for `expires_in_ms` unless renewed. */
-  z.object({ type: z.literal('typing'), conversation_id: Id, user_id: Id, expires_in_ms: z.number().int() }),
+  z.object({ type: named('typing'), conversation_id: Id, user_id: Id, expires_in_ms: z.number().int() }),
   /** A user came online or went offline. */
-  z.object({ type: z.literal('presence'), user_id: Id, online: z.boolean() }),
+  z.object({ type: named('presence'), user_id: Id, online: z.boolean() }),
   /** The client missed more than the replay bound: refetch conversations and history. */
-  z.object({ type: z.literal('resync') }),
+  z.object({ type: named('resync') }),
 ]);
 export type StreamEvent = z.infer<typeof StreamEvent>;

@@ -116,7 +116,7 @@ async function revoke(deps: ApiDeps, sessionId: string, userId: string, reason: 
   );
   if (revoked) {
     deps.observer.sessionRevoked?.(sessionId, reason);
-    deps.bus.publish({ kind: 'session.revoked', session_id: sessionId, user_id: userId });
+    deps.bus.publish({ kind: 'session_revoked', session_id: sessionId, user_id: userId });
   }
 }
 

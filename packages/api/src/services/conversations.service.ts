@@ -75,7 +75,7 @@ export async function createConversation(
     const pos = await logRepository.takePositions(trx);
     await logRepository.insertEvent(trx, {
       pos,
-      kind: 'conversation.created',
+      kind: 'conversation',
       conversation_id: row.id,
       actor_id: userId,
       created_at: now,

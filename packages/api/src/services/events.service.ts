@@ -37,7 +37,7 @@ function toStreamEvent(event: LogBusEvent | EphemeralBusEvent): StreamEvent {
   switch (event.kind) {
     case 'message':
       return { type: 'message', message: event.message };
-    case 'message.updated':
+    case 'message_updated':
       return { type: 'message_updated', message: event.message };
     case 'conversation':
       return { type: 'conversation', conversation: event.conversation };
@@ -63,7 +63,7 @@ function toStreamEvent(event: LogBusEvent | EphemeralBusEvent): StreamEvent {
 /** Turns log entries into stream events with the current state; what is gone since is left out. */
 async function fromLog(db: Executor, entry: LogEntry): Promise<StreamEvent | null> {
   if (entry.kind === 'message') return { type: 'message', message: toMessage(entry.message) };
-  if (entry.kind === 'message.edited' || entry.kind === 'message.deleted') {
+  if (entry.kind === 'message_updated') {
     const row = entry.subject_id ? await messagesRepository.findMessageById(db, entry.subject_id) : undefined;
     return row ? { type: 'message_updated', message: toMessage(row) } : null;
   }

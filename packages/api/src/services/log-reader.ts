@@ -22,13 +22,13 @@ export async function readLogRange(db: Executor, from: number, to: number): Prom
       events.push({ kind: 'message', pos: entry.pos, recipients, message: toMessage(entry.message) });
       continue;
     }
-    if (entry.kind === 'message.edited' || entry.kind === 'message.deleted') {
+    if (entry.kind === 'message_updated') {
       const row = entry.subject_id
         ? await messagesRepository.findMessageById(db, entry.subject_id)
         : undefined;
       if (!row) continue;
       const recipients = await membersOf(row.conversation_id);
-      events.push({ kind: 'message.updated', pos: entry.pos, recipients, message: toMessage(row) });
+      events.push({ kind: 'message_updated', pos: entry.pos, recipients, message: toMessage(row) });
       continue;
     }
     const row = await conversationsRepository.findConversation(db, entry.conversation_id);

@@ -27,7 +27,7 @@ async function displayName(db: Executor, userId: string): Promise<string> {
 
 /**
  * Records a change of the conversation in one transaction: `apply` changes
- * it, a system line says what happened, and a `conversation.updated` event
+ * it, a system line says what happened, and a `conversation` event
  * carries the new state. Both are announced after commit.
  */
 async function changeConversation(
@@ -65,7 +65,7 @@ async function changeConversation(
     await conversationsRepository.readUpTo(trx, conversation.id, actorId, seq);
     await logRepository.insertEvent(trx, {
       pos: pos + 1,
-      kind: 'conversation.updated',
+      kind: 'conversation',
       conversation_id: conversation.id,
       actor_id: actorId,
       created_at: now,

@@ -33,7 +33,7 @@ async function changeMessage(deps: ApiDeps, userId: string, id: string, change: 
     const pos = await logRepository.takePositions(trx);
     await logRepository.insertEvent(trx, {
       pos,
-      kind: change.kind === 'edit' ? 'message.edited' : 'message.deleted',
+      kind: 'message_updated',
       conversation_id: row.conversation_id,
       actor_id: userId,
       created_at: now,
@@ -42,7 +42,7 @@ async function changeMessage(deps: ApiDeps, userId: string, id: string, change: 
     return { row, recipients, pos };
   });
   const message = toMessage(stored.row);
-  deps.bus.publish({ kind: 'message.updated', pos: stored.pos, recipients: stored.recipients, message });
+  deps.bus.publish({ kind: 'message_updated', pos: stored.pos, recipients: stored.recipients, message });
   return message;
 }
 

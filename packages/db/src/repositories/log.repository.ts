@@ -1,5 +1,6 @@
 import type { Executor } from '../create-database.ts';
-import type { EventKind, MessageRow } from '../database.ts';
+import type { EventRowKind, MessageRow } from '../database.ts';
+import type { OfEventKinds } from '../event-kinds.ts';
 
 /**
  * Reserves `count` consecutive log positions and returns the first. The
@@ -22,7 +23,7 @@ export async function insertEvent(
   db: Executor,
   event: {
     pos: number;
-    kind: EventKind;
+    kind: EventRowKind;
     conversation_id: string;
     actor_id: string;
     created_at: string;
@@ -32,16 +33,17 @@ export async function insertEvent(
   await db.insertInto('events').values(event).execute();
 }
 
-export type LogEntry =
+export type LogEntry = OfEventKinds<
   | { kind: 'message'; pos: number; message: MessageRow }
   | {
-      kind: EventKind;
+      kind: EventRowKind;
       pos: number;
       conversation_id: string;
       actor_id: string;
       created_at: string;
       subject_id: string | null;
-    };
+    }
+>;
 
 /**
  * What `userId` may see after position `after`, in position order, at most
