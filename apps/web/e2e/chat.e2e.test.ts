@@ -15,6 +15,17 @@ import {
   waitForMessage,
 } from './harness.ts';
 
+const PING_MS = 1000;
+
+/** tRPC sockets the server has accepted so far. */
+async function socketsOpened(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith('pneumatic_websocket_connections_total{transport="trpc"}'));
+  return Number(line?.split(' ')[1] ?? Number.NaN);
+}
+
 // The steps build on each other, as people would: sign up, talk, form a group, come back.
 describe('Pneumatic web app in Chromium', () => {
   let server: RunningServer;
@@ -26,7 +37,8 @@ describe('Pneumatic web app in Chromium', () => {
 
   beforeAll(async () => {
     checkPrerequisites();
-    server = await startServer();
+    // Pings every second, so the browser answers many of them during the run.
+    server = await startServer({ SOCKET_PING_MS: String(PING_MS), SOCKET_PONG_TIMEOUT_MS: '2000' });
     browser = await launchBrowser();
   });
 
@@ -89,6 +101,15 @@ describe('Pneumatic web app in Chromium', () => {
     await screenshot(alice, 'direct-alice');
   });
 
+  it("stays on its socket across the server's pings, still live", async () => {
+    const opened = await socketsOpened(server.url);
+    await new Promise((resolve) => setTimeout(resolve, PING_MS * 5));
+    // Both browsers answered every PING: no socket was dropped and opened again.
+    expect(await socketsOpened(server.url)).toBe(opened);
+    await send(bob, 'Still here after the pings');
+    await waitForMessage(alice, 'Still here after the pings');
+  });
+
   it('a group of three exchanges messages', async () => {
     carol = await openAs(browser, server.url, 'carol', 'Carol Danvers', { width: 390, height: 780 });
     people.push(carol);
@@ -136,8 +157,12 @@ describe('Pneumatic web app in Chromium', () => {
     expect(await messageTexts(bob)).toHaveLength(4);
 
     await bob.page.getByRole('button', { name: /Alice Liddell/ }).click();
-    await waitForMessage(bob, 'Sure, 12:30 works.');
-    expect(await messageTexts(bob)).toEqual(['Hi Bob! Lunch tomorrow?', 'Sure, 12:30 works.']);
+    await waitForMessage(bob, 'Still here after the pings');
+    expect(await messageTexts(bob)).toEqual([
+      'Hi Bob! Lunch tomorrow?',
+      'Sure, 12:30 works.',
+      'Still here after the pings',
+    ]);
     await screenshot(bob, 'reloaded-bob');
   });
 
