@@ -1,5 +1,5 @@
+import type { Dialect } from '@pneumatic/db';
 import { afterAll, beforeAll } from 'vitest';
-import type { Dialect } from './databases.ts';
 import { Rest, type TestUser } from './rest.ts';
 import { startServer, type TestServer } from './server.ts';
 
