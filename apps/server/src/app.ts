@@ -6,10 +6,10 @@ import {
   catchUpSearchIndex,
   type EventBus,
   finishPendingSends,
+  followLogOf,
   InMemoryPresenceStore,
   InProcessEventBus,
   Presence,
-  readLogRange,
   TokenService,
 } from '@pneumatic/api';
 import {
@@ -173,9 +173,7 @@ export async function buildServer(
   );
   const hub = new ConnectionHub(bus, {
     presence,
-    startAfter: await logRepository.readLogHead(database.db),
-    readLog: (from, to) => readLogRange(database.db, from, to),
-    readHead: () => logRepository.readLogHead(database.db),
+    ...(await followLogOf(database.db)),
     // With several instances, compare with the database now and then: pub/sub may drop.
     catchUpIntervalMs: redisBus ? 2000 : 0,
     onError: (err) => logger.error({ err }, 'event delivery failed'),

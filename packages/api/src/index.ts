@@ -29,7 +29,7 @@ export * as schemas from './schemas/index.ts';
 export { AUTH_MESSAGES, type AuthenticatedUser, authenticate } from './services/auth.service.ts';
 export { requireMembership } from './services/conversations.service.ts';
 export { sharedStreamEvent } from './services/events.service.ts';
-export { readLogRange } from './services/log-reader.ts';
+export { followLogOf } from './services/log-reader.ts';
 export { finishPendingSends, sendMessage } from './services/messages.service.ts';
 export { catchUpSearchIndex } from './services/search.service.ts';
 

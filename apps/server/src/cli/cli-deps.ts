@@ -1,5 +1,5 @@
-import { type ApiDeps, ConnectionHub, InProcessEventBus, readLogRange, TokenService } from '@pneumatic/api';
-import { createDatabase, type DatabaseHandle, logRepository, migrateToLatest } from '@pneumatic/db';
+import { type ApiDeps, ConnectionHub, followLogOf, InProcessEventBus, TokenService } from '@pneumatic/api';
+import { createDatabase, type DatabaseHandle, migrateToLatest } from '@pneumatic/db';
 import type { Config } from '../config.ts';
 
 /**
@@ -12,11 +12,7 @@ export async function withCliDeps<T>(config: Config, fn: (deps: ApiDeps) => Prom
   try {
     await migrateToLatest(database.db);
     const bus = new InProcessEventBus();
-    const hub = new ConnectionHub(bus, {
-      startAfter: await logRepository.readLogHead(database.db),
-      readLog: (from, to) => readLogRange(database.db, from, to),
-      readHead: () => logRepository.readLogHead(database.db),
-    });
+    const hub = new ConnectionHub(bus, await followLogOf(database.db));
     const deps: ApiDeps = {
       database,
       tokens: new TokenService({
