@@ -4,11 +4,11 @@ import {
   ConnectionHub,
   catchUpSearchIndex,
   type EventBus,
+  followLogOf,
   InMemoryPresenceStore,
   InProcessEventBus,
   MessageWriter,
   Presence,
-  readLogRange,
   TokenService,
 } from '@pneumatic/api';
 import {
@@ -131,9 +131,7 @@ export async function createApiDeps(config: Config, options: ApiRuntimeOptions):
   );
   const hub = new ConnectionHub(bus, {
     presence,
-    startAfter: await logRepository.readLogHead(database.db),
-    readLog: (from, to) => readLogRange(database.db, from, to),
-    readHead: () => logRepository.readLogHead(database.db),
+    ...(await followLogOf(database.db)),
     // With several instances, compare with the database now and then: pub/sub may drop.
     catchUpIntervalMs: redisBus ? 2000 : 0,
     onError: (err) => logger.error({ err }, 'event delivery failed'),

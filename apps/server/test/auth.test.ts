@@ -1,5 +1,5 @@
+import { DIALECTS } from '@pneumatic/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS } from './helpers/databases.ts';
 import { Rest } from './helpers/rest.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { claimsOf, sign, unsignedCopy } from './helpers/tokens.ts';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { DIALECTS } from '@pneumatic/db/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { useChatFixture } from './helpers/chat-fixture.ts';
-import { DIALECTS } from './helpers/databases.ts';
 import type { TestUser } from './helpers/rest.ts';
 import type { TestServer } from './helpers/server.ts';
 import { legacySocket, sleep } from './helpers/sockets.ts';

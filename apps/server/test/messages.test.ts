@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { DIALECTS } from '@pneumatic/db/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useChatFixture } from './helpers/chat-fixture.ts';
-import { DIALECTS } from './helpers/databases.ts';
 import type { Rest, TestUser } from './helpers/rest.ts';
 import type { TestServer } from './helpers/server.ts';
 import { legacySocket } from './helpers/sockets.ts';

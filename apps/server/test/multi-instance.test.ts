@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '@pneumatic/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './helpers/databases.ts';
 import { spawnServer } from './helpers/process.ts';
 import { Rest } from './helpers/rest.ts';
 import { startServer, type TestServer } from './helpers/server.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { DIALECTS } from '@pneumatic/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { DIALECTS } from './helpers/databases.ts';
 import { Rest, type TestUser } from './helpers/rest.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { legacySocket, sleep, trpcClient } from './helpers/sockets.ts';

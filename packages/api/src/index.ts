@@ -51,7 +51,7 @@ export {
 } from './services/auth.service.ts';
 export { requireMembership } from './services/conversations.service.ts';
 export { sharedStreamEvent } from './services/events.service.ts';
-export { readLogRange } from './services/log-reader.ts';
+export { followLogOf } from './services/log-reader.ts';
 export { MessageWriter, type SendResult } from './services/message-writer.ts';
 export { sendMessage } from './services/messages.service.ts';
 export { catchUpSearchIndex } from './services/search.service.ts';

@@ -3,18 +3,16 @@ import { type Kysely, Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, dropEverything, migrateToLatest } from '../src/index.ts';
 import { migrations } from '../src/migrations/index.ts';
-import { openTestDatabase } from './databases.ts';
+import { DIALECTS, type OpenTestDatabase, openTestDatabase } from '../src/testing.ts';
 
-describe.each(['sqlite', 'postgres'] as const)('migrations (%s)', (dialect) => {
+describe.each(DIALECTS)('migrations (%s)', (dialect) => {
   let handle: DatabaseHandle;
-  let cleanup: () => Promise<void>;
+  let database: OpenTestDatabase;
   beforeAll(async () => {
-    ({ handle, cleanup } = await openTestDatabase(dialect));
+    database = await openTestDatabase(dialect);
+    handle = database.handle;
   });
-  afterAll(async () => {
-    await handle.close();
-    await cleanup();
-  });
+  afterAll(() => database.close());
 
   it('apply in order, run twice harmlessly, go all the way down and up again', async () => {
     const first = await migrateToLatest(handle.db);
@@ -54,7 +52,7 @@ describe.each(['sqlite', 'postgres'] as const)('migrations (%s)', (dialect) => {
   });
 
   it('renames the event kinds of rows stored before 0005, and back on the way down', async () => {
-    const { handle: old, cleanup: dropOld } = await openTestDatabase(dialect);
+    const { handle: old, close: dropOld } = await openTestDatabase(dialect);
     try {
       const migrator = new Migrator({ db: old.db, provider: { getMigrations: async () => migrations } });
       expect((await migrator.migrateTo('2026-11-28-0004-deferred-search-index')).error).toBeUndefined();

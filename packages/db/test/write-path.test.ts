@@ -13,11 +13,11 @@ import {
   migrateToLatest,
   searchRepository,
 } from '../src/index.ts';
-import { openTestDatabase } from './databases.ts';
+import { DIALECTS, type OpenTestDatabase, openTestDatabase } from '../src/testing.ts';
 
-describe.each(['sqlite', 'postgres'] as const)('the send path (%s)', (dialect) => {
+describe.each(DIALECTS)('the send path (%s)', (dialect) => {
   let handle: DatabaseHandle;
-  let cleanup: () => Promise<void>;
+  let database: OpenTestDatabase;
   const now = new Date().toISOString();
   const alice = randomUUID();
   const bob = randomUUID();
@@ -49,7 +49,8 @@ describe.each(['sqlite', 'postgres'] as const)('the send path (%s)', (dialect) =
     ).map((hit) => hit.message.content);
 
   beforeAll(async () => {
-    ({ handle, cleanup } = await openTestDatabase(dialect));
+    database = await openTestDatabase(dialect);
+    handle = database.handle;
     await migrateToLatest(handle.db);
     for (const [id, name] of [
       [alice, 'alice'],
@@ -74,10 +75,7 @@ describe.each(['sqlite', 'postgres'] as const)('the send path (%s)', (dialect) =
       await conversationsRepository.insertMembers(handle.db, id, [alice, bob], now);
     }
   });
-  afterAll(async () => {
-    await handle.close();
-    await cleanup();
-  });
+  afterAll(() => database.close());
 
   it('takes consecutive seqs of several conversations in one go, and none of a missing one', async () => {
     const [a, b] = rooms as [string, string];

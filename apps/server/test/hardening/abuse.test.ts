@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { createTestDatabase, type TestDatabase } from '@pneumatic/db/testing';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { Rest, type TestUser } from '../helpers/rest.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';

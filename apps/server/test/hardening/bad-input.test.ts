@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '@pneumatic/db';
+import { DIALECTS } from '@pneumatic/db/testing';
 import fc from 'fast-check';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS } from '../helpers/databases.ts';
 import { Rest, type TestUser } from '../helpers/rest.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 import { legacySocket } from '../helpers/sockets.ts';

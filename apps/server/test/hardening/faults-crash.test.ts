@@ -1,9 +1,9 @@
 import type { AppRouter } from '@pneumatic/api';
+import { createTestDatabase, type TestDatabase } from '@pneumatic/db/testing';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { Rest } from '../helpers/rest.ts';
 import { Inbox, type StreamItem, sleep } from '../helpers/sockets.ts';

@@ -1,5 +1,5 @@
+import { createTestDatabase, DIALECTS } from '@pneumatic/db/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, DIALECTS } from '../helpers/databases.ts';
 import { spawnServer } from '../helpers/process.ts';
 import { Rest } from '../helpers/rest.ts';
 import { sleep } from '../helpers/sockets.ts';

@@ -1,6 +1,6 @@
+import type { Dialect } from '@pneumatic/db';
 import { afterAll, beforeAll } from 'vitest';
 import type { Config } from '../../src/config.ts';
-import type { Dialect } from './databases.ts';
 import { Rest, type TestUser } from './rest.ts';
 import { startServer, type TestServer } from './server.ts';
 

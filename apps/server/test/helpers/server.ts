@@ -1,11 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Dialect } from '@pneumatic/db';
+import { createTestDatabase, type TestDatabase } from '@pneumatic/db/testing';
 import type { Logger } from 'pino';
 import { buildServer, type Server } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
-import { createTestDatabase, type Dialect, type TestDatabase } from './databases.ts';
 
 export interface TestServer {
   url: string;

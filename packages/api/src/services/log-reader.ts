@@ -1,4 +1,5 @@
 import { conversationsRepository, type Executor, logRepository, messagesRepository } from '@pneumatic/db';
+import type { HubOptions } from '../realtime/connection-hub.ts';
 import type { LogBusEvent } from '../realtime/event-bus.ts';
 import { loadConversation } from './conversations.service.ts';
 import { toMessage } from './views.ts';
@@ -40,4 +41,18 @@ export async function readLogRange(db: Executor, from: number, to: number): Prom
     events.push({ kind: 'conversation', pos: entry.pos, recipients, conversation });
   }
   return events;
+}
+
+/**
+ * What a ConnectionHub needs to follow the log in `db`: it starts after the
+ * current head and reads from the database whatever the bus did not bring.
+ */
+export async function followLogOf(
+  db: Executor,
+): Promise<Pick<HubOptions, 'startAfter' | 'readLog' | 'readHead'>> {
+  return {
+    startAfter: await logRepository.readLogHead(db),
+    readLog: (from, to) => readLogRange(db, from, to),
+    readHead: () => logRepository.readLogHead(db),
+  };
 }
