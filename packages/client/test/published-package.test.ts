@@ -162,7 +162,8 @@ describe('the published package', () => {
     const procedures = readFileSync(join(DIST, 'api-types.d.ts'), 'utf8');
     expect(procedures).toMatch(/send: \{\s+type: "mutation";\s+input: \{\s+message_id: string;/);
     // Types it names come from the client's own dependencies, never from a server package.
-    expect(new Set(procedures.match(/import\("([^"]+)"\)/g))).toEqual(new Set(['import("@trpc/server")']));
+    const named = new Set(procedures.match(/import\("([^"]+)"\)/g));
+    expect([...named].filter((name) => name !== 'import("@trpc/server")')).toEqual([]);
   });
 
   it('typechecks a correct call, and rejects a wrong one', () => {

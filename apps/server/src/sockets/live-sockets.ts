@@ -133,7 +133,8 @@ export class LiveSockets {
     });
     ws.on('pong', this.#heard);
     ws.on('message', this.#heard);
-    ws.once('close', this.#closed);
+    // on, not once: once wraps the listener in a closure per socket; close comes once anyway.
+    ws.on('close', this.#closed);
     this.#settings.onOpen?.(transport);
   }
 
