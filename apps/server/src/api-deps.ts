@@ -2,7 +2,6 @@ import {
   type ApiDeps,
   type ApiObserver,
   ConnectionHub,
-  catchUpSearchIndex,
   type EventBus,
   followLogOf,
   InMemoryPresenceStore,
@@ -23,16 +22,12 @@ import {
 import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import { type BackgroundJob, every } from './background-job.ts';
 import type { Config } from './config.ts';
 import { FailedLoginThrottle } from './limits/login-throttle.ts';
 import { TwoWindowBudget } from './limits/request-budget.ts';
 import { createLogger } from './logger.ts';
 import type { RedisEventBus } from './redis-event-bus.ts';
 import { databaseStartupError } from './startup-error.ts';
-
-/** How often SQLite's search index takes in the messages sent since. */
-const SEARCH_INDEX_INTERVAL_MS = 1000;
 
 export interface ApiRuntime {
   deps: ApiDeps;
@@ -48,7 +43,8 @@ export interface ApiRuntimeOptions {
   logger: Logger;
   /**
    * A serving process: Redis for state shared between instances, SQLite's
-   * background checkpoints and search indexing. A CLI command gets none of
+   * writer thread (messages and their search indexing) and background
+   * checkpoints, rate limits and login throttles. A CLI command gets none of
    * these: it works on the database and exits (running servers catch up
    * from the database).
    */
@@ -97,20 +93,10 @@ export async function createApiDeps(config: Config, options: ApiRuntimeOptions):
   const database = await openDatabase(config, logger, {
     sqliteSynchronous: config.SQLITE_SYNCHRONOUS,
     backgroundCheckpoints: serving,
+    writerThread: serving,
     onBackgroundError: (err) => logger.warn({ err }, 'database background task failed; working inline'),
     onQuery: options.onQuery,
   });
-  const jobs: BackgroundJob[] = [];
-  // SQLite indexes sent messages for search in batches, off the send path.
-  if (serving && database.dialect === 'sqlite')
-    jobs.push(
-      every(
-        SEARCH_INDEX_INTERVAL_MS,
-        () => catchUpSearchIndex({ database }),
-        (err) => logger.warn({ err }, 'search indexing failed'),
-      ),
-    );
-
   // ioredis and the Redis-backed stores are loaded only when Redis is configured.
   const shared =
     serving && config.REDIS_URL
@@ -179,7 +165,6 @@ export async function createApiDeps(config: Config, options: ApiRuntimeOptions):
       presence.close();
       await bus.close();
       redis?.disconnect();
-      await Promise.all(jobs.map((job) => job.stop()));
       await database.close();
     },
   };

@@ -64,7 +64,7 @@ const Settings = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url('must be a URL').optional(),
   /** NORMAL survives a crash of the process; FULL also survives power loss. */
-  SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
+  SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('FULL'),
   /** Most events replayed to a reconnecting stream before it is told to resync. */
   REPLAY_LIMIT: positiveInt(1000),
   /** How long a user shows online after their last device leaves. */

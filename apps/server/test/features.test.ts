@@ -341,10 +341,13 @@ describe.each(DIALECTS)('chat features (%s)', (dialect) => {
       expect(await isOnline()).toBe(true);
       laptop.close();
       await expect.poll(isOnline, { timeout: 3000 }).toBe(false);
-      const changes = watcher.events.items
-        .filter((e) => e.data.type === 'presence' && (e.data as { user_id?: string }).user_id === erin.id)
-        .map((e) => (e.data as { online?: boolean }).online);
-      expect(changes).toEqual([true, false]);
+      // The list and the announcement are two paths: wait for the announcement too.
+      const erinsChanges = (items: typeof watcher.events.items) =>
+        items
+          .filter((e) => e.data.type === 'presence' && (e.data as { user_id?: string }).user_id === erin.id)
+          .map((e) => (e.data as { online?: boolean }).online);
+      await watcher.events.until((items) => erinsChanges(items).includes(false));
+      expect(erinsChanges(watcher.events.items)).toEqual([true, false]);
       expect(
         stranger.events.items.filter(
           (e) => e.data.type === 'presence' && (e.data as { user_id?: string }).user_id === erin.id,

@@ -68,6 +68,8 @@ export const fail = {
   unauthorized: (problem: AuthProblem) =>
     new TRPCError({ code: 'UNAUTHORIZED', message: AUTH_MESSAGES[problem], cause: new AuthFailure(problem) }),
   forbidden: (message: string) => new TRPCError({ code: 'FORBIDDEN', message }),
+  /** The conversation exists; the caller is not in it. Names nothing of it. */
+  notMember: () => new TRPCError({ code: 'FORBIDDEN', message: 'Not a member of this conversation' }),
   notFound: (message: string) => new TRPCError({ code: 'NOT_FOUND', message }),
   conflict: (message: string) => new TRPCError({ code: 'CONFLICT', message }),
   tooManyRequests: (message: string, retryAfterSeconds?: number) =>

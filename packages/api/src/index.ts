@@ -54,7 +54,6 @@ export { sharedStreamEvent } from './services/events.service.ts';
 export { followLogOf } from './services/log-reader.ts';
 export { MessageWriter, type SendResult } from './services/message-writer.ts';
 export { sendMessage } from './services/messages.service.ts';
-export { catchUpSearchIndex } from './services/search.service.ts';
 
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;

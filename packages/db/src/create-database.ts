@@ -12,8 +12,11 @@ import {
 } from 'kysely';
 import type { Pool } from 'pg';
 import type { Database } from './database.ts';
+import { kyselyMessageStore, type MessageStore } from './message-store.ts';
 import { DatabaseUnavailableError } from './outage.ts';
+import { indexPendingMessages } from './repositories/search.repository.ts';
 import { startCheckpointer } from './sqlite-checkpointer.ts';
+import { SqliteWriter } from './sqlite-writer.ts';
 import { withStatementCache } from './statement-cache.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -24,6 +27,8 @@ export type Executor = Kysely<Database> | Transaction<Database>;
 export interface DatabaseHandle {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** Where sent messages are written, a batch per transaction (see message-store.ts). */
+  messages: MessageStore;
   /** Where the data lives, with any password removed: safe to log. */
   location: string;
   /** Answers when the database does; used by readiness checks. */
@@ -44,7 +49,13 @@ export interface DatabaseOptions {
    * commits (see sqlite-checkpointer.ts). For servers; off by default.
    */
   backgroundCheckpoints?: boolean;
-  /** Told when a background task of the database fails (it falls back to doing the work inline). */
+  /**
+   * SQLite: write sent messages (and index them for search) on a thread of
+   * its own with its own connection (sqlite-writer.ts). For servers; off by
+   * default, when messages are written through the main connection.
+   */
+  writerThread?: boolean;
+  /** Told when a background task of the database fails (it falls back to doing the work inline, or restarts). */
   onBackgroundError?: (error: Error) => void;
   /** Called after every query with its duration, for metrics. */
   onQuery?: (durationMs: number, failed: boolean, sql: string) => void;
@@ -71,6 +82,12 @@ export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
 }
 
 const SQLITE_CACHE_KIB = 32 * 1024;
+/** How long a SQLite write waits for another's lock: the writer's (thread or main connection)… */
+const WRITER_BUSY_TIMEOUT_MS = 5000;
+/** …and the main connection's beside a writer thread, where waiting blocks the event loop. */
+const MAIN_BUSY_TIMEOUT_MS = 1000;
+/** Rows indexed for search per transaction on the main connection. */
+const INDEX_BATCH = 500;
 const SQLITE_WAL_LIMIT_BYTES = 64 * 1024 * 1024;
 
 const PG_INT8 = 20;
@@ -104,6 +121,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     return {
       db,
       dialect,
+      messages: kyselyMessageStore(db, async () => {}),
       location: redactPassword(target),
       async ping() {
         const client = await (await poolReady).connect();
@@ -123,7 +141,9 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   sqlite.pragma('foreign_keys = ON');
   const synchronous = options.sqliteSynchronous ?? 'NORMAL';
   sqlite.pragma(`synchronous = ${synchronous}`);
-  sqlite.pragma('busy_timeout = 5000');
+  // With a writer thread, the main connection writes little (logins, edits), and a write that
+  // waits for the lock blocks the event loop: it gives up sooner (503 busy) than the thread does.
+  sqlite.pragma(`busy_timeout = ${options.writerThread ? MAIN_BUSY_TIMEOUT_MS : WRITER_BUSY_TIMEOUT_MS}`);
   // Pages of the hot indexes stay in memory (the default is 2 MB).
   sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   // The WAL file is cut back to this after a checkpoint restarts it.
@@ -136,14 +156,33 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
     log: queryLog(options),
   });
+  const messages =
+    options.writerThread && target !== ':memory:'
+      ? new SqliteWriter({
+          path: target,
+          synchronous,
+          cacheKib: SQLITE_CACHE_KIB,
+          busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS,
+          onQuery: options.onQuery,
+          onError: options.onBackgroundError ?? (() => {}),
+        })
+      : kyselyMessageStore(db, async () => {
+          while ((await indexPendingMessages(db, 'sqlite', INDEX_BATCH)) === INDEX_BATCH) {
+            // Others get a turn between batches: a backlog after a bulk import takes many.
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        });
   return {
     db,
     dialect,
+    messages,
     location: target,
     async ping() {
       sqlite.prepare('select 1').get();
+      await messages.ping();
     },
     async close() {
+      await messages.close();
       await checkpointer?.close();
       await db.destroy();
     },

@@ -1,6 +1,7 @@
 export * from './create-database.ts';
 export type * from './database.ts';
 export { EVENT_KINDS, type EventKind, type OfEventKinds } from './event-kinds.ts';
+export type { MessageStore, NewMessage, StoreOutcome } from './message-store.ts';
 export { dropEverything, type MigrationReport, migrateToLatest } from './migrate.ts';
 export {
   type DatabaseOutage,
@@ -20,3 +21,4 @@ export * as searchRepository from './repositories/search.repository.ts';
 export * as sessionsRepository from './repositories/sessions.repository.ts';
 export type { PublicUser } from './repositories/users.repository.ts';
 export * as usersRepository from './repositories/users.repository.ts';
+export { SqliteWriter } from './sqlite-writer.ts';

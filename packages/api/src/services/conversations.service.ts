@@ -32,7 +32,7 @@ export async function requireMembership(
 ): Promise<ConversationRow> {
   const found = await conversationsRepository.findConversationForMember(db, conversationId, userId);
   if (!found) throw unknownId.conversation();
-  if (!found.isMember) throw fail.forbidden('Not a member of this conversation');
+  if (!found.isMember) throw fail.notMember();
   return found.conversation;
 }
 

@@ -1,4 +1,4 @@
-import { conversationsRepository, logRepository, type MessageRow, messagesRepository } from '@pneumatic/db';
+import { conversationsRepository, type MessageRow, type NewMessage, type StoreOutcome } from '@pneumatic/db';
 import type { TRPCError } from '@trpc/server';
 import { v7 as timeOrderedId } from 'uuid';
 import type { ApiDeps } from '../deps.ts';
@@ -27,14 +27,20 @@ const MAX_BATCH = 256;
 const MEMBERSHIP_CACHE_SIZE = 50_000;
 const IDEMPOTENCY_CONFLICT = 'message_id already used for a different message';
 
-/** A batch lost a race with another writer over a message_id: roll back and try again. */
-class LostRace extends Error {}
+/** A repeat of a stored message: the same conversation and text answer with it, anything else is a conflict. */
+function repeatOf(stored: MessageRow, input: SendMessageInput): Outcome {
+  return stored.conversation_id === input.conversation_id && stored.content === input.content
+    ? { ok: true, result: { message: toMessage(stored), created: false } }
+    : { ok: false, error: fail.conflict(IDEMPOTENCY_CONFLICT) };
+}
 
 /**
- * Group commit. Sends that arrive while a transaction is being written wait
- * and go together in the next one: one commit (one fsync with
+ * Group commit. Sends that arrive while a batch is being written wait and
+ * go together in the next one: one commit (one fsync with
  * SQLITE_SYNCHRONOUS=FULL) for many messages, each acknowledged only after
- * its commit. When idle, a send is written at once.
+ * its commit. When idle, a send is written at once. The store writes
+ * (message-store.ts: a thread of its own for SQLite); this decides who may
+ * send what, answers repeats, and announces what was stored.
  *
  * Membership is cached per conversation and refreshed from the bus whenever
  * a conversation changes, so the hot path reads no member lists.
@@ -43,6 +49,7 @@ export class MessageWriter {
   readonly #queue: PendingSend[] = [];
   readonly #members = new Map<string, string[]>();
   #running = false;
+  #idle: (() => void)[] = [];
   readonly #unsubscribe: () => void;
 
   constructor(readonly deps: Pick<ApiDeps, 'database' | 'bus' | 'observer'>) {
@@ -62,8 +69,9 @@ export class MessageWriter {
   }
 
   /** Resolves once every queued send is written (or failed): call before closing the database. */
-  async idle(): Promise<void> {
-    while (this.#running) await new Promise((resolve) => setImmediate(resolve));
+  idle(): Promise<void> {
+    if (!this.#running) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
   }
 
   /** Writes what is queued, then stops listening to the bus. */
@@ -84,7 +92,7 @@ export class MessageWriter {
       const batch = this.#queue.splice(0, MAX_BATCH);
       this.deps.observer.batchWritten?.(batch.length);
       try {
-        const outcomes = await this.#writeWithRetry(batch);
+        const outcomes = await this.#write(batch);
         batch.forEach((pending, i) => {
           const outcome = outcomes[i]!;
           if (outcome.ok) pending.resolve(outcome.result);
@@ -95,16 +103,7 @@ export class MessageWriter {
       }
     }
     this.#running = false;
-  }
-
-  async #writeWithRetry(batch: PendingSend[]): Promise<Outcome[]> {
-    try {
-      return await this.#write(batch);
-    } catch (error) {
-      if (!(error instanceof LostRace)) throw error;
-      // The retry finds the other writer's messages and answers with them.
-      return this.#write(batch);
-    }
+    for (const wake of this.#idle.splice(0)) wake();
   }
 
   async #membersOf(conversationIds: string[]): Promise<Map<string, string[]>> {
@@ -117,123 +116,79 @@ export class MessageWriter {
   }
 
   async #write(batch: PendingSend[]): Promise<Outcome[]> {
-    const { db } = this.deps.database;
     const outcomes: (Outcome | undefined)[] = new Array(batch.length);
     const members = await this.#membersOf([...new Set(batch.map((p) => p.input.conversation_id))]);
 
-    // Who may send where: 404 for no such conversation, 403 for a non-member.
-    const allowed: number[] = [];
+    // Who may send where (404 for no such conversation, 403 for a non-member); a message_id sent
+    // twice in one batch is stored once, for the first, and the second is its repeat.
+    const now = new Date().toISOString();
+    const toStore: NewMessage[] = [];
+    const storedAt: number[] = [];
+    const firstOf = new Map<string, number>();
+    const repeats: [number, number][] = [];
     batch.forEach((p, i) => {
       const list = members.get(p.input.conversation_id);
       if (!list) outcomes[i] = { ok: false, error: unknownId.conversation() };
-      else if (!list.includes(p.senderId)) {
-        outcomes[i] = { ok: false, error: fail.forbidden('Not a member of this conversation') };
-      } else allowed.push(i);
-    });
-
-    const stored = await db.transaction().execute(async (trx) => {
-      const now = new Date().toISOString();
-      // Repeats of a stored message_id answer with the stored message.
-      const existing = await messagesRepository.findMessagesBySender(
-        trx,
-        allowed.map((i) => ({ senderId: batch[i]!.senderId, messageId: batch[i]!.input.message_id })),
-      );
-      const byKey = new Map<string, MessageRow | number>(
-        existing.map((m) => [`${m.sender_id}\n${m.message_id}`, m]),
-      );
-      let fresh: number[] = [];
-      for (const i of allowed) {
-        const { senderId, input } = batch[i]!;
-        const key = `${senderId}\n${input.message_id}`;
-        const earlier = byKey.get(key);
-        if (earlier === undefined) {
-          byKey.set(key, i);
-          fresh.push(i);
-          continue;
+      else if (!list.includes(p.senderId)) outcomes[i] = { ok: false, error: fail.notMember() };
+      else {
+        const key = `${p.senderId}\n${p.input.message_id}`;
+        const first = firstOf.get(key);
+        if (first !== undefined) {
+          repeats.push([i, first]);
+          return;
         }
-        // A repeat: of a stored message, or of one earlier in this batch (answered after the write).
-        const same =
-          typeof earlier === 'number'
-            ? batch[earlier]!.input.conversation_id === input.conversation_id &&
-              batch[earlier]!.input.content === input.content
-            : earlier.conversation_id === input.conversation_id && earlier.content === input.content;
-        if (!same) outcomes[i] = { ok: false, error: fail.conflict(IDEMPOTENCY_CONFLICT) };
-        else if (typeof earlier !== 'number')
-          outcomes[i] = { ok: true, result: { message: toMessage(earlier), created: false } };
-      }
-      if (fresh.length === 0) return { rows: [] as MessageRow[], byKey };
-
-      // Seqs per conversation (one statement; rows locked in a fixed order, so no deadlock
-      // between writers), then log positions last: the log_head lock is held only for the insert and the commit.
-      const counts = new Map<string, number>();
-      for (const i of fresh) {
-        const id = batch[i]!.input.conversation_id;
-        counts.set(id, (counts.get(id) ?? 0) + 1);
-      }
-      const nextSeq = await conversationsRepository.takeSeqsOfMany(trx, counts, now);
-      // A conversation deleted since its members were read: nothing to send to.
-      fresh = fresh.filter((i) => {
-        if (nextSeq.has(batch[i]!.input.conversation_id)) return true;
-        outcomes[i] = { ok: false, error: unknownId.conversation() };
-        return false;
-      });
-      if (fresh.length === 0) return { rows: [] as MessageRow[], byKey };
-      const seqs = new Map<number, number>();
-      // What you sent yourself is not unread for you (before the log lock, which is held to commit).
-      const ownLatest = new Map<string, { conversationId: string; userId: string; seq: number }>();
-      for (const i of fresh) {
-        const { senderId, input } = batch[i]!;
-        const seq = nextSeq.get(input.conversation_id)!;
-        nextSeq.set(input.conversation_id, seq + 1);
-        seqs.set(i, seq);
-        ownLatest.set(`${input.conversation_id}\n${senderId}`, {
-          conversationId: input.conversation_id,
-          userId: senderId,
-          seq,
-        });
-      }
-      await conversationsRepository.readUpToMany(trx, [...ownLatest.values()]);
-      const firstPos = await logRepository.takePositions(trx, fresh.length);
-      const rows: MessageRow[] = fresh.map((i, k) => {
-        const { senderId, input } = batch[i]!;
-        return {
+        firstOf.set(key, i);
+        storedAt.push(i);
+        toStore.push({
           // Time-ordered: each insert lands at the end of the id index, not on a random page.
           id: timeOrderedId(),
-          conversation_id: input.conversation_id,
-          seq: seqs.get(i)!,
-          pos: firstPos + k,
-          sender_id: senderId,
-          message_id: input.message_id,
-          content: input.content,
+          conversation_id: p.input.conversation_id,
+          sender_id: p.senderId,
+          message_id: p.input.message_id,
+          content: p.input.content,
           created_at: now,
+        });
+      }
+    });
+
+    const stored = toStore.length > 0 ? await this.deps.database.messages.store(toStore) : [];
+    const { observer, bus } = this.deps;
+    stored.forEach((outcome: StoreOutcome, k) => {
+      const i = storedAt[k]!;
+      const m = toStore[k]!;
+      if ('missing' in outcome) outcomes[i] = { ok: false, error: unknownId.conversation() };
+      else if ('existing' in outcome) outcomes[i] = repeatOf(outcome.existing, batch[i]!.input);
+      else {
+        const message = toMessage({
+          ...m,
+          ...outcome.stored,
           edited_at: null,
           deleted_at: null,
           kind: 'user',
           system: null,
-        };
-      });
-      if ((await messagesRepository.insertMessages(trx, rows)) !== rows.length) throw new LostRace();
-      return { rows, byKey };
+        });
+        outcomes[i] = { ok: true, result: { message, created: true } };
+        observer.messageStored?.(message);
+        bus.publish({
+          kind: 'message',
+          pos: outcome.stored.pos,
+          recipients: members.get(m.conversation_id)!,
+          message,
+        });
+      }
     });
-
-    const { observer, bus } = this.deps;
-    for (const row of stored.rows) {
-      const message = toMessage(row);
-      const i = stored.byKey.get(`${row.sender_id}\n${row.message_id}`) as number;
-      outcomes[i] = { ok: true, result: { message, created: true } };
-      observer.messageStored?.(message);
-      bus.publish({ kind: 'message', pos: row.pos, recipients: members.get(row.conversation_id)!, message });
-    }
-    // Repeats within the batch answer with the message stored for the first.
-    batch.forEach((p, i) => {
-      if (outcomes[i]) return;
-      const first = stored.byKey.get(`${p.senderId}\n${p.input.message_id}`);
-      const original = typeof first === 'number' ? outcomes[first] : undefined;
-      outcomes[i] =
-        original?.ok === true
+    // Repeats within the batch answer as their first did, if they ask the same.
+    for (const [i, first] of repeats) {
+      const original = outcomes[first]!;
+      const same =
+        batch[i]!.input.conversation_id === batch[first]!.input.conversation_id &&
+        batch[i]!.input.content === batch[first]!.input.content;
+      outcomes[i] = !same
+        ? { ok: false, error: fail.conflict(IDEMPOTENCY_CONFLICT) }
+        : original.ok
           ? { ok: true, result: { message: original.result.message, created: false } }
-          : { ok: false, error: fail.conflict(IDEMPOTENCY_CONFLICT) };
-    });
+          : original;
+    }
     return outcomes as Outcome[];
   }
 }

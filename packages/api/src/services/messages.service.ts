@@ -1,7 +1,7 @@
 import { messagesRepository } from '@pneumatic/db';
 import type { ApiDeps } from '../deps.ts';
+import { fail, unknownId } from '../errors.ts';
 import type { ListMessagesInput, MessagePage, SendMessageInput } from '../schemas/messages.schema.ts';
-import { requireMembership } from './conversations.service.ts';
 import type { SendResult } from './message-writer.ts';
 import { toMessage } from './views.ts';
 
@@ -21,12 +21,17 @@ export async function listMessages(
   userId: string,
   input: ListMessagesInput,
 ): Promise<MessagePage> {
-  const { db } = deps.database;
-  await requireMembership(db, input.conversation_id, userId);
-  const page = await messagesRepository.listMessages(db, input.conversation_id, {
-    limit: input.limit,
-    before: input.cursor ?? undefined,
-  });
+  const page = await messagesRepository.listMessagesForMember(
+    deps.database.db,
+    input.conversation_id,
+    userId,
+    {
+      limit: input.limit,
+      before: input.cursor ?? undefined,
+    },
+  );
+  if (page.access === 'not-found') throw unknownId.conversation();
+  if (page.access === 'not-member') throw fail.notMember();
   const first = page.messages[0];
   return {
     messages: page.messages.map(toMessage),

@@ -17,22 +17,6 @@ export function searchWords(query: string): string[] {
   return (query.toLowerCase().match(WORD) ?? []).slice(0, MAX_WORDS);
 }
 
-/** Most messages indexed per transaction: one batch holds the database for a few milliseconds. */
-const INDEX_BATCH = 500;
-
-/**
- * Brings the full-text index up to date with every stored message (SQLite
- * indexes in batches, off the send path). Runs before each search, so a
- * search finds everything sent before it, and in the background. Between
- * batches it lets other work in (a backlog after a bulk import takes many).
- */
-export async function catchUpSearchIndex(deps: Pick<ApiDeps, 'database'>): Promise<void> {
-  const { db, dialect } = deps.database;
-  while ((await searchRepository.indexPendingMessages(db, dialect, INDEX_BATCH)) === INDEX_BATCH) {
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
 /** Finds messages by words, only in conversations the caller belongs to, newest first. */
 export async function searchMessages(
   deps: ApiDeps,
@@ -41,7 +25,8 @@ export async function searchMessages(
 ): Promise<SearchResults> {
   const { db, dialect } = deps.database;
   if (input.conversation_id) await requireMembership(db, input.conversation_id, userId);
-  await catchUpSearchIndex(deps);
+  // SQLite indexes in batches off the send path: bring it up to date, so a search finds everything sent before it.
+  await deps.database.messages.indexForSearch();
   const hits = await searchRepository.searchMessages(db, dialect, {
     userId,
     words: searchWords(input.query),

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { messagesRepository } from '@pneumatic/db';
 import { DIALECTS } from '@pneumatic/db/testing';
 import { TRPCError } from '@trpc/server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -68,8 +67,13 @@ describe.each(DIALECTS)('MessageWriter (%s)', (dialect) => {
     content: string,
     messageId: string = randomUUID(),
   ) => writer.send(senderId, { conversation_id: conversationId, message_id: messageId, content });
-  const stored = async (conversationId: string) =>
-    (await messagesRepository.listMessages(deps.database.db, conversationId, { limit: 100 })).messages;
+  const stored = (conversationId: string) =>
+    deps.database.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('conversation_id', '=', conversationId)
+      .orderBy('seq')
+      .execute();
 
   it('writes the sends of one tick in one transaction, each with the next seq of its conversation', async () => {
     const [red, blue] = [await newRoom(), await newRoom()];

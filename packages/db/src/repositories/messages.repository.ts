@@ -63,23 +63,45 @@ export interface HistoryPage {
   has_more: boolean;
 }
 
-/** The latest `limit` messages with seq below `before` (or the latest overall), ascending. */
-export async function listMessages(
+/**
+ * The latest `limit` messages with seq below `before` (or the latest
+ * overall), ascending, for `userId`, with whether the conversation exists and
+ * the user is a member in the same query: one round trip for a history page.
+ */
+export async function listMessagesForMember(
   db: Executor,
   conversationId: string,
+  userId: string,
   options: { limit: number; before?: number | undefined },
-): Promise<HistoryPage> {
-  let query = db
+): Promise<{ access: 'not-found' } | { access: 'not-member' } | ({ access: 'member' } & HistoryPage)> {
+  const page = db
     .selectFrom('messages')
-    .selectAll()
+    .select('seq')
     .where('conversation_id', '=', conversationId)
+    .$if(options.before !== undefined, (q) => q.where('seq', '<', options.before!))
     .orderBy('seq', 'desc')
     .limit(options.limit + 1);
-  if (options.before !== undefined) query = query.where('seq', '<', options.before);
-  const rows = await query.execute();
-  const has_more = rows.length > options.limit;
-  if (has_more) rows.pop();
-  return { messages: rows.reverse(), has_more };
+  const rows = await db
+    .selectFrom('conversations as c')
+    .leftJoin('conversation_members as cm', (j) =>
+      j.onRef('cm.conversation_id', '=', 'c.id').on('cm.user_id', '=', userId),
+    )
+    // Only a member's row joins messages: a non-member learns nothing, not even how many there are.
+    .leftJoin('messages as m', (j) =>
+      j.onRef('m.conversation_id', '=', 'c.id').on('cm.user_id', 'is not', null).on('m.seq', 'in', page),
+    )
+    .select('cm.user_id as member_id')
+    .selectAll('m')
+    .where('c.id', '=', conversationId)
+    .orderBy('m.seq', 'desc')
+    .execute();
+  const first = rows[0];
+  if (!first) return { access: 'not-found' };
+  if (first.member_id === null) return { access: 'not-member' };
+  const messages = rows.filter((row) => row.id !== null).map(({ member_id: _, ...row }) => row as MessageRow);
+  const has_more = messages.length > options.limit;
+  if (has_more) messages.pop();
+  return { access: 'member', messages: messages.reverse(), has_more };
 }
 
 /** The stored messages among (sender, message_id) pairs, in one query. */

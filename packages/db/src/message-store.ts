@@ -1,0 +1,127 @@
+import type { Kysely } from 'kysely';
+import type { Database, MessageRow } from './database.ts';
+import * as conversationsRepository from './repositories/conversations.repository.ts';
+import * as logRepository from './repositories/log.repository.ts';
+import * as messagesRepository from './repositories/messages.repository.ts';
+
+/** A message to store: everything but its seq and log position, which the store assigns. */
+export interface NewMessage {
+  id: string;
+  conversation_id: string;
+  sender_id: string;
+  message_id: string;
+  content: string;
+  created_at: string;
+}
+
+/** What became of one message of a batch. */
+export type StoreOutcome =
+  /** Stored now, at this seq and log position. */
+  | { stored: { seq: number; pos: number } }
+  /** The sender had already used this message_id: the message stored then. */
+  | { existing: MessageRow }
+  /** The conversation no longer exists. */
+  | { missing: true };
+
+/**
+ * Where sent messages are written, one batch per transaction (group commit):
+ * in a thread of its own for SQLite (sqlite-writer.ts), through the pool for
+ * PostgreSQL. The rules of who may send what live in the API's MessageWriter;
+ * this is the storage of a batch already allowed.
+ */
+export interface MessageStore {
+  /**
+   * Stores a batch in one transaction and reports each message's outcome in
+   * order. (sender_id, message_id) pairs must be distinct within a batch.
+   * Seqs follow the batch's order per conversation, log positions follow it
+   * overall, and each sender's read marker moves to their newest message
+   * (what you sent yourself is not unread for you). Nothing is reported
+   * before the commit is durable.
+   */
+  store(batch: readonly NewMessage[]): Promise<StoreOutcome[]>;
+  /** SQLite: brings the full-text index up to date with every stored message. PostgreSQL indexes on insert. */
+  indexForSearch(): Promise<void>;
+  /** Rejects while the store cannot write (its thread restarting). */
+  ping(): Promise<void>;
+  /** Writes nothing more; resolves once it has let go of the database. */
+  close(): Promise<void>;
+}
+
+/** A batch lost a race with another writer over a message_id: rolled back, to be tried again. */
+class LostRace extends Error {}
+
+/**
+ * The store over Kysely: PostgreSQL (several instances may write at once,
+ * each batch locks its conversations in id order, then the log head), and
+ * SQLite where no writer thread runs (the CLI).
+ */
+export function kyselyMessageStore(db: Kysely<Database>, indexForSearch: () => Promise<void>): MessageStore {
+  const write = (batch: readonly NewMessage[]) =>
+    db.transaction().execute(async (trx) => {
+      const outcomes: (StoreOutcome | undefined)[] = new Array(batch.length);
+      const existing = await messagesRepository.findMessagesBySender(
+        trx,
+        batch.map((m) => ({ senderId: m.sender_id, messageId: m.message_id })),
+      );
+      const stored = new Map(existing.map((row) => [`${row.sender_id}\n${row.message_id}`, row]));
+      const counts = new Map<string, number>();
+      batch.forEach((m, i) => {
+        const row = stored.get(`${m.sender_id}\n${m.message_id}`);
+        if (row) outcomes[i] = { existing: row };
+        else counts.set(m.conversation_id, (counts.get(m.conversation_id) ?? 0) + 1);
+      });
+      // Seqs per conversation (one statement; rows locked in id order, so no deadlock between
+      // writers), then log positions last: the log_head lock is held only for the insert and the commit.
+      const nextSeq = await conversationsRepository.takeSeqsOfMany(trx, counts, batch[0]?.created_at ?? '');
+      const fresh: { index: number; row: MessageRow }[] = [];
+      const ownLatest = new Map<string, { conversationId: string; userId: string; seq: number }>();
+      batch.forEach((m, i) => {
+        if (outcomes[i]) return;
+        const seq = nextSeq.get(m.conversation_id);
+        if (seq === undefined) {
+          outcomes[i] = { missing: true };
+          return;
+        }
+        nextSeq.set(m.conversation_id, seq + 1);
+        ownLatest.set(`${m.conversation_id}\n${m.sender_id}`, {
+          conversationId: m.conversation_id,
+          userId: m.sender_id,
+          seq,
+        });
+        const row: MessageRow = {
+          ...m,
+          seq,
+          pos: 0,
+          edited_at: null,
+          deleted_at: null,
+          kind: 'user',
+          system: null,
+        };
+        fresh.push({ index: i, row });
+      });
+      if (fresh.length === 0) return outcomes as StoreOutcome[];
+      await conversationsRepository.readUpToMany(trx, [...ownLatest.values()]);
+      const firstPos = await logRepository.takePositions(trx, fresh.length);
+      fresh.forEach((f, k) => {
+        f.row.pos = firstPos + k;
+        outcomes[f.index] = { stored: { seq: f.row.seq, pos: f.row.pos } };
+      });
+      const rows = fresh.map((f) => f.row);
+      if ((await messagesRepository.insertMessages(trx, rows)) !== rows.length) throw new LostRace();
+      return outcomes as StoreOutcome[];
+    });
+  return {
+    async store(batch) {
+      try {
+        return await write(batch);
+      } catch (error) {
+        if (!(error instanceof LostRace)) throw error;
+        // The retry finds the other writer's messages and reports them as existing.
+        return write(batch);
+      }
+    },
+    indexForSearch,
+    async ping() {},
+    async close() {},
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * The body of the SQLite writer thread (see sqlite-writer.ts). It runs in a
+ * worker thread from its source text (`String(writerThread)`), the same from
+ * the TypeScript sources and from the server bundle, so it must use nothing
+ * from outside its own body but the `load` it is given (the worker's
+ * `require`; a bundler rewrites calls named `require`): the statements' SQL
+ * comes in `workerData`.
+ */
+export function writerThread(load: NodeJS.Require): void {
+  const { parentPort, workerData } = load('node:worker_threads') as typeof import('node:worker_threads');
+  const Database = load(workerData.driver) as typeof import('better-sqlite3');
+  const sql = workerData.sql as Record<
+    'existing' | 'takeSeq' | 'readUpTo' | 'takePositions' | 'insert' | 'pendingRange' | 'index' | 'unqueue',
+    string
+  >;
+  const db = new Database(workerData.path, { fileMustExist: true });
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma(`synchronous = ${workerData.synchronous}`);
+  let busyTimeoutMs = workerData.busyTimeoutMs as number;
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  db.pragma(`cache_size = -${workerData.cacheKib}`);
+  // Checkpoints are the checkpointer's (sqlite-checkpointer.ts): never inside a commit here.
+  db.pragma('wal_autocheckpoint = 0');
+  const existing = db.prepare(sql.existing);
+  const takeSeq = db.prepare(sql.takeSeq);
+  const readUpTo = db.prepare(sql.readUpTo);
+  const takePositions = db.prepare(sql.takePositions);
+  const insert = db.prepare(sql.insert);
+  const pendingRange = db.prepare(sql.pendingRange);
+  const index = db.prepare(sql.index);
+  const unqueue = db.prepare(sql.unqueue);
+
+  interface NewMessage {
+    id: string;
+    conversation_id: string;
+    sender_id: string;
+    message_id: string;
+    content: string;
+    created_at: string;
+  }
+  type Outcome = { stored: { seq: number; pos: number } } | { existing: unknown } | { missing: true };
+
+  const storeBatch = db.transaction((batch: NewMessage[]): Outcome[] => {
+    const outcomes: (Outcome | undefined)[] = new Array(batch.length);
+    const counts = new Map<string, number>();
+    batch.forEach((m, i) => {
+      const row = existing.get(m.sender_id, m.message_id);
+      if (row) outcomes[i] = { existing: row };
+      else counts.set(m.conversation_id, (counts.get(m.conversation_id) ?? 0) + 1);
+    });
+    // One writer, so no lock order to keep; sorted all the same, as the other stores do.
+    const nextSeq = new Map<string, number>();
+    const now = batch[0]?.created_at ?? '';
+    for (const id of [...counts.keys()].sort()) {
+      const count = counts.get(id)!;
+      const row = takeSeq.get(count, now, id) as { last_seq: number } | undefined;
+      if (row) nextSeq.set(id, row.last_seq - count + 1);
+    }
+    const fresh: number[] = [];
+    const seqs: number[] = new Array(batch.length);
+    const ownLatest = new Map<string, [string, string, number]>();
+    batch.forEach((m, i) => {
+      if (outcomes[i]) return;
+      const seq = nextSeq.get(m.conversation_id);
+      if (seq === undefined) {
+        outcomes[i] = { missing: true };
+        return;
+      }
+      nextSeq.set(m.conversation_id, seq + 1);
+      seqs[i] = seq;
+      fresh.push(i);
+      ownLatest.set(`${m.conversation_id}\n${m.sender_id}`, [m.conversation_id, m.sender_id, seq]);
+    });
+    if (fresh.length === 0) return outcomes as Outcome[];
+    for (const [conversationId, userId, seq] of ownLatest.values())
+      readUpTo.run(seq, conversationId, userId, seq);
+    const head = (takePositions.get(fresh.length) as { pos: number }).pos;
+    let pos = head - fresh.length + 1;
+    for (const i of fresh) {
+      const m = batch[i]!;
+      insert.run(m.id, m.conversation_id, seqs[i], pos, m.sender_id, m.message_id, m.content, m.created_at);
+      outcomes[i] = { stored: { seq: seqs[i]!, pos } };
+      pos++;
+    }
+    return outcomes as Outcome[];
+  }).immediate;
+
+  /** Indexes what sends queued for search, a batch per transaction, until nothing is queued. */
+  const indexForSearch = db.transaction((): number => {
+    const { last, count } = pendingRange.get(workerData.indexBatch) as { last: number | null; count: number };
+    if (last === null || count === 0) return 0;
+    index.run(last);
+    unqueue.run(last);
+    return count;
+  });
+  const catchUpIndex = () => {
+    while (indexForSearch.immediate() === workerData.indexBatch) {}
+  };
+
+  interface Request {
+    id: number;
+    type: 'store' | 'index' | 'close';
+    batch?: NewMessage[];
+    /** Shorter right after a batch waited the whole timeout out (see sqlite-writer.ts). */
+    busyTimeoutMs?: number;
+  }
+  const failure = (error: unknown) => ({
+    message: error instanceof Error ? error.message : String(error),
+    code:
+      typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : undefined,
+  });
+
+  // The index catches up after a batch at most every interval while sends come, and on the
+  // interval when they stop; a search asks for it first ('index').
+  let lastIndexed = 0;
+  const indexInBackground = () => {
+    lastIndexed = Date.now();
+    // Never worth waiting for a lock another process holds: the next round, or a search, does it.
+    db.pragma('busy_timeout = 0');
+    try {
+      catchUpIndex();
+    } catch (error) {
+      if (!String((error as { code?: unknown })?.code).startsWith('SQLITE_BUSY'))
+        parentPort!.postMessage({ warning: failure(error) });
+    } finally {
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    }
+  };
+  const timer = setInterval(() => {
+    if (Date.now() - lastIndexed >= workerData.indexIntervalMs) indexInBackground();
+  }, workerData.indexIntervalMs);
+
+  parentPort!.on('message', (request: Request) => {
+    if (request.type === 'close') {
+      clearInterval(timer);
+      indexInBackground();
+      db.close();
+      parentPort!.close();
+      return;
+    }
+    try {
+      if (request.busyTimeoutMs !== undefined && request.busyTimeoutMs !== busyTimeoutMs) {
+        busyTimeoutMs = request.busyTimeoutMs;
+        db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      }
+      if (request.type === 'store') {
+        parentPort!.postMessage({ id: request.id, outcomes: storeBatch(request.batch!) });
+        if (Date.now() - lastIndexed >= workerData.indexIntervalMs) indexInBackground();
+      } else {
+        lastIndexed = Date.now();
+        catchUpIndex();
+        parentPort!.postMessage({ id: request.id, outcomes: [] });
+      }
+    } catch (error) {
+      parentPort!.postMessage({ id: request.id, error: failure(error) });
+    }
+  });
+}

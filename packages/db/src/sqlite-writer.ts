@@ -1,0 +1,210 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { MessageStore, NewMessage, StoreOutcome } from './message-store.ts';
+import { DatabaseUnavailableError } from './outage.ts';
+import { writerThread } from './sqlite-writer-thread.ts';
+
+/** The statements the writer thread prepares once, at start. */
+const STATEMENTS = {
+  existing: 'select * from messages where sender_id = ? and message_id = ?',
+  takeSeq:
+    'update conversations set last_seq = last_seq + ?, last_activity_at = ? where id = ? returning last_seq',
+  readUpTo:
+    'update conversation_members set last_read_seq = ? where conversation_id = ? and user_id = ? and last_read_seq < ?',
+  takePositions: 'update log_head set pos = pos + ? where id = 1 returning pos',
+  insert: `insert into messages (id, conversation_id, seq, pos, sender_id, message_id, content, created_at, edited_at, deleted_at, kind, system)
+    values (?, ?, ?, ?, ?, ?, ?, ?, null, null, 'user', null)`,
+  // Search indexing (migration 0004): queued rowids, oldest first, a batch per transaction.
+  pendingRange: `select max(id) as last, count(*) as count
+    from (select id from messages_fts_pending order by id limit ?)`,
+  index: `insert into messages_fts (rowid, content)
+    select m.rowid, m.content from messages_fts_pending p join messages m on m.rowid = p.id where p.id <= ?`,
+  unqueue: 'delete from messages_fts_pending where id <= ?',
+};
+
+/** Rows indexed for search per transaction: one batch holds the write lock a few milliseconds. */
+const INDEX_BATCH = 500;
+/** How often the index catches up while nobody searches. */
+const INDEX_INTERVAL_MS = 1000;
+/** How long closing waits for the thread's last work before stopping it. */
+const CLOSE_TIMEOUT_MS = 5000;
+/**
+ * After a batch waited out the busy timeout (another process holds the write
+ * lock: a backup, a CLI command), batches for this long wait only briefly:
+ * sends queued behind it must not each wait the whole timeout again.
+ */
+const BUSY_BACKOFF_MS = 2000;
+const BRIEF_BUSY_TIMEOUT_MS = 100;
+/** Restarts of a thread that died come after this, doubling up to the maximum. */
+const RESTART_MS = 50;
+const MAX_RESTART_MS = 2000;
+
+interface Reply {
+  id?: number;
+  outcomes?: StoreOutcome[];
+  error?: { message: string; code?: string };
+  warning?: { message: string; code?: string };
+}
+
+interface Pending {
+  resolve(outcomes: StoreOutcome[]): void;
+  reject(error: Error): void;
+}
+
+export interface SqliteWriterOptions {
+  path: string;
+  synchronous: 'NORMAL' | 'FULL';
+  cacheKib: number;
+  /** How long a batch waits for another connection's write lock before it fails (SQLITE_BUSY). */
+  busyTimeoutMs: number;
+  /** Told of each batch and index run as a query (duration, failure, SQL), for metrics and spans. */
+  onQuery?: (durationMs: number, failed: boolean, sql: string) => void;
+  /** Told when the thread failed, or a background index run did (the thread goes on). */
+  onError: (error: Error) => void;
+}
+
+/** An error as the thread reported it, with its SQLite code, so outages are recognized by code. */
+function rebuild(reported: { message: string; code?: string }): Error {
+  return Object.assign(new Error(reported.message), reported.code ? { code: reported.code } : {});
+}
+
+/**
+ * Messages are written by a thread of their own with its own SQLite
+ * connection: the event loop hands a batch over and goes on serving sockets
+ * while the transaction commits (an fsync with synchronous=FULL). Batches go
+ * one at a time, so sends that arrive during a commit form the next batch by
+ * themselves. A thread that dies fails the batch in flight (nothing of it
+ * was acknowledged: a send is answered only after its commit) and is started
+ * again; until then `ping` rejects, so readiness says so.
+ */
+export class SqliteWriter implements MessageStore {
+  readonly #options: SqliteWriterOptions;
+  readonly #driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  readonly #pending = new Map<number, Pending>();
+  #worker: Worker | undefined;
+  #nextId = 0;
+  #restartMs = RESTART_MS;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #started = false;
+  #closing = false;
+  #restarted: (() => void)[] = [];
+  #busyUntil = 0;
+
+  /** The thread starts with the first batch: by then the schema it prepares statements for exists. */
+  constructor(options: SqliteWriterOptions) {
+    this.#options = options;
+  }
+
+  store(batch: readonly NewMessage[]): Promise<StoreOutcome[]> {
+    return this.#timed(STATEMENTS.insert, this.#request('store', batch));
+  }
+
+  async indexForSearch(): Promise<void> {
+    await this.#timed(STATEMENTS.index, this.#request('index'));
+  }
+
+  /** Reports the work as a query, in the caller's context (its trace), once it is done. */
+  #timed<T>(sql: string, work: Promise<T>): Promise<T> {
+    const onQuery = this.#options.onQuery;
+    if (!onQuery) return work;
+    const started = performance.now();
+    return work.then(
+      (value) => {
+        onQuery(performance.now() - started, false, sql);
+        return value;
+      },
+      (error: unknown) => {
+        onQuery(performance.now() - started, true, sql);
+        throw error;
+      },
+    );
+  }
+
+  async ping(): Promise<void> {
+    if (this.#started && !this.#worker)
+      throw new DatabaseUnavailableError(new Error('message writer restarting'));
+  }
+
+  /** Stops the thread as a crash would, and lets it restart (fault drills and tests). */
+  async interrupt(): Promise<void> {
+    await this.#worker?.terminate();
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    clearTimeout(this.#restartTimer);
+    for (const wake of this.#restarted.splice(0)) wake();
+    const worker = this.#worker;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ type: 'close' });
+    const timer = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async #request(type: 'store' | 'index', batch?: readonly NewMessage[]): Promise<StoreOutcome[]> {
+    if (!this.#started && !this.#closing) this.#start();
+    // A thread that died is started again shortly: what comes meanwhile waits for it.
+    while (!this.#worker && !this.#closing)
+      await new Promise<void>((resolve) => this.#restarted.push(resolve));
+    const worker = this.#worker;
+    if (!worker || this.#closing) throw new DatabaseUnavailableError(new Error('message writer closed'));
+    const id = ++this.#nextId;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      // Keeps the process alive while work is in flight; an idle thread does not.
+      if (this.#pending.size === 1) worker.ref();
+      const busyTimeoutMs =
+        Date.now() < this.#busyUntil ? BRIEF_BUSY_TIMEOUT_MS : this.#options.busyTimeoutMs;
+      worker.postMessage({ id, type, batch, busyTimeoutMs });
+    });
+  }
+
+  #start(): void {
+    this.#started = true;
+    const worker = new Worker(`(${String(writerThread)})(require)`, {
+      eval: true,
+      workerData: {
+        driver: this.#driver,
+        path: this.#options.path,
+        synchronous: this.#options.synchronous,
+        cacheKib: this.#options.cacheKib,
+        busyTimeoutMs: this.#options.busyTimeoutMs,
+        sql: STATEMENTS,
+        indexBatch: INDEX_BATCH,
+        indexIntervalMs: INDEX_INTERVAL_MS,
+      },
+    });
+    worker.on('message', (reply: Reply) => {
+      if (reply.warning) return this.#options.onError(rebuild(reply.warning));
+      const pending = this.#pending.get(reply.id!);
+      if (!pending) return;
+      this.#pending.delete(reply.id!);
+      if (this.#pending.size === 0) worker.unref();
+      this.#restartMs = RESTART_MS;
+      if (reply.error?.code?.startsWith('SQLITE_BUSY')) this.#busyUntil = Date.now() + BUSY_BACKOFF_MS;
+      if (reply.error) pending.reject(rebuild(reply.error));
+      else pending.resolve(reply.outcomes!);
+    });
+    worker.on('error', (error) => this.#options.onError(error));
+    worker.once('exit', () => this.#stopped(worker));
+    worker.unref();
+    this.#worker = worker;
+    for (const wake of this.#restarted.splice(0)) wake();
+  }
+
+  /** The thread is gone: what it held fails (nothing of it was acknowledged), and it starts again. */
+  #stopped(worker: Worker): void {
+    if (this.#worker !== worker) return;
+    this.#worker = undefined;
+    const failure = new DatabaseUnavailableError(new Error('message writer stopped'));
+    for (const pending of this.#pending.values()) pending.reject(failure);
+    this.#pending.clear();
+    if (this.#closing) return;
+    this.#options.onError(failure);
+    this.#restartTimer = setTimeout(() => this.#start(), this.#restartMs);
+    this.#restartTimer.unref();
+    this.#restartMs = Math.min(MAX_RESTART_MS, this.#restartMs * 2);
+  }
+}

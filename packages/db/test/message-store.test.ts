@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  conversationsRepository,
+  type DatabaseHandle,
+  type Dialect,
+  databaseOutage,
+  migrateToLatest,
+  type NewMessage,
+  SqliteWriter,
+  searchRepository,
+} from '../src/index.ts';
+import { type OpenTestDatabase, openTestDatabase } from '../src/testing.ts';
+
+/** Every store: PostgreSQL's, SQLite's on the main connection (the CLI), SQLite's writer thread (servers). */
+const STORES: { name: string; dialect: Dialect; writerThread: boolean }[] = [
+  { name: 'postgres', dialect: 'postgres', writerThread: false },
+  { name: 'sqlite, main connection', dialect: 'sqlite', writerThread: false },
+  { name: 'sqlite, writer thread', dialect: 'sqlite', writerThread: true },
+];
+
+describe.each(STORES)('the message store ($name)', ({ dialect, writerThread }) => {
+  let database: OpenTestDatabase;
+  let handle: DatabaseHandle;
+  const now = new Date().toISOString();
+  const alice = randomUUID();
+  const bob = randomUUID();
+  const rooms = [randomUUID(), randomUUID()] as const;
+
+  const message = (conversationId: string, senderId = alice, content = 'hello'): NewMessage => ({
+    id: randomUUID(),
+    conversation_id: conversationId,
+    sender_id: senderId,
+    message_id: randomUUID(),
+    content,
+    created_at: now,
+  });
+
+  beforeAll(async () => {
+    database = await openTestDatabase(dialect, { writerThread, sqliteSynchronous: 'FULL' });
+    handle = database.handle;
+    await migrateToLatest(handle.db);
+    for (const [id, name] of [
+      [alice, 'alice'],
+      [bob, 'bob'],
+    ] as const) {
+      await handle.db
+        .insertInto('users')
+        .values({ id, username: name, username_lower: name, password_hash: 'x', created_at: now })
+        .execute();
+    }
+    for (const id of rooms) {
+      await conversationsRepository.insertConversation(handle.db, {
+        id,
+        kind: 'group',
+        title: 'room',
+        dm_key: null,
+        created_by: alice,
+        created_at: now,
+        last_seq: 0,
+        last_activity_at: now,
+      });
+      await conversationsRepository.insertMembers(handle.db, id, [alice, bob], now);
+    }
+  });
+  afterAll(() => database.close());
+
+  it('stores a batch in one go: seqs per conversation in order, log positions consecutive', async () => {
+    const [a, b] = rooms;
+    const head = await handle.db.selectFrom('log_head').select('pos').executeTakeFirstOrThrow();
+    const batch = [message(a), message(b), message(a, bob), message(a)];
+    const outcomes = await handle.messages.store(batch);
+    expect(outcomes.map((o) => ('stored' in o ? o.stored.seq : o))).toEqual([1, 1, 2, 3]);
+    expect(outcomes.map((o) => ('stored' in o ? o.stored.pos - head.pos : o))).toEqual([1, 2, 3, 4]);
+    const rows = await handle.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('conversation_id', '=', a)
+      .execute();
+    expect(rows.map((r) => [r.seq, r.sender_id, r.kind]).sort()).toEqual([
+      [1, alice, 'user'],
+      [2, bob, 'user'],
+      [3, alice, 'user'],
+    ]);
+    expect((await conversationsRepository.findConversation(handle.db, a))!.last_seq).toBe(3);
+  });
+
+  it("moves each sender's read marker to their newest message", async () => {
+    const [, b] = rooms;
+    await handle.messages.store([message(b, bob), message(b, bob), message(b)]);
+    const markers = await handle.db
+      .selectFrom('conversation_members')
+      .select(['user_id', 'last_read_seq'])
+      .where('conversation_id', '=', b)
+      .execute();
+    const seqOf = (user: string) => markers.find((m) => m.user_id === user)!.last_read_seq;
+    expect([seqOf(alice), seqOf(bob)]).toEqual([4, 3]);
+  });
+
+  it('reports a message_id the sender used before, with what was stored then, and stores nothing for it', async () => {
+    const [a] = rooms;
+    const first = message(a, alice, 'original');
+    await handle.messages.store([first]);
+    const [again, fresh] = await handle.messages.store([
+      { ...first, id: randomUUID(), content: 'changed' },
+      message(a),
+    ]);
+    expect(again).toEqual({ existing: expect.objectContaining({ id: first.id, content: 'original' }) });
+    expect(fresh).toEqual({ stored: expect.objectContaining({ seq: expect.any(Number) }) });
+    const copies = await handle.db
+      .selectFrom('messages')
+      .select('id')
+      .where('message_id', '=', first.message_id)
+      .execute();
+    expect(copies).toHaveLength(1);
+  });
+
+  it('reports a conversation that no longer exists, and stores the rest', async () => {
+    const [a] = rooms;
+    const [gone, kept] = await handle.messages.store([message(randomUUID()), message(a)]);
+    expect(gone).toEqual({ missing: true });
+    expect('stored' in kept!).toBe(true);
+  });
+
+  it('makes what it stored findable by search', async () => {
+    const [a] = rooms;
+    await handle.messages.store([message(a, alice, 'a quokka smiles')]);
+    await handle.messages.indexForSearch();
+    const hits = await searchRepository.searchMessages(handle.db, dialect, {
+      userId: alice,
+      words: ['quokka'],
+      limit: 5,
+      marks: ['[', ']'],
+    });
+    expect(hits.map((h) => h.message.content)).toEqual(['a quokka smiles']);
+  });
+
+  it('fails a batch as a whole, with the database’s own error code', async () => {
+    const [a] = rooms;
+    // A sender that is no user breaks a foreign key: nothing of the batch is stored.
+    const good = message(a);
+    const error = await handle.messages.store([good, message(a, randomUUID())]).catch((e: unknown) => e);
+    expect((error as { code?: string }).code).toMatch(/^(SQLITE_CONSTRAINT_FOREIGNKEY|23503)$/);
+    const stored = await handle.db.selectFrom('messages').select('id').where('id', '=', good.id).execute();
+    expect(stored).toEqual([]);
+  });
+});
+
+describe('the SQLite writer thread when it dies', () => {
+  let database: OpenTestDatabase;
+  let writer: SqliteWriter;
+  const now = new Date().toISOString();
+  const alice = randomUUID();
+  const room = randomUUID();
+  const message = (): NewMessage => ({
+    id: randomUUID(),
+    conversation_id: room,
+    sender_id: alice,
+    message_id: randomUUID(),
+    content: 'x',
+    created_at: now,
+  });
+
+  beforeAll(async () => {
+    database = await openTestDatabase('sqlite', { writerThread: true });
+    await migrateToLatest(database.handle.db);
+    await database.handle.db
+      .insertInto('users')
+      .values({ id: alice, username: 'a', username_lower: 'a', password_hash: 'x', created_at: now })
+      .execute();
+    await conversationsRepository.insertConversation(database.handle.db, {
+      id: room,
+      kind: 'group',
+      title: 'room',
+      dm_key: null,
+      created_by: alice,
+      created_at: now,
+      last_seq: 0,
+      last_activity_at: now,
+    });
+    await conversationsRepository.insertMembers(database.handle.db, room, [alice], now);
+    writer = database.handle.messages as SqliteWriter;
+    expect(writer).toBeInstanceOf(SqliteWriter);
+  });
+  afterAll(() => database.close());
+
+  it('fails the batch in flight as an outage, says so while down, and is back by itself', async () => {
+    await writer.store([message()]);
+    const inFlight = writer.store(Array.from({ length: 200 }, message));
+    await writer.interrupt();
+    const error = await inFlight.catch((e: unknown) => e);
+    expect(databaseOutage(error)).toBe('unavailable');
+    await expect(database.handle.ping()).rejects.toThrow(/message writer/);
+    // Nothing of the failed batch is half there: it was all or nothing.
+    const count = async () =>
+      Number(
+        (
+          await database.handle.db
+            .selectFrom('messages')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    expect([1, 201]).toContain(await count());
+    await expect
+      .poll(
+        () =>
+          database.handle.ping().then(
+            () => true,
+            () => false,
+          ),
+        { timeout: 3000 },
+      )
+      .toBe(true);
+    const [after] = await writer.store([message()]);
+    expect('stored' in after!).toBe(true);
+  });
+});
