@@ -1,4 +1,5 @@
 import type { StepResult } from './load/driver.ts';
+import { REFERENCE_SERVERS } from './processes.ts';
 import type { ProfileSummary } from './profile.ts';
 import type { FanoutResult } from './scenarios/fanout.ts';
 import type { HistoryResult } from './scenarios/history.ts';
@@ -298,7 +299,10 @@ export function renderReport(results: BenchResults): string {
       `Note: of ${steps.length} steps, ${busy} ran while other processes used > 0.3 core and ${disk} while the disk ` +
         'kept > 0.1 core waiting; figures from a busy machine are pessimistic (see each step in the JSON).',
     );
-  const builds = new Set(results.code.servers.filter((s) => s.name !== 'baseline').map((s) => s.build));
+  const references: readonly string[] = Object.values(REFERENCE_SERVERS);
+  const builds = new Set(
+    results.code.servers.filter((s) => !references.includes(s.name)).map((s) => s.build),
+  );
   if (builds.size > 1)
     out.push(
       '',
