@@ -71,13 +71,20 @@ function stepText(step: StepResult): string {
   );
 }
 
+function stallText(result: FanoutResult): string {
+  const at = (step: StepResult | null | undefined, where: string) =>
+    step?.longestStallMs === undefined ? [] : [`${ms(step.longestStallMs)} ms ${where}`];
+  const stalls = [...at(result.atMax, 'at max'), ...at(result.profiled, 'at 80 %')];
+  return stalls.length > 0 ? `; longest stall ${stalls.join(', ')}` : '';
+}
+
 function fanoutText(result: FanoutResult): string {
   if (!result.atMax) {
     const lowest = Math.min(...result.steps.map((s) => s.rate));
     return `no rate held (lowest tried ${integer.format(lowest)} msg/s)`;
   }
   const deliveries = result.atMax.expected / (result.atMax.durationMs / 1000);
-  return `max ${integer.format(result.maxRate)} msg/s (${integer.format(deliveries)} deliveries/s); ${stepText(result.atMax)}`;
+  return `max ${integer.format(result.maxRate)} msg/s (${integer.format(deliveries)} deliveries/s); ${stepText(result.atMax)}${stallText(result)}`;
 }
 
 export function evaluateTargets(results: BenchResults): TargetResult[] {
