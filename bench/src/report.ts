@@ -78,25 +78,37 @@ function stepText(step: StepResult): string {
   );
 }
 
-function stallText(result: FanoutResult): string {
-  const at = (step: StepResult | null | undefined, where: string) =>
-    step?.longestStallMs === undefined ? [] : [`${ms(step.longestStallMs)} ms ${where}`];
-  const stalls = [...at(result.atMax, 'at max'), ...at(result.profiled, 'at 80 %')];
-  return stalls.length > 0 ? `; longest stall ${stalls.join(', ')}` : '';
+/**
+ * The stalls a fan-out reports: at the max rate and in the profiled step or,
+ * when no rate held, in the step at the lowest rate tried.
+ */
+function stalls(result: FanoutResult): Array<{ ms: number; where: string }> {
+  const lowest = result.steps.reduce<StepResult | undefined>(
+    (low, step) => (low && low.rate <= step.rate ? low : step),
+    undefined,
+  );
+  const steps: Array<[StepResult | null | undefined, string]> = result.atMax
+    ? [
+        [result.atMax, 'at max'],
+        [result.profiled, 'at 80 %'],
+      ]
+    : [[lowest, `at ${integer.format(lowest?.rate ?? 0)} msg/s`]];
+  return steps.flatMap(([step, where]) =>
+    step?.longestStallMs === undefined ? [] : [{ ms: step.longestStallMs, where }],
+  );
 }
 
-/** The longest stall of a fan-out's step at the max rate and of its profiled step, ms. */
-function longestStall(result: FanoutResult): number | undefined {
-  const stalls = [result.atMax, result.profiled].flatMap((step) =>
-    step?.longestStallMs === undefined ? [] : [step.longestStallMs],
-  );
-  return stalls.length > 0 ? Math.max(...stalls) : undefined;
+function stallText(result: FanoutResult): string {
+  const found = stalls(result);
+  return found.length > 0
+    ? `; longest stall ${found.map((s) => `${ms(s.ms)} ms ${s.where}`).join(', ')}`
+    : '';
 }
 
 function fanoutText(result: FanoutResult): string {
   if (!result.atMax) {
     const lowest = Math.min(...result.steps.map((s) => s.rate));
-    return `no rate held (lowest tried ${integer.format(lowest)} msg/s)`;
+    return `no rate held (lowest tried ${integer.format(lowest)} msg/s)${stallText(result)}`;
   }
   const deliveries = result.atMax.expected / (result.atMax.durationMs / 1000);
   return `max ${integer.format(result.maxRate)} msg/s (${integer.format(deliveries)} deliveries/s); ${stepText(result.atMax)}${stallText(result)}`;
@@ -205,16 +217,16 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
     rateTarget('legacy, SQLite FULL: max rate ≥ 0.8 × durable limit', durable, durableLimit, 0.8),
     cpuTarget('legacy, SQLite FULL: server cpu/msg ≤ 1.5 × durable limit', durable, durableLimit, 1.5),
   );
-  const stalls: Array<{ label: string; stall: number }> = [];
+  const longest: Array<{ label: string; ms: number }> = [];
   for (const r of SERVER_FANOUTS.map((key) => fanout[key])) {
-    const stall = r && longestStall(r);
-    if (r && stall !== undefined) stalls.push({ label: r.label, stall });
+    const found = r ? stalls(r) : [];
+    if (r && found.length > 0) longest.push({ label: r.label, ms: Math.max(...found.map((s) => s.ms)) });
   }
   targets.push({
     target: `longest event-loop stall ≤ ${STALL_BOUND_MS} ms in a fan-out (at the max rate and at 80 %)`,
     measured:
-      stalls.length > 0 ? stalls.map((s) => `${s.label} ${ms(s.stall)} ms`).join(', ') : 'not measured',
-    pass: stalls.length > 0 ? stalls.every((s) => s.stall <= STALL_BOUND_MS) : null,
+      longest.length > 0 ? longest.map((s) => `${s.label} ${ms(s.ms)} ms`).join(', ') : 'not measured',
+    pass: longest.length > 0 ? longest.every((s) => s.ms <= STALL_BOUND_MS) : null,
   });
   targets.push(startupTarget(results.startup));
   return targets;
