@@ -27,7 +27,7 @@ export interface MemoryUsage {
  * this much short, and an idle server wakes 200 times a second for it (about
  * 0.5 % of a core; 1 ms costs 2 %).
  */
-export const EVENT_LOOP_RESOLUTION_MS = 5;
+const EVENT_LOOP_RESOLUTION_MS = 5;
 
 /** Where the inspected process keeps its delay histogram between two calls. */
 const LOOP_DELAY = `globalThis[Symbol.for('pneumatic.bench.eventLoopDelay')]`;
