@@ -192,7 +192,7 @@ async function run(options: BenchOptions): Promise<BenchResults> {
             transport: 'legacy',
             population: await population(server),
             bench: options,
-            // It has carried 0.9 × the baseline's max with 0.2 ms fsyncs; a slower disk takes more.
+            // It has carried 0.6–0.9 × the baseline's max with 0.2 ms fsyncs; a slower disk takes more.
             startRate: nearMax(results.fanout.baseline?.maxRate, 0.6, START_RATE.durableLimit),
           });
         } finally {
