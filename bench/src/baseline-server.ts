@@ -4,15 +4,24 @@
  * is serialized once and written to every socket of every member. It is what
  * Node, `ws` and JSON cost on this machine: the physical limit of the stack.
  *
+ * With BASELINE_DURABLE_FILE set it is the **durable limit**: the same, plus
+ * a writer thread that commits every message to that SQLite file (WAL,
+ * synchronous=FULL) before it is delivered. The ceiling a durable server can
+ * approach.
+ *
  * It answers just enough REST (signup, login, conversations) for the bench's
  * setup code to treat it like the real server. Run as its own process.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 
 const HOST = '127.0.0.1';
 const PORT = Number(process.env.PORT ?? 0);
+/** SQLite file of the durable limit; unset: the in-memory baseline. */
+const DURABLE_FILE = process.env.BASELINE_DURABLE_FILE || undefined;
 const MAX_FRAME_BYTES = 64 * 1024;
 
 const userIds = new Map<string, string>();
@@ -73,6 +82,97 @@ const http = createServer((req, res) => {
   handle(req, res).catch(() => reply(res, 422, { detail: 'Invalid JSON' }));
 });
 
+/** A message as the durable limit stores it: its columns, in the INSERT's order. */
+type MessageRow = [
+  id: string,
+  messageId: string,
+  senderId: string,
+  conversationId: string,
+  content: string,
+  createdAt: string,
+  seq: number,
+];
+
+/**
+ * The durable limit's writer thread: its own connection, one prepared INSERT,
+ * one IMMEDIATE transaction per batch it is handed, answered with the batch's
+ * length once committed (fsynced: synchronous=FULL). One table, no index: nothing
+ * a real schema would add. Plain JavaScript evaluated in the worker, as the
+ * server's password workers are (tsx does not load into a worker's entry).
+ */
+const WRITER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.betterSqlite3);
+const db = new Database(workerData.file);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = FULL');
+db.exec(\`CREATE TABLE IF NOT EXISTS messages (id TEXT NOT NULL, message_id TEXT NOT NULL,
+  sender_id TEXT NOT NULL, conversation_id TEXT NOT NULL, content TEXT NOT NULL,
+  created_at TEXT NOT NULL, seq INTEGER NOT NULL)\`);
+const insert = db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)');
+const commit = db.transaction((rows) => {
+  for (const row of rows) insert.run(row);
+});
+parentPort.on('message', (rows) => {
+  commit.immediate(rows);
+  parentPort.postMessage(rows.length);
+});
+parentPort.postMessage(0);`;
+
+interface PendingMessage {
+  row: MessageRow;
+  deliver(): void;
+}
+
+/**
+ * Commits messages on the writer thread, then delivers them. One batch is in
+ * flight at a time; whatever arrives meanwhile gathers into the next, which
+ * is handed over the moment the previous commit ends (no timer window).
+ */
+class DurableWriter {
+  readonly #worker: Worker;
+  /** Resolves once the database is open (the worker's first message). */
+  readonly ready: Promise<void>;
+  #gathering: PendingMessage[] = [];
+  #inFlight: PendingMessage[] | undefined;
+
+  constructor(file: string) {
+    this.#worker = new Worker(WRITER_SOURCE, {
+      eval: true,
+      workerData: { file, betterSqlite3: createRequire(import.meta.url).resolve('better-sqlite3') },
+    });
+    this.#worker.on('error', (error) => {
+      process.stderr.write(`durable writer failed: ${error.stack ?? error.message}\n`);
+      process.exit(1);
+    });
+    this.ready = new Promise((resolve) => this.#worker.once('message', () => resolve()));
+    this.#worker.on('message', () => this.#committed());
+  }
+
+  /** Calls `deliver` once `row` is committed. */
+  write(row: MessageRow, deliver: () => void): void {
+    this.#gathering.push({ row, deliver });
+    if (!this.#inFlight) this.#commitNext();
+  }
+
+  #commitNext(): void {
+    if (this.#gathering.length === 0) return;
+    this.#inFlight = this.#gathering;
+    this.#gathering = [];
+    this.#worker.postMessage(this.#inFlight.map((pending) => pending.row));
+  }
+
+  #committed(): void {
+    const done = this.#inFlight ?? [];
+    this.#inFlight = undefined;
+    // The next commit starts before this batch is delivered: the disk and the sockets overlap.
+    this.#commitNext();
+    for (const pending of done) pending.deliver();
+  }
+}
+
+const writer = DURABLE_FILE ? new DurableWriter(DURABLE_FILE) : undefined;
+
 const wss = new WebSocketServer({
   server: http,
   path: '/ws',
@@ -124,31 +224,38 @@ wss.on('connection', (ws, req) => {
       ws.send(NOT_A_MEMBER);
       return;
     }
-    const out = JSON.stringify({
-      type: 'message',
-      message: {
-        id: randomUUID(),
-        message_id,
-        sender_id: userId,
-        conversation_id,
-        content,
-        created_at: new Date().toISOString(),
-        seq: ++conversation.seq,
-      },
-    });
-    for (const member of conversation.members) {
-      const sockets = socketsByUser.get(member);
-      if (sockets) for (const socket of sockets) socket.send(out);
-    }
+    const message = {
+      id: randomUUID(),
+      message_id,
+      sender_id: userId,
+      conversation_id,
+      content,
+      created_at: new Date().toISOString(),
+      seq: ++conversation.seq,
+    };
+    const out = JSON.stringify({ type: 'message', message });
+    const deliver = () => {
+      for (const member of conversation.members) {
+        const sockets = socketsByUser.get(member);
+        if (sockets) for (const socket of sockets) socket.send(out);
+      }
+    };
+    if (!writer) return deliver();
+    writer.write(
+      [message.id, message_id, userId, conversation_id, content, message.created_at, message.seq],
+      deliver,
+    );
   });
 });
 
-http.listen(PORT, HOST, () => {
-  const address = http.address();
-  process.stdout.write(
-    `baseline listening on ${typeof address === 'object' && address ? address.port : PORT}\n`,
-  );
-});
+void (writer?.ready ?? Promise.resolve()).then(() =>
+  http.listen(PORT, HOST, () => {
+    const address = http.address();
+    process.stdout.write(
+      `${writer ? 'durable limit' : 'baseline'} listening on ${typeof address === 'object' && address ? address.port : PORT}\n`,
+    );
+  }),
+);
 
 const stop = () => {
   for (const client of wss.clients) client.terminate();

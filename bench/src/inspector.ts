@@ -22,6 +22,16 @@ export interface MemoryUsage {
   arrayBuffers: number;
 }
 
+/**
+ * Period of the timer that measures event-loop stalls, ms: a stall reads at most
+ * this much short, and an idle server wakes 200 times a second for it (about
+ * 0.5 % of a core; 1 ms costs 2 %).
+ */
+const EVENT_LOOP_RESOLUTION_MS = 5;
+
+/** Where the inspected process keeps its delay histogram between two calls. */
+const LOOP_DELAY = `globalThis[Symbol.for('pneumatic.bench.eventLoopDelay')]`;
+
 interface Reply {
   id?: number;
   method?: string;
@@ -33,7 +43,7 @@ interface Reply {
 /**
  * A small Chrome DevTools Protocol client for a child started with
  * `--inspect=127.0.0.1:0`: forces garbage collection, reads
- * process.memoryUsage(), records CPU profiles.
+ * process.memoryUsage(), watches the event loop, records CPU profiles.
  */
 export class Inspector {
   readonly #ws: WebSocket;
@@ -72,6 +82,8 @@ export class Inspector {
   }
 
   call<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    // ws drops a send on a closed socket without a word: the reply would never come.
+    if (this.#ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error('inspector closed'));
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: (value) => resolve(value as T), reject });
@@ -85,12 +97,38 @@ export class Inspector {
     await this.call('HeapProfiler.collectGarbage');
   }
 
+  async #evaluate<T>(expression: string): Promise<T> {
+    const reply = await this.call<{ result: { value: T }; exceptionDetails?: { text: string } }>(
+      'Runtime.evaluate',
+      { expression, returnByValue: true },
+    );
+    if (reply.exceptionDetails) throw new Error(`inspector: ${reply.exceptionDetails.text}`);
+    return reply.result.value;
+  }
+
   async memoryUsage(): Promise<MemoryUsage> {
-    const reply = await this.call<{ result: { value: string } }>('Runtime.evaluate', {
-      expression: 'JSON.stringify(process.memoryUsage())',
-      returnByValue: true,
-    });
-    return JSON.parse(reply.result.value) as MemoryUsage;
+    return JSON.parse(await this.#evaluate<string>('JSON.stringify(process.memoryUsage())')) as MemoryUsage;
+  }
+
+  /**
+   * Starts recording the main thread's event-loop delays afresh, with
+   * perf_hooks.monitorEventLoopDelay (a timer every EVENT_LOOP_RESOLUTION_MS
+   * that notes how late it ran). Any Node process: the bundled server, the baseline.
+   */
+  async watchEventLoop(): Promise<void> {
+    await this.#evaluate(
+      `{ const h = ${LOOP_DELAY} ??= process.getBuiltinModule('node:perf_hooks')` +
+        `.monitorEventLoopDelay({ resolution: ${EVENT_LOOP_RESOLUTION_MS} }); h.disable(); h.reset(); h.enable(); }`,
+    );
+  }
+
+  /**
+   * Stops recording; the longest stall since watchEventLoop, ms: how late the
+   * most delayed timer ran (between the true stall and EVENT_LOOP_RESOLUTION_MS less).
+   */
+  async longestEventLoopStall(): Promise<number> {
+    const maxNs = await this.#evaluate<number>(`{ const h = ${LOOP_DELAY}; h.disable(); h.max; }`);
+    return Math.max(0, maxNs / 1e6 - EVENT_LOOP_RESOLUTION_MS);
   }
 
   async startProfiling(samplingIntervalUs = 200): Promise<void> {

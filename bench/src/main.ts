@@ -40,7 +40,10 @@ import { errorText, log, REPO_DIR, runCleanups } from './util.ts';
 /** Hard stops: the run ends by itself even if something hangs. */
 const WATCHDOG_MS = { full: 30 * 60_000, quick: 3 * 60_000 };
 
-const START_RATE = { baseline: 2000, real: 400, durable: 400 };
+const START_RATE = { baseline: 2000, durableLimit: 1000, real: 400, durable: 400 };
+
+/** Scenarios that run on the reference servers alone (src/baseline-server.ts), not on the real one. */
+const REFERENCE_SCENARIOS: readonly Scenario[] = ['baseline', 'durable-limit'];
 
 /** Where a search starts: `share` of a related max measured earlier in the run, or `floor` without one. */
 function nearMax(known: number | undefined, share: number, floor: number): number {
@@ -118,7 +121,8 @@ async function run(options: BenchOptions): Promise<BenchResults> {
 
   const needsBaseline =
     want('baseline') || want('trpc') || want('legacy') || want('durable') || want('postgres');
-  const needsReal = [...options.scenarios].some((s) => s !== 'baseline');
+  const needsDurableLimit = want('durable-limit') || want('trpc') || want('legacy') || want('durable');
+  const needsReal = [...options.scenarios].some((s) => !REFERENCE_SCENARIOS.includes(s));
   if (needsReal) {
     const start = performance.now();
     ensureServerBuilt();
@@ -174,6 +178,31 @@ async function run(options: BenchOptions): Promise<BenchResults> {
         await server.stop();
       }
     });
+  // The durable reference: the same fan-out, every message committed (FULL) before it is delivered.
+  if (needsDurableLimit)
+    await attempt('durable-limit', async () => {
+      const dir = tempDir('durable-limit');
+      try {
+        const server = await startBaselineServer({ durableFile: join(dir, 'messages.db') });
+        try {
+          results.fanout.durableLimit = await runFanout({
+            label: 'durable limit',
+            key: 'durableLimit',
+            server,
+            transport: 'legacy',
+            population: await population(server),
+            bench: options,
+            // It has carried 0.6–0.9 × the baseline's max with 0.2 ms fsyncs; a slower disk takes more.
+            startRate: nearMax(results.fanout.baseline?.maxRate, 0.6, START_RATE.durableLimit),
+          });
+        } finally {
+          await server.stop();
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
   // A full run measures it on a fresh process that serves nothing but the measured sockets,
   // as the real server's is (its population was made on another process).
   if (want('memory') && !options.quick)

@@ -3,6 +3,7 @@ import { BENCH_DIR } from './util.ts';
 
 export const SCENARIOS = [
   'baseline',
+  'durable-limit',
   'trpc',
   'legacy',
   'memory',
@@ -16,6 +17,8 @@ export type Scenario = (typeof SCENARIOS)[number];
 
 export const SCENARIO_HELP: Record<Scenario, string> = {
   baseline: 'fan-out on the baseline server (plain ws, no auth, no database): the reference for ratios',
+  'durable-limit':
+    'fan-out on the baseline committing each message first (SQLite, synchronous=FULL, writer thread): the durable reference',
   trpc: '(a) fan-out over tRPC subscriptions on SQLite: max rate, p50/p99',
   legacy: '(b) fan-out over legacy /ws on SQLite: max rate, p50/p99',
   memory: '(c) memory per idle authenticated socket: tRPC, legacy, baseline',
@@ -65,7 +68,7 @@ Options:
   -h, --help         this text
 
 Scenarios:
-${SCENARIOS.map((s) => `  ${s.padEnd(10)} ${SCENARIO_HELP[s]}`).join('\n')}`;
+${SCENARIOS.map((s) => `  ${s.padEnd(13)} ${SCENARIO_HELP[s]}`).join('\n')}`;
 
 export class UsageError extends Error {}
 

@@ -309,14 +309,24 @@ export async function startRealServer(options: RealServerOptions): Promise<Serve
   });
 }
 
-/** The baseline server (src/baseline-server.ts) in its own process. */
-export async function startBaselineServer(): Promise<ServerProcess> {
+/** Names of the reference servers' processes (src/baseline-server.ts), as `code.servers` records them. */
+export const REFERENCE_SERVERS = { baseline: 'baseline', durableLimit: 'durable-limit' } as const;
+
+/**
+ * The baseline server (src/baseline-server.ts) in its own process. With
+ * `durableFile`, the durable limit: every message committed to that SQLite
+ * file (WAL, synchronous=FULL) on a writer thread before it is delivered.
+ */
+export async function startBaselineServer(options: { durableFile?: string } = {}): Promise<ServerProcess> {
   const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...cleanEnv(), PORT: String(port) };
+  if (options.durableFile) env.BASELINE_DURABLE_FILE = options.durableFile;
+  else delete env.BASELINE_DURABLE_FILE;
   return launch({
-    name: 'baseline',
+    name: options.durableFile ? REFERENCE_SERVERS.durableLimit : REFERENCE_SERVERS.baseline,
     build: sha256(join(BENCH_DIR, 'src', 'baseline-server.ts')),
     args: ['--import', 'tsx', join(BENCH_DIR, 'src', 'baseline-server.ts')],
-    env: { ...cleanEnv(), PORT: String(port) },
+    env,
     cwd: BENCH_DIR,
     port,
     readyPath: '/health',

@@ -1,4 +1,5 @@
 import type { StepResult } from './load/driver.ts';
+import { REFERENCE_SERVERS } from './processes.ts';
 import type { ProfileSummary } from './profile.ts';
 import type { FanoutResult } from './scenarios/fanout.ts';
 import type { HistoryResult } from './scenarios/history.ts';
@@ -6,7 +7,14 @@ import type { MemoryResult } from './scenarios/memory.ts';
 import { type StartupResult, startupRow, startupTarget } from './scenarios/startup.ts';
 import type { StormResult } from './scenarios/storm.ts';
 
-export type FanoutKey = 'baseline' | 'trpc' | 'legacy' | 'durable' | 'postgresTrpc' | 'postgresLegacy';
+export type FanoutKey =
+  | 'baseline'
+  | 'durableLimit'
+  | 'trpc'
+  | 'legacy'
+  | 'durable'
+  | 'postgresTrpc'
+  | 'postgresLegacy';
 export type MemoryKey = 'baseline' | 'trpc' | 'trpcConnectionOnly' | 'legacy';
 
 export interface TargetResult {
@@ -70,27 +78,91 @@ function stepText(step: StepResult): string {
   );
 }
 
+/**
+ * The stalls a fan-out reports: at the max rate and in the profiled step or,
+ * when no rate held, in the step at the lowest rate tried.
+ */
+function stalls(result: FanoutResult): Array<{ ms: number; where: string }> {
+  const lowest = result.steps.reduce<StepResult | undefined>(
+    (low, step) => (low && low.rate <= step.rate ? low : step),
+    undefined,
+  );
+  const steps: Array<[StepResult | null | undefined, string]> = result.atMax
+    ? [
+        [result.atMax, 'at max'],
+        [result.profiled, 'at 80 %'],
+      ]
+    : [[lowest, `at ${integer.format(lowest?.rate ?? 0)} msg/s`]];
+  return steps.flatMap(([step, where]) =>
+    step?.longestStallMs === undefined ? [] : [{ ms: step.longestStallMs, where }],
+  );
+}
+
+function stallText(result: FanoutResult): string {
+  const found = stalls(result);
+  return found.length > 0
+    ? `; longest stall ${found.map((s) => `${ms(s.ms)} ms ${s.where}`).join(', ')}`
+    : '';
+}
+
 function fanoutText(result: FanoutResult): string {
   if (!result.atMax) {
     const lowest = Math.min(...result.steps.map((s) => s.rate));
-    return `no rate held (lowest tried ${integer.format(lowest)} msg/s)`;
+    return `no rate held (lowest tried ${integer.format(lowest)} msg/s)${stallText(result)}`;
   }
   const deliveries = result.atMax.expected / (result.atMax.durationMs / 1000);
-  return `max ${integer.format(result.maxRate)} msg/s (${integer.format(deliveries)} deliveries/s); ${stepText(result.atMax)}`;
+  return `max ${integer.format(result.maxRate)} msg/s (${integer.format(deliveries)} deliveries/s); ${stepText(result.atMax)}${stallText(result)}`;
+}
+
+/** The longest event-loop stall the real server may have in a fan-out, at the max rate or at 80 % of it. */
+const STALL_BOUND_MS = 20;
+
+/** The real server's fan-outs (the others are the reference servers). */
+const SERVER_FANOUTS = ['trpc', 'legacy', 'durable', 'postgresTrpc', 'postgresLegacy'] as const;
+
+/** Target: `r`'s max rate at least `min` × the reference's. */
+function rateTarget(
+  target: string,
+  r: FanoutResult | undefined,
+  reference: FanoutResult | undefined,
+  min: number,
+): TargetResult {
+  if (!r || !reference || reference.maxRate === 0) return { target, measured: 'not measured', pass: null };
+  const share = r.maxRate / reference.maxRate;
+  return {
+    target,
+    measured: `${ratio(share)} (${integer.format(r.maxRate)} vs ${integer.format(reference.maxRate)} msg/s)`,
+    pass: share >= min,
+  };
+}
+
+/** Target: `r`'s server CPU per message at most `max` × the reference's, each at its own max rate. */
+function cpuTarget(
+  target: string,
+  r: FanoutResult | undefined,
+  reference: FanoutResult | undefined,
+  max: number,
+): TargetResult {
+  const theirs = reference?.atMax?.serverCpuPerMessageUs ?? 0;
+  if (!r || theirs <= 0) return { target, measured: 'not measured', pass: null };
+  if (!r.atMax) return { target, measured: 'no rate held', pass: false };
+  const mine = r.atMax.serverCpuPerMessageUs;
+  return {
+    target,
+    measured: `${ratio(mine / theirs)} (${integer.format(mine)} vs ${integer.format(theirs)} µs)`,
+    pass: mine <= max * theirs,
+  };
 }
 
 export function evaluateTargets(results: BenchResults): TargetResult[] {
   const { fanout, memory, history } = results;
-  const targets: TargetResult[] = [];
-  const base = fanout.baseline?.maxRate ?? 0;
-  for (const [key, name, min] of [
-    ['trpc', 'tRPC max rate ≥ 0.5 × baseline', 0.5],
-    ['legacy', 'legacy /ws max rate ≥ 0.6 × baseline', 0.6],
-  ] as const) {
-    const r = fanout[key];
-    if (!r || base === 0) targets.push({ target: name, measured: 'not measured', pass: null });
-    else targets.push({ target: name, measured: ratio(r.maxRate / base), pass: r.maxRate / base >= min });
-  }
+  const { baseline, durableLimit } = fanout;
+  const targets: TargetResult[] = [
+    rateTarget('tRPC max rate ≥ 0.5 × baseline', fanout.trpc, baseline, 0.5),
+    rateTarget('legacy /ws max rate ≥ 0.6 × baseline', fanout.legacy, baseline, 0.6),
+    rateTarget('tRPC max rate ≥ 0.7 × durable limit', fanout.trpc, durableLimit, 0.7),
+    cpuTarget('tRPC server cpu/msg ≤ 2 × durable limit', fanout.trpc, durableLimit, 2),
+  ];
   for (const [key, name] of [
     ['trpc', 'tRPC idle socket memory ≤ 2 × baseline'],
     ['legacy', 'legacy idle socket memory ≤ 2 × baseline'],
@@ -141,13 +213,30 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
     measured: durable ? `${integer.format(durable.maxRate)} msg/s` : 'not measured',
     pass: durable ? durable.maxRate >= 3000 : null,
   });
+  targets.push(
+    rateTarget('legacy, SQLite FULL: max rate ≥ 0.8 × durable limit', durable, durableLimit, 0.8),
+    cpuTarget('legacy, SQLite FULL: server cpu/msg ≤ 1.5 × durable limit', durable, durableLimit, 1.5),
+  );
+  const longest: Array<{ label: string; ms: number }> = [];
+  for (const r of SERVER_FANOUTS.map((key) => fanout[key])) {
+    const found = r ? stalls(r) : [];
+    if (r && found.length > 0) longest.push({ label: r.label, ms: Math.max(...found.map((s) => s.ms)) });
+  }
+  targets.push({
+    target: `longest event-loop stall ≤ ${STALL_BOUND_MS} ms in a fan-out (at the max rate and at 80 %)`,
+    measured:
+      longest.length > 0 ? longest.map((s) => `${s.label} ${ms(s.ms)} ms`).join(', ') : 'not measured',
+    pass: longest.length > 0 ? longest.every((s) => s.ms <= STALL_BOUND_MS) : null,
+  });
   targets.push(startupTarget(results.startup));
   return targets;
 }
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  // Rows may leave their last cells out.
+  const line = (cells: string[]) =>
+    `| ${header.map((_, i) => (cells[i] ?? '').padEnd(widths[i]!)).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
@@ -170,6 +259,7 @@ function profileText(label: string, profile: ProfileSummary): string {
 
 const FANOUT_LABELS: Record<FanoutKey, string> = {
   baseline: 'fan-out, baseline (ws, no auth, no db)',
+  durableLimit: 'fan-out, durable limit (baseline + SQLite FULL writer thread)',
   trpc: '(a) fan-out, tRPC subscriptions, SQLite',
   legacy: '(b) fan-out, legacy /ws, SQLite',
   durable: 'fan-out, legacy /ws, SQLite synchronous=FULL',
@@ -184,15 +274,30 @@ const MEMORY_LABELS: Record<MemoryKey, string> = {
   legacy: '(c) idle socket memory, legacy /ws',
 };
 
+/** A fan-out's max rate and server CPU per message (each at its own max rate) as ratios to a reference's. */
+function versus(r: FanoutResult, reference: FanoutResult | undefined): string {
+  if (!reference || reference === r || reference.maxRate <= 0) return '';
+  const cpu =
+    r.atMax && reference.atMax && reference.atMax.serverCpuPerMessageUs > 0
+      ? `, cpu/msg ${ratio(r.atMax.serverCpuPerMessageUs / reference.atMax.serverCpuPerMessageUs)}`
+      : '';
+  return `rate ${ratio(r.maxRate / reference.maxRate)}${cpu}`;
+}
+
 /** The human-readable report: one table of figures, the targets, and where the CPU went. */
 export function renderReport(results: BenchResults): string {
   const rows: string[][] = [];
   const base = results.fanout.baseline;
+  const limit = results.fanout.durableLimit;
   for (const key of Object.keys(FANOUT_LABELS) as FanoutKey[]) {
     const r = results.fanout[key];
     if (!r) continue;
-    const vs = key !== 'baseline' && base && base.maxRate > 0 ? ratio(r.maxRate / base.maxRate) : '';
-    rows.push([FANOUT_LABELS[key], fanoutText(r), vs]);
+    rows.push([
+      FANOUT_LABELS[key],
+      fanoutText(r),
+      versus(r, base),
+      key === 'baseline' ? '' : versus(r, limit),
+    ]);
   }
   for (const key of Object.keys(FANOUT_LABELS) as FanoutKey[]) {
     const c = results.fanout[key]?.connect;
@@ -256,7 +361,7 @@ export function renderReport(results: BenchResults): string {
       `code ${results.code.commit.slice(0, 10)}${results.code.dirty ? ' + uncommitted changes' : ''}, ` +
       `fsync p50 ${ms(results.machine.fsync.p50Ms)} ms / p99 ${ms(results.machine.fsync.p99Ms)} ms`,
     '',
-    table(['scenario', 'result', 'vs baseline'], rows),
+    table(['scenario', 'result', 'vs baseline', 'vs durable limit'], rows),
     '',
     table(
       ['target', 'measured', 'status'],
@@ -298,7 +403,10 @@ export function renderReport(results: BenchResults): string {
       `Note: of ${steps.length} steps, ${busy} ran while other processes used > 0.3 core and ${disk} while the disk ` +
         'kept > 0.1 core waiting; figures from a busy machine are pessimistic (see each step in the JSON).',
     );
-  const builds = new Set(results.code.servers.filter((s) => s.name !== 'baseline').map((s) => s.build));
+  const references: readonly string[] = Object.values(REFERENCE_SERVERS);
+  const builds = new Set(
+    results.code.servers.filter((s) => !references.includes(s.name)).map((s) => s.build),
+  );
   if (builds.size > 1)
     out.push(
       '',

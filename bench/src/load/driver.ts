@@ -51,6 +51,12 @@ export interface StepResult {
   otherCpu: number;
   /** Cores idle waiting for the disk meanwhile (anyone's I/O): a slow disk stalls commits. */
   ioWait: number;
+  /**
+   * The server's longest event-loop stall from just before the first send to
+   * the last delivery, ms (see Inspector.longestEventLoopStall); absent when
+   * the inspector could not be read.
+   */
+  longestStallMs?: number;
   pass: boolean;
 }
 
@@ -180,6 +186,11 @@ export class LoadGenerator {
     if (options.quietWaitMs) await waitForQuietMachine(options.quietWaitMs);
     const total = this.#workers.reduce((n, w) => n + w.conversations, 0);
     const drainMs = options.drainMs ?? 3000;
+    const inspector = this.#server.inspector;
+    const watching = await inspector.watchEventLoop().then(
+      () => true,
+      () => false,
+    );
     const startAt = Date.now() + 300;
     const cpuWindow = (async () => {
       await sleep(Math.max(0, startAt - Date.now()));
@@ -218,7 +229,10 @@ export class LoadGenerator {
       ),
     );
     const cpu = await cpuWindow;
-    return summarize(options, reports, cpu);
+    const longestStallMs = watching
+      ? await inspector.longestEventLoopStall().catch(() => undefined)
+      : undefined;
+    return { ...summarize(options, reports, cpu), longestStallMs };
   }
 
   /** Waits until the server has nothing left to deliver. */

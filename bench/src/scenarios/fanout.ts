@@ -23,6 +23,8 @@ export interface FanoutResult {
   steps: StepResult[];
   /** Opening the population's sockets. */
   connect: ConnectCost;
+  /** The step at 80 % of maxRate that was profiled. */
+  profiled?: StepResult;
   /** Where the server's CPU went at 80 % of maxRate. */
   profile?: ProfileSummary;
   profileFile?: string;
@@ -52,7 +54,8 @@ function describeStep(label: string, r: StepResult): string {
     `p99 ${r.latency.p99Ms.toFixed(1)} ms, lost ${r.lost}, errors ${r.errors}${r.aborted ? ', aborted' : ''}; ` +
     `cpu server ${r.serverCpu.toFixed(2)} (${r.serverCpuPerMessageUs.toFixed(0)} µs/msg)` +
     `${r.databaseCpu > 0 ? ` postgres ${r.databaseCpu.toFixed(2)}` : ''} ` +
-    `load ${r.clientCpu.toFixed(2)} other ${r.otherCpu.toFixed(2)} iowait ${r.ioWait.toFixed(2)}`
+    `load ${r.clientCpu.toFixed(2)} other ${r.otherCpu.toFixed(2)} iowait ${r.ioWait.toFixed(2)}` +
+    (r.longestStallMs === undefined ? '' : `; longest stall ${r.longestStallMs.toFixed(1)} ms`)
   );
 }
 
@@ -175,6 +178,7 @@ export async function runFanout(options: {
       const file = join(dirname(bench.out), `profile-${options.key}.cpuprofile`);
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, JSON.stringify(profile));
+      result.profiled = step;
       result.profile = summarizeProfile(profile, options.server.sourceMaps);
       result.profileFile = file;
     }
