@@ -286,8 +286,10 @@ export async function startRealServer(options: RealServerOptions): Promise<Serve
     // Users go offline this long after their last socket closes, and every connected user hears
     // of it: the bench waits this out after closing its sockets, so a shorter grace keeps runs short.
     PRESENCE_GRACE_MS: String(presenceGraceMs),
-    SQLITE_SYNCHRONOUS: options.sqliteSynchronous ?? 'NORMAL',
   };
+  // The server's own default (FULL) unless a scenario asks for another.
+  if (options.sqliteSynchronous) env.SQLITE_SYNCHRONOUS = options.sqliteSynchronous;
+  else delete env.SQLITE_SYNCHRONOUS;
   delete env.REDIS_URL;
   delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
