@@ -22,6 +22,13 @@ const STATEMENTS = {
   unqueue: 'delete from messages_fts_pending where id <= ?',
 };
 
+/**
+ * The thread's code, as its function's source. Run through tsx (`pnpm dev`),
+ * that source names esbuild's `__name` helper (keepNames), which a worker
+ * does not have: it is defined here as the identity it amounts to.
+ */
+const THREAD_SOURCE = `const __name = (target) => target;\n(${String(writerThread)})(require);`;
+
 /** Rows indexed for search per transaction: one batch holds the write lock a few milliseconds. */
 const INDEX_BATCH = 500;
 /** How often the index catches up while nobody searches. */
@@ -163,7 +170,7 @@ export class SqliteWriter implements MessageStore {
 
   #start(): void {
     this.#started = true;
-    const worker = new Worker(`(${String(writerThread)})(require)`, {
+    const worker = new Worker(THREAD_SOURCE, {
       eval: true,
       workerData: {
         driver: this.#driver,
