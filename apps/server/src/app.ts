@@ -97,11 +97,12 @@ export async function buildServer(
     observer: {
       messageStored: (message) => {
         metrics.messageStored();
-        logger.debug({
-          event: 'message stored',
-          messageId: message.id,
-          conversationId: message.conversation_id,
-        });
+        if (logger.isLevelEnabled('debug'))
+          logger.debug({
+            event: 'message stored',
+            messageId: message.id,
+            conversationId: message.conversation_id,
+          });
       },
       sessionRevoked: (sessionId, reason) => logger.info({ event: 'session revoked', sessionId, reason }),
       procedureDone: (path, type, ms, code) => {

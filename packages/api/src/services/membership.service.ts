@@ -8,7 +8,6 @@ import {
   messagesRepository,
   usersRepository,
 } from '@pneumatic/db';
-import { v7 as timeOrderedId } from 'uuid';
 import type { ApiDeps } from '../deps.ts';
 import { fail, unknownId } from '../errors.ts';
 import type {
@@ -17,6 +16,7 @@ import type {
   RenameConversationInput,
 } from '../schemas/conversations.schema.ts';
 import type { SystemEvent } from '../schemas/messages.schema.ts';
+import { timeOrderedId } from '../time-ordered-id.ts';
 import { loadConversation, requireMembership } from './conversations.service.ts';
 import { toMessage } from './views.ts';
 

@@ -1,9 +1,9 @@
 import { conversationsRepository, type MessageRow, type NewMessage, type StoreOutcome } from '@pneumatic/db';
 import type { TRPCError } from '@trpc/server';
-import { v7 as timeOrderedId } from 'uuid';
 import type { ApiDeps } from '../deps.ts';
 import { fail, unknownId } from '../errors.ts';
 import type { Message, SendMessageInput } from '../schemas/messages.schema.ts';
+import { timeOrderedId } from '../time-ordered-id.ts';
 import { toMessage } from './views.ts';
 
 export interface SendResult {
