@@ -86,16 +86,17 @@ export function writerThread(load: NodeJS.Require): void {
     return outcomes as Outcome[];
   }).immediate;
 
-  /** Indexes what sends queued for search, a batch per transaction, until nothing is queued. */
-  const indexForSearch = db.transaction((): number => {
-    const { last, count } = pendingRange.get(workerData.indexBatch) as { last: number | null; count: number };
+  /** Indexes up to `limit` of the messages sends queued for search, in one transaction; returns how many. */
+  const indexSome = db.transaction((limit: number): number => {
+    const { last, count } = pendingRange.get(limit) as { last: number | null; count: number };
     if (last === null || count === 0) return 0;
     index.run(last);
     unqueue.run(last);
     return count;
   });
+  /** Everything queued, at once: a search is about to read the index. */
   const catchUpIndex = () => {
-    while (indexForSearch.immediate() === workerData.indexBatch) {}
+    while (indexSome.immediate(workerData.indexBatch) === workerData.indexBatch) {}
   };
 
   interface Request {
@@ -111,21 +112,33 @@ export function writerThread(load: NodeJS.Require): void {
       typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : undefined,
   });
 
-  // The index catches up after a batch at most every interval while sends come, and on the
-  // interval when they stop; a search asks for it first ('index').
+  // In the background the index catches up in small chunks, requests handled in between (a
+  // chunk holds the next batch back a few milliseconds at most): after a batch at most every
+  // interval while sends come, and on the interval when they stop. A search asks for all of it first.
   let lastIndexed = 0;
+  let indexing = false;
   const indexInBackground = () => {
-    lastIndexed = Date.now();
-    // Never worth waiting for a lock another process holds: the next round, or a search, does it.
-    db.pragma('busy_timeout = 0');
-    try {
-      catchUpIndex();
-    } catch (error) {
-      if (!String((error as { code?: unknown })?.code).startsWith('SQLITE_BUSY'))
-        parentPort!.postMessage({ warning: failure(error) });
-    } finally {
-      db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-    }
+    if (indexing) return;
+    indexing = true;
+    const step = () => {
+      let more = false;
+      // Never worth waiting for a lock another process holds: the next round, or a search, does it.
+      db.pragma('busy_timeout = 0');
+      try {
+        more = indexSome.immediate(workerData.backgroundIndexBatch) === workerData.backgroundIndexBatch;
+      } catch (error) {
+        if (!String((error as { code?: unknown })?.code).startsWith('SQLITE_BUSY'))
+          parentPort!.postMessage({ warning: failure(error) });
+      } finally {
+        db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      }
+      if (more && db.open) setImmediate(step);
+      else {
+        indexing = false;
+        lastIndexed = Date.now();
+      }
+    };
+    step();
   };
   const timer = setInterval(() => {
     if (Date.now() - lastIndexed >= workerData.indexIntervalMs) indexInBackground();
@@ -134,7 +147,11 @@ export function writerThread(load: NodeJS.Require): void {
   parentPort!.on('message', (request: Request) => {
     if (request.type === 'close') {
       clearInterval(timer);
-      indexInBackground();
+      try {
+        catchUpIndex();
+      } catch {
+        // Whatever is still queued is indexed by the next start, or before the next search.
+      }
       db.close();
       parentPort!.close();
       return;

@@ -29,8 +29,10 @@ const STATEMENTS = {
  */
 const THREAD_SOURCE = `const __name = (target) => target;\n(${String(writerThread)})(require);`;
 
-/** Rows indexed for search per transaction: one batch holds the write lock a few milliseconds. */
+/** Rows indexed for search per transaction when a search waits for it… */
 const INDEX_BATCH = 500;
+/** …and in the background, between batches of sends: a chunk holds the next batch back a few ms at most. */
+const BACKGROUND_INDEX_BATCH = 100;
 /** How often the index catches up while nobody searches. */
 const INDEX_INTERVAL_MS = 1000;
 /** How long closing waits for the thread's last work before stopping it. */
@@ -180,6 +182,7 @@ export class SqliteWriter implements MessageStore {
         busyTimeoutMs: this.#options.busyTimeoutMs,
         sql: STATEMENTS,
         indexBatch: INDEX_BATCH,
+        backgroundIndexBatch: BACKGROUND_INDEX_BATCH,
         indexIntervalMs: INDEX_INTERVAL_MS,
       },
     });
