@@ -1,4 +1,4 @@
-import { conversationsRepository, type MessageRow, type NewMessage, type StoreOutcome } from '@pneumatic/db';
+import { conversationsRepository, type MessageRow, type NewMessage } from '@pneumatic/db';
 import type { TRPCError } from '@trpc/server';
 import type { ApiDeps } from '../deps.ts';
 import { fail, unknownId } from '../errors.ts';
@@ -23,6 +23,8 @@ type Outcome = { ok: true; result: SendResult } | { ok: false; error: TRPCError 
 
 /** Most sends in one transaction. */
 const MAX_BATCH = 256;
+/** Messages announced in one go, before other work gets a turn. */
+const ANNOUNCE_CHUNK = 32;
 /** Conversations whose members are kept in memory. */
 const MEMBERSHIP_CACHE_SIZE = 50_000;
 const IDEMPOTENCY_CONFLICT = 'message_id already used for a different message';
@@ -153,7 +155,10 @@ export class MessageWriter {
 
     const stored = toStore.length > 0 ? await this.deps.database.messages.store(toStore) : [];
     const { observer, bus } = this.deps;
-    stored.forEach((outcome: StoreOutcome, k) => {
+    for (const [k, outcome] of stored.entries()) {
+      // A big batch is announced a chunk at a time, other work let in between: delivering it
+      // all at once (a write per socket per message) held the event loop for tens of ms.
+      if (k > 0 && k % ANNOUNCE_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
       const i = storedAt[k]!;
       const m = toStore[k]!;
       if ('missing' in outcome) outcomes[i] = { ok: false, error: unknownId.conversation() };
@@ -176,7 +181,7 @@ export class MessageWriter {
           message,
         });
       }
-    });
+    }
     // Repeats within the batch answer as their first did, if they ask the same.
     for (const [i, first] of repeats) {
       const original = outcomes[first]!;
