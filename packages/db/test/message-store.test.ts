@@ -11,6 +11,7 @@ import {
   searchRepository,
 } from '../src/index.ts';
 import { type OpenTestDatabase, openTestDatabase } from '../src/testing.ts';
+import { seedRooms } from './seed.ts';
 
 /** Every store: PostgreSQL's, SQLite's on the main connection (the CLI), SQLite's writer thread (servers). */
 const STORES: { name: string; dialect: Dialect; writerThread: boolean }[] = [
@@ -40,28 +41,7 @@ describe.each(STORES)('the message store ($name)', ({ dialect, writerThread }) =
     database = await openTestDatabase(dialect, { writerThread, sqliteSynchronous: 'FULL' });
     handle = database.handle;
     await migrateToLatest(handle.db);
-    for (const [id, name] of [
-      [alice, 'alice'],
-      [bob, 'bob'],
-    ] as const) {
-      await handle.db
-        .insertInto('users')
-        .values({ id, username: name, username_lower: name, password_hash: 'x', created_at: now })
-        .execute();
-    }
-    for (const id of rooms) {
-      await conversationsRepository.insertConversation(handle.db, {
-        id,
-        kind: 'group',
-        title: 'room',
-        dm_key: null,
-        created_by: alice,
-        created_at: now,
-        last_seq: 0,
-        last_activity_at: now,
-      });
-      await conversationsRepository.insertMembers(handle.db, id, [alice, bob], now);
-    }
+    await seedRooms(handle.db, [alice, bob], rooms);
   });
   afterAll(() => database.close());
 
@@ -164,21 +144,7 @@ describe('the SQLite writer thread when it dies', () => {
   beforeAll(async () => {
     database = await openTestDatabase('sqlite', { writerThread: true });
     await migrateToLatest(database.handle.db);
-    await database.handle.db
-      .insertInto('users')
-      .values({ id: alice, username: 'a', username_lower: 'a', password_hash: 'x', created_at: now })
-      .execute();
-    await conversationsRepository.insertConversation(database.handle.db, {
-      id: room,
-      kind: 'group',
-      title: 'room',
-      dm_key: null,
-      created_by: alice,
-      created_at: now,
-      last_seq: 0,
-      last_activity_at: now,
-    });
-    await conversationsRepository.insertMembers(database.handle.db, room, [alice], now);
+    await seedRooms(database.handle.db, [alice], [room]);
     writer = database.handle.messages as SqliteWriter;
     expect(writer).toBeInstanceOf(SqliteWriter);
   });

@@ -14,6 +14,7 @@ import {
   searchRepository,
 } from '../src/index.ts';
 import { DIALECTS, type OpenTestDatabase, openTestDatabase } from '../src/testing.ts';
+import { seedRooms } from './seed.ts';
 
 describe.each(DIALECTS)('the send path (%s)', (dialect) => {
   let handle: DatabaseHandle;
@@ -52,28 +53,7 @@ describe.each(DIALECTS)('the send path (%s)', (dialect) => {
     database = await openTestDatabase(dialect);
     handle = database.handle;
     await migrateToLatest(handle.db);
-    for (const [id, name] of [
-      [alice, 'alice'],
-      [bob, 'bob'],
-    ] as const) {
-      await handle.db
-        .insertInto('users')
-        .values({ id, username: name, username_lower: name, password_hash: 'x', created_at: now })
-        .execute();
-    }
-    for (const id of rooms) {
-      await conversationsRepository.insertConversation(handle.db, {
-        id,
-        kind: 'group',
-        title: 'room',
-        dm_key: null,
-        created_by: alice,
-        created_at: now,
-        last_seq: 0,
-        last_activity_at: now,
-      });
-      await conversationsRepository.insertMembers(handle.db, id, [alice, bob], now);
-    }
+    await seedRooms(handle.db, [alice, bob], rooms);
   });
   afterAll(() => database.close());
 
