@@ -170,7 +170,7 @@ export async function buildServer(
 
   if (tracing) registerHttpSpans(app);
   await registerHttpHygiene(app, config.CORS_ORIGINS);
-  if (deps.budget) registerHttpRateLimit(app, { ...deps, budget: deps.budget });
+  if (deps.budget) registerHttpRateLimit(app, deps, deps.budget);
 
   const caps = new SocketCaps({
     perUser: config.MAX_SOCKETS_PER_USER,

@@ -46,8 +46,7 @@ function trpcRefusal(request: FastifyRequest, message: string) {
 }
 
 /** Counts every HTTP request (unknown paths and errors included) and answers 429 past the budget. */
-export function registerHttpRateLimit(app: FastifyInstance, deps: ApiDeps & { budget: RequestBudget }): void {
-  const { budget } = deps;
+export function registerHttpRateLimit(app: FastifyInstance, deps: ApiDeps, budget: RequestBudget): void {
   app.addHook('onRequest', async (request, reply) => {
     if (isExempt(request)) return;
     const key = await budgetKey(deps, request);
