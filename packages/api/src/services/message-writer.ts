@@ -1,4 +1,4 @@
-import { conversationsRepository, type MessageRow, type NewMessage } from '@pneumatic/db';
+import { conversationsRepository, type MessageRow, type NewMessage, type StoreOutcome } from '@pneumatic/db';
 import type { TRPCError } from '@trpc/server';
 import type { ApiDeps } from '../deps.ts';
 import { fail, unknownId } from '../errors.ts';
@@ -20,6 +20,22 @@ interface PendingSend {
 }
 
 type Outcome = { ok: true; result: SendResult } | { ok: false; error: TRPCError };
+
+/** A batch after its commit, before its announcement (or the store's failure, which fails all of it). */
+type Written =
+  | {
+      batch: PendingSend[];
+      /** Filled for the sends refused before the store; the rest are decided by what it stored. */
+      outcomes: (Outcome | undefined)[];
+      members: Map<string, string[]>;
+      toStore: NewMessage[];
+      /** The batch index of each message handed to the store. */
+      storedAt: number[];
+      stored: StoreOutcome[];
+      /** [index, index of the first send of the same message_id in the batch]. */
+      repeats: [number, number][];
+    }
+  | { batch: PendingSend[]; failed: unknown };
 
 /** Most sends in one transaction. */
 const MAX_BATCH = 256;
@@ -89,37 +105,63 @@ export class MessageWriter {
     this.#members.set(conversationId, members);
   }
 
+  /**
+   * One batch commits on the store while the one before it is announced: the
+   * writer thread and the event loop work at once. At most one of each, so a
+   * batch that commits faster than the sockets take the one before waits, and
+   * announcements keep the order of the commits.
+   */
   async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, MAX_BATCH);
-      this.deps.observer.batchWritten?.(batch.length);
-      try {
-        const outcomes = await this.#write(batch);
-        batch.forEach((pending, i) => {
-          const outcome = outcomes[i]!;
-          if (outcome.ok) pending.resolve(outcome.result);
-          else pending.reject(outcome.error);
-        });
-      } catch (error) {
-        for (const pending of batch) pending.reject(error);
-      }
+    let committing: Promise<Written> | undefined = this.#commitNext();
+    while (committing) {
+      const written = await committing;
+      // The next batch is handed over before this one is announced.
+      committing = this.#commitNext();
+      // A send already answered stays answered; the rest learn what went wrong.
+      await this.#announce(written).catch((error: unknown) => {
+        for (const pending of written.batch) pending.reject(error);
+      });
+      // Sends that came while it was announced, with no batch in flight, go now.
+      committing ??= this.#commitNext();
     }
     this.#running = false;
     for (const wake of this.#idle.splice(0)) wake();
   }
 
-  async #membersOf(conversationIds: string[]): Promise<Map<string, string[]>> {
-    const missing = conversationIds.filter((id) => !this.#members.has(id));
-    if (missing.length > 0) {
-      const loaded = await conversationsRepository.listMembersOf(this.deps.database.db, missing);
-      for (const [id, members] of loaded) this.#remember(id, members);
-    }
-    return this.#members;
+  #commitNext(): Promise<Written> | undefined {
+    if (this.#queue.length === 0) return undefined;
+    const batch = this.#queue.splice(0, MAX_BATCH);
+    this.deps.observer.batchWritten?.(batch.length);
+    return this.#commit(batch).catch((error: unknown) => ({ batch, failed: error }));
   }
 
-  async #write(batch: PendingSend[]): Promise<Outcome[]> {
+  /**
+   * Decides who may send what, and stores the rest (one transaction). The
+   * batch reaches the store synchronously when its conversations' members
+   * are cached, before whatever the caller does next.
+   */
+  #commit(batch: PendingSend[]): Promise<Written> {
+    const conversationIds = [...new Set(batch.map((p) => p.input.conversation_id))];
+    const missing = conversationIds.filter((id) => !this.#members.has(id));
+    if (missing.length === 0) return this.#store(batch, this.#membersOf(conversationIds));
+    return conversationsRepository.listMembersOf(this.deps.database.db, missing).then((loaded) => {
+      for (const [id, members] of loaded) this.#remember(id, members);
+      return this.#store(batch, this.#membersOf(conversationIds));
+    });
+  }
+
+  /** The cached members of each of these conversations, as this batch sees them (the cache may move on meanwhile). */
+  #membersOf(conversationIds: string[]): Map<string, string[]> {
+    const members = new Map<string, string[]>();
+    for (const id of conversationIds) {
+      const list = this.#members.get(id);
+      if (list) members.set(id, list);
+    }
+    return members;
+  }
+
+  async #store(batch: PendingSend[], members: Map<string, string[]>): Promise<Written> {
     const outcomes: (Outcome | undefined)[] = new Array(batch.length);
-    const members = await this.#membersOf([...new Set(batch.map((p) => p.input.conversation_id))]);
 
     // Who may send where (404 for no such conversation, 403 for a non-member); a message_id sent
     // twice in one batch is stored once, for the first, and the second is its repeat.
@@ -154,6 +196,17 @@ export class MessageWriter {
     });
 
     const stored = toStore.length > 0 ? await this.deps.database.messages.store(toStore) : [];
+    return { batch, outcomes, members, toStore, storedAt, stored, repeats };
+  }
+
+  /** Publishes what a batch stored, then answers each of its sends. */
+  async #announce(written: Written): Promise<void> {
+    const { batch } = written;
+    if ('failed' in written) {
+      for (const pending of batch) pending.reject(written.failed);
+      return;
+    }
+    const { outcomes, members, toStore, storedAt, stored, repeats } = written;
     const { observer, bus } = this.deps;
     for (const [k, outcome] of stored.entries()) {
       // A big batch is announced a chunk at a time, other work let in between: delivering it
@@ -194,6 +247,10 @@ export class MessageWriter {
           ? { ok: true, result: { message: original.result.message, created: false } }
           : original;
     }
-    return outcomes as Outcome[];
+    batch.forEach((pending, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) pending.resolve(outcome.result);
+      else pending.reject(outcome.error);
+    });
   }
 }

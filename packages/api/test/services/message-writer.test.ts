@@ -120,6 +120,63 @@ describe.each(DIALECTS)('MessageWriter (%s)', (dialect) => {
     expect((await stored(room)).map((row) => row.content)).toEqual(['one', 'two', 'three', 'four', 'five']);
   });
 
+  it('hands the next batch to the store before announcing the one before, and announces in commit order', async () => {
+    const room = await newRoom();
+    const steps: string[] = [];
+    const store = deps.database.messages.store.bind(deps.database.messages);
+    let second: Promise<SendResult>[] = [];
+    deps.database.messages.store = (batch) => {
+      steps.push(`store ${batch.length}`);
+      const storing = store(batch);
+      // Two more come while the first batch is being stored.
+      if (second.length === 0) second = [send(bob, room, 'b0'), send(bob, room, 'b1')];
+      return storing;
+    };
+    const stopLogging = deps.bus.subscribe((event) => {
+      if (event.kind === 'message') steps.push(`announce ${event.message.content}`);
+    });
+    try {
+      const first = Array.from({ length: 40 }, (_, i) => send(alice, room, `a${i}`));
+      await Promise.all(first);
+      const results = [...(await Promise.all(first)), ...(await Promise.all(second))];
+
+      expect(steps).toEqual([
+        'store 40',
+        // Stored while the first batch is announced: the store and the sockets overlap.
+        'store 2',
+        ...Array.from({ length: 40 }, (_, i) => `announce a${i}`),
+        'announce b0',
+        'announce b1',
+      ]);
+      expect(results.map((r) => r.message.seq)).toEqual(Array.from({ length: 42 }, (_, i) => i + 1));
+    } finally {
+      stopLogging();
+      deps.database.messages.store = store;
+    }
+  });
+
+  it('fails only the batch whose store failed, and goes on with the next', async () => {
+    const room = await newRoom();
+    const store = deps.database.messages.store.bind(deps.database.messages);
+    let calls = 0;
+    deps.database.messages.store = (batch) =>
+      ++calls === 1 ? Promise.reject(new Error('disk on fire')) : store(batch);
+    try {
+      const first = send(alice, room, 'lost').then(
+        () => 'stored',
+        (error: Error) => error.message,
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      const second = send(bob, room, 'kept');
+
+      expect(await first).toBe('disk on fire');
+      expect((await second).message).toMatchObject({ content: 'kept', seq: 1 });
+      expect((await stored(room)).map((row) => row.content)).toEqual(['kept']);
+    } finally {
+      deps.database.messages.store = store;
+    }
+  });
+
   it('answers a repeated message_id with the original and stores it once, in one batch and across batches', async () => {
     const room = await newRoom();
     const messageId = randomUUID();
