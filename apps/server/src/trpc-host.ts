@@ -1,27 +1,13 @@
-import type { IncomingMessage } from 'node:http';
-import {
-  type ApiDeps,
-  appRouter,
-  authenticate,
-  type Context,
-  createContextFactory,
-  describeFailure,
-  socketIdentity,
-} from '@pneumatic/api';
-import { TRPCError } from '@trpc/server';
+import { type ApiDeps, appRouter, type Context, createContextFactory, describeFailure } from '@pneumatic/api';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { WebSocket } from 'ws';
 import { reportFailure } from './failures.ts';
 import { requestIdentityOf } from './request-auth.ts';
 import type { LiveSockets } from './sockets/live-sockets.ts';
-import { MAX_BATCH_SIZE, shedIfStalled, TOO_MANY_USER_SOCKETS } from './sockets/socket-limits.ts';
+import { MAX_BATCH_SIZE } from './sockets/socket-limits.ts';
 import { requestContext } from './tracing.ts';
-import { serializeEventsOnce } from './trpc-encoder.ts';
-
-/** Client addresses of upgrade requests, recorded by a hook that sees fastify's view (TRUST_PROXY applied). */
-const clientAddresses = new WeakMap<IncomingMessage, string>();
+import { registerTrpcSocket } from './trpc-socket.ts';
 
 export interface TrpcHostOptions {
   tracing: boolean;
@@ -39,10 +25,11 @@ function decodeURIComponentSafe(text: string): string {
 }
 
 /**
- * tRPC over HTTP and WebSocket at /trpc. A socket authenticates once with the
- * access token in connectionParams; LiveSockets then pings it, and closes it
- * when that token expires (4401: refresh, then reconnect) or its login is
- * revoked (4403).
+ * tRPC over HTTP and WebSocket at /trpc: HTTP through tRPC's fastify
+ * adapter, sockets through the server's own handler (trpc-socket.ts). A
+ * socket authenticates once with the access token in connectionParams;
+ * LiveSockets then pings it, and closes it when that token expires (4401:
+ * refresh, then reconnect) or its login is revoked (4403).
  */
 export async function registerTrpc(
   app: FastifyInstance,
@@ -51,9 +38,7 @@ export async function registerTrpc(
   options: TrpcHostOptions,
 ): Promise<void> {
   const createContext = createContextFactory(deps);
-  app.addHook('onRequest', async (request) => {
-    if (request.raw.headers.upgrade) clientAddresses.set(request.raw, request.ip);
-  });
+  registerTrpcSocket(app, deps, logger, { sockets: options.sockets });
 
   // Subscriptions are served over WebSocket only, where the socket caps count them;
   // over HTTP (server-sent events) each would hold a listener outside any cap.
@@ -78,28 +63,12 @@ export async function registerTrpc(
 
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
-    useWSS: true,
     trpcOptions: {
       router: appRouter,
-      experimental_encoder: serializeEventsOnce,
       maxBatchSize: MAX_BATCH_SIZE,
-      async createContext({ req, res, info }): Promise<Context> {
-        if (!(res instanceof WebSocket)) {
-          const traceParent = options.tracing ? requestContext(req) : undefined;
-          return createContext(requestIdentityOf(deps, req), { ip: req.ip, traceParent });
-        }
-        // On a socket, req is the raw upgrade request, and the token comes in connectionParams.
-        const ws = res;
-        const raw = req as unknown as IncomingMessage;
-        const ip = clientAddresses.get(raw) ?? raw.socket.remoteAddress ?? 'unknown';
-        const token = info.connectionParams?.token;
-        const auth = await authenticate(deps, typeof token === 'string' ? token : null);
-        if (!options.sockets.admit(ws, auth))
-          throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: TOO_MANY_USER_SOCKETS.reason });
-        return createContext(socketIdentity(auth), {
-          ip,
-          socket: { userId: auth.user.id, shedIfStalled: () => shedIfStalled(ws) },
-        });
+      async createContext({ req }): Promise<Context> {
+        const traceParent = options.tracing ? requestContext(req) : undefined;
+        return createContext(requestIdentityOf(deps, req), { ip: req.ip, traceParent });
       },
       // Failed calls answer with their failure's status: a database that is busy or away 503 with
       // Retry-After (retry later), not 500.

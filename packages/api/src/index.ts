@@ -50,7 +50,13 @@ export {
   verifyToken,
 } from './services/auth.service.ts';
 export { requireMembership } from './services/conversations.service.ts';
-export { sharedStreamEvent } from './services/events.service.ts';
+export {
+  DIRECT_STREAM,
+  type EventSink,
+  type EventStream,
+  isEventStream,
+  sharedStreamEvent,
+} from './services/events.service.ts';
 export { followLogOf } from './services/log-reader.ts';
 export { MessageWriter, type SendResult } from './services/message-writer.ts';
 export { sendMessage } from './services/messages.service.ts';

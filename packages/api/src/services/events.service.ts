@@ -71,31 +71,107 @@ async function fromLog(db: Executor, entry: LogEntry): Promise<StreamEvent | nul
   return row ? { type: 'conversation', conversation: await loadConversation(db, row) } : null;
 }
 
+/** Takes one tracked event of a stream: its id (the position to resume after) and the event. */
+export type EventSink = (eventId: string, event: StreamEvent) => void;
+
+/** Where a host that writes to sockets itself finds a stream's direct form (see EventStream). */
+export const DIRECT_STREAM = Symbol.for('pneumatic.directStream');
+
 /**
- * The user's event stream. It registers for live events first, then replays
- * what the user missed after `lastEventId` from the database, then continues
- * live, skipping what the replay already gave: no gap, no duplicate.
+ * The user's event stream, in two forms over one implementation: an async
+ * iterable of tracked events (what tRPC's own adapters iterate), and
+ * `[DIRECT_STREAM](sink, signal)`, which hands each live event to `sink` the
+ * moment the hub delivers it, with no iterator step, promise or envelope per
+ * subscriber: the form the server's socket handler uses.
  */
-export async function* streamEvents(
+export interface EventStream extends AsyncIterable<TrackedEnvelope<StreamEvent>> {
+  [DIRECT_STREAM](sink: EventSink, signal: AbortSignal): Promise<void>;
+}
+
+export function isEventStream(value: unknown): value is EventStream {
+  return typeof value === 'object' && value !== null && DIRECT_STREAM in value;
+}
+
+export function streamEvents(
   deps: ApiDeps,
   userId: string,
   lastEventId: string | null | undefined,
   signal: AbortSignal | undefined,
   socket?: SocketHandle,
-): AsyncGenerator<TrackedEnvelope<StreamEvent>> {
-  const queue = new AsyncQueue<LogBusEvent | EphemeralBusEvent>(LIVE_QUEUE_CAPACITY);
+): EventStream {
+  const pipe = (sink: EventSink, stop: AbortSignal) =>
+    pipeEvents(deps, userId, lastEventId, stop, sink, socket);
+  return {
+    [DIRECT_STREAM]: pipe,
+    async *[Symbol.asyncIterator]() {
+      const queue = new AsyncQueue<TrackedEnvelope<StreamEvent>>(LIVE_QUEUE_CAPACITY);
+      const stop = new AbortController();
+      const onAbort = () => stop.abort();
+      if (signal?.aborted) return;
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const piping = pipe((id, event) => queue.push(tracked(id, event)), stop.signal).then(
+        () => queue.end(),
+        (error: unknown) => queue.fail(error),
+      );
+      try {
+        yield* queue;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        stop.abort();
+        await piping;
+      }
+    },
+  };
+}
+
+/**
+ * Registers for live events first, then replays what the user missed after
+ * `lastEventId` from the database, then continues live, skipping what the
+ * replay already gave: no gap, no duplicate. Live events that come during
+ * the replay wait (at most LIVE_QUEUE_CAPACITY); after it each goes to the
+ * sink as the hub delivers it. Resolves when `signal` aborts; rejects when
+ * the replay fails or too many events waited.
+ */
+async function pipeEvents(
+  deps: ApiDeps,
+  userId: string,
+  lastEventId: string | null | undefined,
+  signal: AbortSignal,
+  sink: EventSink,
+  socket: SocketHandle | undefined,
+): Promise<void> {
+  if (signal.aborted) return;
+  const { observer } = deps;
+  let waiting: (LogBusEvent | EphemeralBusEvent)[] | null = [];
+  let after = 0;
+  const emit = (event: LogBusEvent | EphemeralBusEvent) => {
+    if ('pos' in event) {
+      if (event.pos <= after) return;
+      after = event.pos;
+      if (event.kind === 'message') observer.messageDelivered?.(event.message.created_at, 'trpc');
+    }
+    // Events that are never stored carry the last position, so a resume still starts there.
+    sink(String(after), sharedStreamEvent(event));
+  };
+  let fail: (error: Error) => void = () => {};
+  const ended = new Promise<void>((resolve, reject) => {
+    fail = reject;
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  // Awaited once the replay is done; an overflow during it must not count as unhandled meanwhile.
+  ended.catch(() => {});
   const removeListener = deps.hub.addListener({
     userId,
     deliver: (event) => {
-      if (!socket?.shedIfStalled()) queue.push(event);
+      if (socket?.shedIfStalled()) return;
+      if (waiting === null) return emit(event);
+      if (waiting.length < LIVE_QUEUE_CAPACITY) waiting.push(event);
+      else fail(new Error('subscriber too slow: event queue overflow'));
     },
   });
-  const onAbort = () => queue.end();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const { observer } = deps;
   observer.subscriptionsChanged?.(1);
   try {
-    let after = deps.hub.deliveredPosition;
+    after = deps.hub.deliveredPosition;
     if (lastEventId != null) {
       after = Number(lastEventId);
       const { db } = deps.database;
@@ -103,28 +179,22 @@ export async function* streamEvents(
       const backlog = await logRepository.readLogSince(db, userId, after, limit + 1);
       if (backlog.length > limit) {
         after = Math.max(deps.hub.deliveredPosition, backlog.at(-1)!.pos);
-        yield tracked(String(after), { type: 'resync' });
+        sink(String(after), { type: 'resync' });
       } else {
         for (const entry of backlog) {
+          if (signal.aborted) return;
           const event = await fromLog(db, entry);
           after = entry.pos;
-          if (event) yield tracked(String(entry.pos), event);
+          if (event) sink(String(entry.pos), event);
         }
       }
     }
-    for await (const event of queue) {
-      if ('pos' in event) {
-        if (event.pos <= after) continue;
-        after = event.pos;
-        if (event.kind === 'message') observer.messageDelivered?.(event.message.created_at, 'trpc');
-      }
-      // Events that are never stored carry the last position, so a resume still starts there.
-      yield tracked(String(after), sharedStreamEvent(event));
-    }
+    const live = waiting;
+    waiting = null;
+    for (const event of live) emit(event);
+    await ended;
   } finally {
     observer.subscriptionsChanged?.(-1);
     removeListener();
-    signal?.removeEventListener('abort', onAbort);
-    queue.end();
   }
 }

@@ -1,0 +1,393 @@
+import {
+  type ApiDeps,
+  appRouter,
+  authenticate,
+  type Context,
+  createContextFactory,
+  DIRECT_STREAM,
+  isEventStream,
+  serializedOnce,
+  socketIdentity,
+} from '@pneumatic/api';
+import {
+  callTRPCProcedure,
+  getErrorShape,
+  getTRPCErrorFromUnknown,
+  isTrackedEnvelope,
+  TRPCError,
+  transformTRPCResponse,
+} from '@trpc/server';
+import { parseConnectionParamsFromUnknown, type TRPCRequestInfo } from '@trpc/server/http';
+import {
+  parseTRPCMessage,
+  TRPC_ERROR_CODES_BY_KEY,
+  type TRPCClientOutgoingMessage,
+  type TRPCErrorShape,
+  type TRPCResponseMessage,
+} from '@trpc/server/rpc';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { type RawData, WebSocket } from 'ws';
+import { reportFailure } from './failures.ts';
+import type { LiveSockets } from './sockets/live-sockets.ts';
+import { MAX_BATCH_SIZE, shedIfStalled, TOO_MANY_USER_SOCKETS } from './sockets/socket-limits.ts';
+
+type Id = number | string;
+type ProcedureType = 'query' | 'mutation' | 'subscription';
+type JsonRpc = '2.0' | undefined;
+
+/** What a client gets when its error cannot be shaped: nothing about the error. */
+const FALLBACK_ERROR: TRPCErrorShape = {
+  code: TRPC_ERROR_CODES_BY_KEY.INTERNAL_SERVER_ERROR,
+  message: 'Internal server error',
+  data: { code: 'INTERNAL_SERVER_ERROR', httpStatus: 500 },
+};
+
+const config = appRouter._def._config;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return isObject(value) && Symbol.asyncIterator in value;
+}
+
+/** The last frame built for an event, reused while the next subscriber has the same ids (most do). */
+const lastFrames = new WeakMap<object, { key: string; frame: string }>();
+
+/**
+ * A tracked event's `data` frame, exactly as tRPC's adapter writes it
+ * (`{"id","jsonrpc"?,"result":{"type":"data","data":{"id","data"},"id"}}`),
+ * with the event's JSON made once for all its subscribers.
+ */
+export function trackedFrame(subscriptionId: Id, jsonrpc: JsonRpc, eventId: string, event: object): string {
+  const key = `${typeof subscriptionId}:${subscriptionId}\n${jsonrpc ?? ''}\n${eventId}`;
+  const last = lastFrames.get(event);
+  if (last?.key === key) return last.frame;
+  const id = JSON.stringify(eventId);
+  const frame =
+    `{"id":${JSON.stringify(subscriptionId)},${jsonrpc === undefined ? '' : '"jsonrpc":"2.0",'}` +
+    `"result":{"type":"data","data":{"id":${id},"data":${serializedOnce(event)}},"id":${id}}}`;
+  lastFrames.set(event, { key, frame });
+  return frame;
+}
+
+/** The first frame of a socket opened with `?connectionParams=1`: `{ method: 'connectionParams', data }`. */
+function connectionParamsOf(text: string | null): TRPCRequestInfo['connectionParams'] {
+  let message: unknown;
+  try {
+    if (text === null) throw new Error('Message was binary');
+    message = JSON.parse(text);
+    if (!isObject(message)) throw new Error('Message was not an object');
+  } catch (cause) {
+    throw new TRPCError({ code: 'PARSE_ERROR', message: 'Malformed TRPCConnectionParamsMessage', cause });
+  }
+  return parseConnectionParamsFromUnknown(message.data);
+}
+
+export interface TrpcSocketOptions {
+  sockets: LiveSockets;
+}
+
+/**
+ * tRPC's WebSocket protocol at /trpc, served here rather than by tRPC's
+ * adapter, frame for frame as that adapter answers (the conformance suite
+ * drives both with the stock @trpc/client and compares): connectionParams
+ * first, then single or batched calls, queries and mutations through
+ * tRPC's own procedure caller, subscriptions answered `started`, their
+ * tracked events, and `stopped`.
+ *
+ * What differs is the cost. The event stream writes each live event
+ * straight to the socket as the hub delivers it (one frame per event made
+ * once for all subscribers), without the adapter's async-iterator step,
+ * promise race and envelope per subscriber and event. Keep-alive, auth
+ * deadlines, token expiry and revoked sessions are LiveSockets' sweep; a
+ * connection keeps one small object, and nothing of its upgrade request.
+ */
+export function registerTrpcSocket(
+  app: FastifyInstance,
+  deps: ApiDeps,
+  logger: Logger,
+  options: TrpcSocketOptions,
+): void {
+  const createContext = createContextFactory(deps);
+  const connections = new Map<WebSocket, TrpcConnection>();
+
+  // Listeners shared by every socket (`this` is the socket): none holds a closure of its own.
+  function onMessage(this: WebSocket, data: RawData, isBinary: boolean) {
+    connections.get(this)?.receive(data, isBinary);
+  }
+  function onClose(this: WebSocket) {
+    connections.get(this)?.closed();
+    connections.delete(this);
+  }
+  function onError(this: WebSocket, error: Error) {
+    // What @fastify/websocket's default does (log, drop the connection), without its closure over the request.
+    logger.warn({ err: error }, 'trpc socket error');
+    this.terminate();
+  }
+
+  const report = (error: TRPCError, path: string | undefined, type: ProcedureType | 'unknown') =>
+    reportFailure(logger, error, { path, type });
+
+  class TrpcConnection {
+    ctx: Context | undefined;
+    /** Settles once the context exists (or could not be made); null until connectionParams come. */
+    ready: Promise<Context | TRPCError> | null = null;
+    subscriptions: Map<Id, AbortController> | undefined;
+
+    constructor(
+      readonly ws: WebSocket,
+      readonly ip: string,
+    ) {}
+
+    receive(data: RawData, isBinary: boolean): void {
+      const text = isBinary ? null : String(data);
+      if (text === 'PONG') return;
+      if (text === 'PING') {
+        this.ws.send('PONG');
+        return;
+      }
+      if (this.ready === null) {
+        this.ready = this.authenticate(() => connectionParamsOf(text));
+        return;
+      }
+      let decoded: unknown;
+      try {
+        if (text === null)
+          throw new Error(
+            'jsonEncoder received binary data. JSON uses text frames. Use a binary encoder for binary data.',
+          );
+        decoded = JSON.parse(text);
+      } catch (cause) {
+        this.#respondError(null, undefined, new TRPCError({ code: 'PARSE_ERROR', cause }));
+        return;
+      }
+      const raws = Array.isArray(decoded) ? decoded : [decoded];
+      if (Array.isArray(decoded) && raws.length > MAX_BATCH_SIZE) {
+        this.#refuseBatch(raws);
+        return;
+      }
+      let messages: TRPCClientOutgoingMessage[];
+      try {
+        messages = raws.map((raw) => parseTRPCMessage(raw, config.transformer));
+      } catch (cause) {
+        this.#respondError(null, undefined, new TRPCError({ code: 'PARSE_ERROR', cause }));
+        return;
+      }
+      messages.forEach((message, index) => {
+        this.#handle(message, index).catch((cause: unknown) =>
+          report(getTRPCErrorFromUnknown(cause), undefined, 'unknown'),
+        );
+      });
+    }
+
+    /** The socket went: its subscriptions end. */
+    closed(): void {
+      for (const subscription of this.subscriptions?.values() ?? []) subscription.abort();
+      this.subscriptions?.clear();
+    }
+
+    /** The context, from the token in connectionParams; a failure is answered, and the socket closed. */
+    async authenticate(read: () => TRPCRequestInfo['connectionParams']): Promise<Context | TRPCError> {
+      try {
+        return await this.#contextFor(read());
+      } catch (cause) {
+        const error = getTRPCErrorFromUnknown(cause);
+        report(error, undefined, 'unknown');
+        this.#respondError(null, undefined, error);
+        setImmediate(() => this.ws.close());
+        return error;
+      }
+    }
+
+    async #contextFor(connectionParams: TRPCRequestInfo['connectionParams']): Promise<Context> {
+      const token = connectionParams?.token;
+      const auth = await authenticate(deps, typeof token === 'string' ? token : null);
+      if (!options.sockets.admit(this.ws, auth))
+        throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: TOO_MANY_USER_SOCKETS.reason });
+      const ws = this.ws;
+      this.ctx = createContext(socketIdentity(auth), {
+        ip: this.ip,
+        socket: { userId: auth.user.id, shedIfStalled: () => shedIfStalled(ws) },
+      });
+      return this.ctx;
+    }
+
+    async #handle(message: TRPCClientOutgoingMessage, batchIndex: number): Promise<void> {
+      const { id, jsonrpc } = message;
+      if (id === null) {
+        const error = new TRPCError({ code: 'PARSE_ERROR', message: '`id` is required' });
+        report(error, undefined, 'unknown');
+        return this.#respond({ id, jsonrpc, error: this.#shape(error, 'unknown', undefined, undefined) });
+      }
+      if (message.method === 'subscription.stop') {
+        this.subscriptions?.get(id)?.abort();
+        return;
+      }
+      const { path, lastEventId } = message.params;
+      const type = message.method;
+      let { input } = message.params;
+      if (lastEventId !== undefined)
+        input = isObject(input) ? { ...input, lastEventId } : (input ?? { lastEventId });
+      const fail = (cause: unknown) => {
+        const error = getTRPCErrorFromUnknown(cause);
+        report(error, path, type);
+        this.#respond({ id, jsonrpc, error: this.#shape(error, type, path, input) });
+      };
+
+      if (type === 'subscription' && this.subscriptions?.has(id)) {
+        return fail(new TRPCError({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` }));
+      }
+      const abort = new AbortController();
+      if (type === 'subscription') {
+        this.subscriptions ??= new Map();
+        this.subscriptions.set(id, abort);
+      }
+      const execute = async () => {
+        const ctx = await this.ready!;
+        if (ctx instanceof TRPCError) throw ctx;
+        if (abort.signal.aborted || (type === 'subscription' && this.ws.readyState !== WebSocket.OPEN))
+          return;
+        const result = await callTRPCProcedure({
+          router: appRouter,
+          path,
+          getRawInput: async () => input,
+          ctx,
+          type,
+          signal: abort.signal,
+          batchIndex,
+        });
+        if (type !== 'subscription') {
+          if (isAsyncIterable(result))
+            throw new TRPCError({
+              code: 'UNSUPPORTED_MEDIA_TYPE',
+              message: `Cannot return an async iterable or observable from a ${type} procedure with WebSockets`,
+            });
+          return this.#respond({ id, jsonrpc, result: { type: 'data', data: result } });
+        }
+        if (!isAsyncIterable(result))
+          throw new TRPCError({
+            code: 'INTERNAL_SERVER_ERROR',
+            message: `Subscription ${path} did not return an observable or a AsyncGenerator`,
+          });
+        if (abort.signal.aborted || this.ws.readyState !== WebSocket.OPEN) return;
+        this.#respond({ id, jsonrpc, result: { type: 'started' } });
+        try {
+          if (isEventStream(result))
+            await result[DIRECT_STREAM](
+              (eventId, event) => this.#event(id, jsonrpc, eventId, event),
+              abort.signal,
+            );
+          else await this.#iterate(id, jsonrpc, result, abort.signal);
+        } catch (cause) {
+          // The client learns why, then that the subscription stopped.
+          abort.abort();
+          fail(cause);
+        }
+      };
+      try {
+        await execute();
+      } catch (cause) {
+        const error = getTRPCErrorFromUnknown(cause);
+        // A subscription stopped while it was being set up is not a failure.
+        const cancelled =
+          abort.signal.aborted &&
+          error.code === 'INTERNAL_SERVER_ERROR' &&
+          (error.cause as Error | undefined)?.name === 'AbortError';
+        if (!cancelled) fail(error);
+        return;
+      } finally {
+        if (this.subscriptions?.get(id) === abort) this.subscriptions.delete(id);
+      }
+      if (type === 'subscription') this.#respond({ id, jsonrpc, result: { type: 'stopped' } });
+    }
+
+    /** A subscription other than the event stream: tRPC's loop, one event at a time. */
+    async #iterate(
+      id: Id,
+      jsonrpc: JsonRpc,
+      iterable: AsyncIterable<unknown>,
+      signal: AbortSignal,
+    ): Promise<void> {
+      const iterator = iterable[Symbol.asyncIterator]();
+      const stopped = new Promise<'stopped'>((resolve) =>
+        signal.addEventListener('abort', () => resolve('stopped'), { once: true }),
+      );
+      try {
+        for (;;) {
+          const next = await Promise.race([iterator.next(), stopped]);
+          if (next === 'stopped' || next.done) return;
+          const value = next.value;
+          if (isTrackedEnvelope(value)) {
+            const [eventId, data] = value;
+            this.#respond({
+              id,
+              jsonrpc,
+              result: { type: 'data', data: { id: eventId, data }, id: eventId },
+            });
+          } else this.#respond({ id, jsonrpc, result: { type: 'data', data: value } });
+        }
+      } finally {
+        await iterator.return?.();
+      }
+    }
+
+    #event(id: Id, jsonrpc: JsonRpc, eventId: string, event: object): void {
+      if (this.ws.readyState === WebSocket.OPEN) this.ws.send(trackedFrame(id, jsonrpc, eventId, event));
+    }
+
+    #shape(
+      error: TRPCError,
+      type: ProcedureType | 'unknown',
+      path: string | undefined,
+      input: unknown,
+    ): TRPCErrorShape {
+      try {
+        return getErrorShape({ config, error, type, path, input, ctx: this.ctx });
+      } catch (cause) {
+        report(getTRPCErrorFromUnknown(cause), path, type);
+        return FALLBACK_ERROR;
+      }
+    }
+
+    #respondError(id: Id | null, jsonrpc: JsonRpc, error: TRPCError): void {
+      this.#respond({ id, jsonrpc, error: this.#shape(error, 'unknown', undefined, undefined) });
+    }
+
+    /** Batches past the limit: every call in it is refused, as a batched HTTP call would be. */
+    #refuseBatch(raws: unknown[]): void {
+      const error = new TRPCError({ code: 'BAD_REQUEST', message: 'Batch call exceeds maximum size' });
+      report(error, undefined, 'unknown');
+      const shape = this.#shape(error, 'unknown', undefined, undefined);
+      let answered = false;
+      for (const raw of raws) {
+        if (!isObject(raw) || raw.method === 'subscription.stop') continue;
+        if (typeof raw.id !== 'number' && typeof raw.id !== 'string') continue;
+        this.#respond({ id: raw.id, jsonrpc: raw.jsonrpc === '2.0' ? '2.0' : undefined, error: shape });
+        answered = true;
+      }
+      if (!answered) this.#respond({ id: null, error: shape });
+    }
+
+    /** Replies go only while the socket is open. */
+    #respond(message: TRPCResponseMessage): void {
+      if (this.ws.readyState !== WebSocket.OPEN) return;
+      this.ws.send(JSON.stringify(transformTRPCResponse(config, message)));
+    }
+  }
+
+  app.get('/trpc', { websocket: true }, (socket, request) => {
+    const connection = new TrpcConnection(socket, request.ip);
+    connections.set(socket, connection);
+    // @fastify/websocket's error listener holds the upgrade's request for as long as the socket lives.
+    socket.removeAllListeners('error');
+    socket.on('error', onError);
+    socket.on('message', onMessage);
+    socket.on('close', onClose);
+    // Without `?connectionParams=1` the client sends none: the context is made at once, with no token.
+    if (new URL(request.url, 'http://localhost').searchParams.get('connectionParams') !== '1')
+      connection.ready = connection.authenticate(() => null);
+  });
+}

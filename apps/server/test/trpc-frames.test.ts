@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { trackedFrame } from '../src/trpc-socket.ts';
+
+const event = {
+  type: 'message',
+  message: { id: 'a', content: 'quote " backslash \\ line\n emoji 🎉', seq: 1 },
+};
+
+describe("the tRPC socket's event frames", () => {
+  it('are what tRPC writes for a tracked event: JSON.stringify of the same message', () => {
+    for (const [subscription, jsonrpc] of [
+      [1, undefined],
+      ['sub-7', '2.0'],
+      [0, '2.0'],
+    ] as const) {
+      expect(trackedFrame(subscription, jsonrpc, '42', event)).toBe(
+        JSON.stringify({
+          id: subscription,
+          jsonrpc,
+          result: { type: 'data', data: { id: '42', data: event }, id: '42' },
+        }),
+      );
+    }
+  });
+
+  it('serialize an event once for all its subscribers, each frame with its own ids', () => {
+    const shared = { type: 'typing', user_id: 'u' };
+    const first = trackedFrame(1, undefined, '1', shared);
+    // The object is never changed after it is sent; if it were, the cached text shows it was not read again.
+    shared.user_id = 'changed';
+    expect(trackedFrame(1, undefined, '1', shared)).toBe(first);
+    expect(JSON.parse(trackedFrame('1', undefined, '2', shared))).toEqual({
+      id: '1',
+      result: { type: 'data', data: { id: '2', data: { type: 'typing', user_id: 'u' } }, id: '2' },
+    });
+  });
+});
