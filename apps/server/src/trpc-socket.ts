@@ -30,7 +30,12 @@ import type { Logger } from 'pino';
 import { type RawData, WebSocket } from 'ws';
 import { reportFailure } from './failures.ts';
 import type { LiveSockets } from './sockets/live-sockets.ts';
-import { MAX_BATCH_SIZE, shedIfStalled, TOO_MANY_USER_SOCKETS } from './sockets/socket-limits.ts';
+import {
+  MAX_BATCH_SIZE,
+  MAX_SUBSCRIPTIONS_PER_SOCKET,
+  shedIfStalled,
+  TOO_MANY_USER_SOCKETS,
+} from './sockets/socket-limits.ts';
 
 type Id = number | string;
 type ProcedureType = 'query' | 'mutation' | 'subscription';
@@ -239,6 +244,14 @@ export function registerTrpcSocket(
 
       if (type === 'subscription' && this.subscriptions?.has(id)) {
         return fail(new TRPCError({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` }));
+      }
+      if (type === 'subscription' && (this.subscriptions?.size ?? 0) >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
+        return fail(
+          new TRPCError({
+            code: 'TOO_MANY_REQUESTS',
+            message: `At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions on one socket`,
+          }),
+        );
       }
       const abort = new AbortController();
       if (type === 'subscription') {

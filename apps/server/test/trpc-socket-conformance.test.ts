@@ -16,7 +16,7 @@ import { createTRPCClient, createWSClient, TRPCClientError, wsLink } from '@trpc
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { MAX_BATCH_SIZE } from '../src/sockets/socket-limits.ts';
+import { MAX_BATCH_SIZE, MAX_SUBSCRIPTIONS_PER_SOCKET } from '../src/sockets/socket-limits.ts';
 import { useChatFixture } from './helpers/chat-fixture.ts';
 import { Inbox, type StreamItem } from './helpers/sockets.ts';
 
@@ -211,6 +211,30 @@ describe('the /trpc socket handler, next to tRPC’s own adapter', () => {
       expect(got[0], `${query} ${first}`).toHaveLength(1);
       expect(got[0], `${query} ${first}`).toEqual(got[1]);
     }
+  });
+
+  it('(ours only) caps the subscriptions one socket holds', async () => {
+    const s = await rawSocket(`${ours}?connectionParams=1`);
+    const subscribe = (id: number) =>
+      s.ws.send(JSON.stringify({ id, method: 'subscription', params: { path: 'events.stream', input: {} } }));
+    s.ws.send(JSON.stringify({ method: 'connectionParams', data: { token: f.alice.token } }));
+    for (let id = 1; id <= MAX_SUBSCRIPTIONS_PER_SOCKET + 1; id++) subscribe(id);
+    const frames = async (n: number) => (await s.frames.count(n)).map((frame) => JSON.parse(frame));
+    const first = await frames(MAX_SUBSCRIPTIONS_PER_SOCKET + 1);
+    expect(first.filter((m) => m.result?.type === 'started')).toHaveLength(MAX_SUBSCRIPTIONS_PER_SOCKET);
+    expect(first.find((m) => m.error)).toMatchObject({
+      id: MAX_SUBSCRIPTIONS_PER_SOCKET + 1,
+      error: { data: { code: 'TOO_MANY_REQUESTS' } },
+    });
+    // A stopped one makes room.
+    s.ws.send(JSON.stringify({ id: 1, method: 'subscription.stop' }));
+    await s.frames.until((items) => items.some((frame) => frame.includes('"stopped"')));
+    subscribe(99);
+    expect((await frames(MAX_SUBSCRIPTIONS_PER_SOCKET + 3)).at(-1)).toEqual({
+      id: 99,
+      result: { type: 'started' },
+    });
+    s.ws.close();
   });
 
   describe.each([

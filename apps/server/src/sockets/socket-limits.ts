@@ -9,6 +9,8 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 export const MAX_BUFFERED_BYTES = 2 * 1024 * 1024;
 /** Most calls in one tRPC batch, over HTTP or a socket. */
 export const MAX_BATCH_SIZE = 100;
+/** Most subscriptions open at once on one tRPC socket (the event stream carries everything: apps open one). */
+export const MAX_SUBSCRIPTIONS_PER_SOCKET = 10;
 
 /** A socket cut off because it stopped reading. */
 export const STALLED = { code: 1013, reason: 'client too slow' } as const;
