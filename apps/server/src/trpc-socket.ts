@@ -166,7 +166,7 @@ export function registerTrpcSocket(
           );
         decoded = JSON.parse(text);
       } catch (cause) {
-        this.#respondError(null, undefined, new TRPCError({ code: 'PARSE_ERROR', cause }));
+        this.#respondUnattached(new TRPCError({ code: 'PARSE_ERROR', cause }));
         return;
       }
       const raws = Array.isArray(decoded) ? decoded : [decoded];
@@ -178,7 +178,7 @@ export function registerTrpcSocket(
       try {
         messages = raws.map((raw) => parseTRPCMessage(raw, config.transformer));
       } catch (cause) {
-        this.#respondError(null, undefined, new TRPCError({ code: 'PARSE_ERROR', cause }));
+        this.#respondUnattached(new TRPCError({ code: 'PARSE_ERROR', cause }));
         return;
       }
       messages.forEach((message, index) => {
@@ -201,7 +201,7 @@ export function registerTrpcSocket(
       } catch (cause) {
         const error = getTRPCErrorFromUnknown(cause);
         report(error, undefined, 'unknown');
-        this.#respondError(null, undefined, error);
+        this.#respondUnattached(error);
         setImmediate(() => this.ws.close());
         return error;
       }
@@ -365,8 +365,9 @@ export function registerTrpcSocket(
       }
     }
 
-    #respondError(id: Id | null, jsonrpc: JsonRpc, error: TRPCError): void {
-      this.#respond({ id, jsonrpc, error: this.#shape(error, 'unknown', undefined, undefined) });
+    /** A failure tied to no call (a frame that is not JSON, a refused login): answered with id null. */
+    #respondUnattached(error: TRPCError): void {
+      this.#respond({ id: null, error: this.#shape(error, 'unknown', undefined, undefined) });
     }
 
     /** Batches past the limit: every call in it is refused, as a batched HTTP call would be. */
