@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import fastifyWebsocket from '@fastify/websocket';
 import type { ApiDeps } from '@pneumatic/api';
@@ -198,6 +199,7 @@ export async function buildServer(
     onOpen: (transport) => metrics.opened(transport),
     onClose: (transport) => metrics.closed(transport),
     onError: (err) => logger.warn({ err }, 'socket session check failed'),
+    onSocketError: (err, transport) => logger.warn({ err, transport }, 'socket error'),
   });
 
   await app.register(fastifyWebsocket, {
@@ -207,11 +209,14 @@ export async function buildServer(
         done(isAllowedSocketOrigin(origin, req.headers.host, config.CORS_ORIGINS), 403, 'Origin not allowed'),
     },
   });
-  // Every socket, /trpc and /ws, is kept alive and timed by one sweep; a tRPC socket must then
-  // authenticate in its first frame (connectionParams), a legacy one brought its token along.
-  app.websocketServer.on('connection', (ws: WebSocket, req: { url?: string }) => {
-    const legacy = req.url?.startsWith('/ws') === true;
-    sockets.open(ws, legacy ? 'legacy' : 'trpc', !legacy);
+  // Every socket, /trpc and /ws, is kept alive and timed by one sweep (`sockets`, which the
+  // transports open each socket with).
+  app.websocketServer.on('connection', (_ws: WebSocket, req: IncomingMessage) => {
+    // @fastify/websocket routes the upgrade with a ServerResponse tied to the connection, and
+    // never unties it: the response, and through it the request with its headers, would live
+    // as long as the socket. The upgrade is done; nothing writes to that response again.
+    const connection = req.socket as Socket & { _httpMessage?: ServerResponse | null };
+    connection._httpMessage?.detachSocket(connection);
   });
 
   await registerTrpc(app, deps, logger, { tracing, sockets });

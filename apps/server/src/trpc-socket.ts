@@ -5,7 +5,10 @@ import {
   type Context,
   createContextFactory,
   DIRECT_STREAM,
+  type EventSink,
   isEventStream,
+  type SocketHandle,
+  type StreamHandle,
   serializedOnce,
   socketIdentity,
 } from '@pneumatic/api';
@@ -29,7 +32,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type RawData, WebSocket } from 'ws';
 import { reportFailure } from './failures.ts';
-import type { LiveSockets } from './sockets/live-sockets.ts';
+import type { LiveSockets, SocketConnection } from './sockets/live-sockets.ts';
 import {
   MAX_BATCH_SIZE,
   MAX_SUBSCRIPTIONS_PER_SOCKET,
@@ -117,35 +120,65 @@ export function registerTrpcSocket(
   options: TrpcSocketOptions,
 ): void {
   const createContext = createContextFactory(deps);
-  const connections = new Map<WebSocket, TrpcConnection>();
-
-  // Listeners shared by every socket (`this` is the socket): none holds a closure of its own.
-  function onMessage(this: WebSocket, data: RawData, isBinary: boolean) {
-    connections.get(this)?.receive(data, isBinary);
-  }
-  function onClose(this: WebSocket) {
-    connections.get(this)?.closed();
-    connections.delete(this);
-  }
-  function onError(this: WebSocket, error: Error) {
-    // What @fastify/websocket's default does (log, drop the connection), without its closure over the request.
-    logger.warn({ err: error }, 'trpc socket error');
-    this.terminate();
-  }
 
   const report = (error: TRPCError, path: string | undefined, type: ProcedureType | 'unknown') =>
     reportFailure(logger, error, { path, type });
 
-  class TrpcConnection {
+  /**
+   * One subscription of a connection. While it is being set up, `abort`
+   * stops it; once the event stream runs, the subscription is this object
+   * and the stream's one feed object, nothing suspended in between.
+   */
+  class TrpcSubscription implements EventSink {
+    /** The running event stream, once started. */
+    handle: StreamHandle | null = null;
+    constructor(
+      readonly connection: TrpcConnection,
+      readonly id: Id,
+      readonly jsonrpc: JsonRpc,
+      readonly path: string,
+      public abort: AbortController | null,
+    ) {}
+
+    event(eventId: string, event: object): void {
+      const { ws } = this.connection;
+      if (ws.readyState === WebSocket.OPEN) ws.send(trackedFrame(this.id, this.jsonrpc, eventId, event));
+    }
+
+    /** The stream failed by itself: the client learns why, then that it stopped. */
+    end(error: Error): void {
+      this.connection.forget(this);
+      this.connection.fail(this.id, this.jsonrpc, 'subscription', this.path, undefined, error);
+      this.connection.stopped(this);
+    }
+
+    /** Stopped by the client or by the socket closing; a running stream answers `stopped` now. */
+    stop(): void {
+      this.abort?.abort();
+      if (!this.handle) return;
+      this.handle.stop();
+      this.connection.forget(this);
+      this.connection.stopped(this);
+    }
+  }
+
+  class TrpcConnection implements SocketHandle, SocketConnection {
+    readonly transport = 'trpc';
     ctx: Context | undefined;
+    userId = '';
     /** Settles once the context exists (or could not be made); null until connectionParams come. */
     ready: Promise<Context | TRPCError> | null = null;
-    subscriptions: Map<Id, AbortController> | undefined;
+    /** Open subscriptions (at most MAX_SUBSCRIPTIONS_PER_SOCKET: a list is enough). */
+    subscriptions: TrpcSubscription[] | null = null;
 
     constructor(
       readonly ws: WebSocket,
       readonly ip: string,
     ) {}
+
+    shedIfStalled(): boolean {
+      return shedIfStalled(this.ws);
+    }
 
     receive(data: RawData, isBinary: boolean): void {
       const text = isBinary ? null : String(data);
@@ -190,8 +223,29 @@ export function registerTrpcSocket(
 
     /** The socket went: its subscriptions end. */
     closed(): void {
-      for (const subscription of this.subscriptions?.values() ?? []) subscription.abort();
-      this.subscriptions?.clear();
+      const subscriptions = this.subscriptions ?? [];
+      this.subscriptions = null;
+      for (const subscription of subscriptions) subscription.stop();
+    }
+
+    subscription(id: Id): TrpcSubscription | undefined {
+      return this.subscriptions?.find((subscription) => subscription.id === id);
+    }
+
+    forget(subscription: TrpcSubscription): void {
+      const i = this.subscriptions?.indexOf(subscription) ?? -1;
+      if (i >= 0) this.subscriptions!.splice(i, 1);
+    }
+
+    stopped({ id, jsonrpc }: TrpcSubscription): void {
+      this.#respond({ id, jsonrpc, result: { type: 'stopped' } });
+    }
+
+    /** A call's failure, reported and answered. */
+    fail(id: Id, jsonrpc: JsonRpc, type: ProcedureType, path: string, input: unknown, cause: unknown): void {
+      const error = getTRPCErrorFromUnknown(cause);
+      report(error, path, type);
+      this.#respond({ id, jsonrpc, error: this.#shape(error, type, path, input) });
     }
 
     /** The context, from the token in connectionParams; a failure is answered, and the socket closed. */
@@ -212,11 +266,8 @@ export function registerTrpcSocket(
       const auth = await authenticate(deps, typeof token === 'string' ? token : null);
       if (!options.sockets.admit(this.ws, auth))
         throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: TOO_MANY_USER_SOCKETS.reason });
-      const ws = this.ws;
-      this.ctx = createContext(socketIdentity(auth), {
-        ip: this.ip,
-        socket: { userId: auth.user.id, shedIfStalled: () => shedIfStalled(ws) },
-      });
+      this.userId = auth.user.id;
+      this.ctx = createContext(socketIdentity(auth), { ip: this.ip, socket: this });
       return this.ctx;
     }
 
@@ -228,7 +279,7 @@ export function registerTrpcSocket(
         return this.#respond({ id, jsonrpc, error: this.#shape(error, 'unknown', undefined, undefined) });
       }
       if (message.method === 'subscription.stop') {
-        this.subscriptions?.get(id)?.abort();
+        this.subscription(id)?.stop();
         return;
       }
       const { path, lastEventId } = message.params;
@@ -236,16 +287,12 @@ export function registerTrpcSocket(
       let { input } = message.params;
       if (lastEventId !== undefined)
         input = isObject(input) ? { ...input, lastEventId } : (input ?? { lastEventId });
-      const fail = (cause: unknown) => {
-        const error = getTRPCErrorFromUnknown(cause);
-        report(error, path, type);
-        this.#respond({ id, jsonrpc, error: this.#shape(error, type, path, input) });
-      };
+      const fail = (cause: unknown) => this.fail(id, jsonrpc, type, path, input, cause);
 
-      if (type === 'subscription' && this.subscriptions?.has(id)) {
+      if (type === 'subscription' && this.subscription(id)) {
         return fail(new TRPCError({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` }));
       }
-      if (type === 'subscription' && (this.subscriptions?.size ?? 0) >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
+      if (type === 'subscription' && (this.subscriptions?.length ?? 0) >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
         return fail(
           new TRPCError({
             code: 'TOO_MANY_REQUESTS',
@@ -254,15 +301,18 @@ export function registerTrpcSocket(
         );
       }
       const abort = new AbortController();
+      let subscription: TrpcSubscription | undefined;
       if (type === 'subscription') {
-        this.subscriptions ??= new Map();
-        this.subscriptions.set(id, abort);
+        subscription = new TrpcSubscription(this, id, jsonrpc, path, abort);
+        this.subscriptions ??= [];
+        this.subscriptions.push(subscription);
       }
-      const execute = async () => {
+      /** Resolves true when the subscription went on running by itself (the event stream). */
+      const execute = async (): Promise<boolean> => {
         const ctx = await this.ready!;
         if (ctx instanceof TRPCError) throw ctx;
         if (abort.signal.aborted || (type === 'subscription' && this.ws.readyState !== WebSocket.OPEN))
-          return;
+          return false;
         const result = await callTRPCProcedure({
           router: appRouter,
           path,
@@ -272,37 +322,41 @@ export function registerTrpcSocket(
           signal: abort.signal,
           batchIndex,
         });
-        if (type !== 'subscription') {
+        if (!subscription) {
           if (isAsyncIterable(result))
             throw new TRPCError({
               code: 'UNSUPPORTED_MEDIA_TYPE',
               message: `Cannot return an async iterable or observable from a ${type} procedure with WebSockets`,
             });
-          return this.#respond({ id, jsonrpc, result: { type: 'data', data: result } });
+          this.#respond({ id, jsonrpc, result: { type: 'data', data: result } });
+          return false;
         }
         if (!isAsyncIterable(result))
           throw new TRPCError({
             code: 'INTERNAL_SERVER_ERROR',
             message: `Subscription ${path} did not return an observable or a AsyncGenerator`,
           });
-        if (abort.signal.aborted || this.ws.readyState !== WebSocket.OPEN) return;
+        if (abort.signal.aborted || this.ws.readyState !== WebSocket.OPEN) return false;
         this.#respond({ id, jsonrpc, result: { type: 'started' } });
+        if (isEventStream(result)) {
+          subscription.abort = null;
+          subscription.handle = result[DIRECT_STREAM](subscription);
+          return true;
+        }
         try {
-          if (isEventStream(result))
-            await result[DIRECT_STREAM](
-              (eventId, event) => this.#event(id, jsonrpc, eventId, event),
-              abort.signal,
-            );
-          else await this.#iterate(id, jsonrpc, result, abort.signal);
+          await this.#iterate(id, jsonrpc, result, abort.signal);
         } catch (cause) {
           // The client learns why, then that the subscription stopped.
           abort.abort();
           fail(cause);
         }
+        return false;
       };
+      let running: boolean;
       try {
-        await execute();
+        running = await execute();
       } catch (cause) {
+        if (subscription) this.forget(subscription);
         const error = getTRPCErrorFromUnknown(cause);
         // A subscription stopped while it was being set up is not a failure.
         const cancelled =
@@ -311,10 +365,11 @@ export function registerTrpcSocket(
           (error.cause as Error | undefined)?.name === 'AbortError';
         if (!cancelled) fail(error);
         return;
-      } finally {
-        if (this.subscriptions?.get(id) === abort) this.subscriptions.delete(id);
       }
-      if (type === 'subscription') this.#respond({ id, jsonrpc, result: { type: 'stopped' } });
+      if (subscription && !running) {
+        this.forget(subscription);
+        this.stopped(subscription);
+      }
     }
 
     /** A subscription other than the event stream: tRPC's loop, one event at a time. */
@@ -345,10 +400,6 @@ export function registerTrpcSocket(
       } finally {
         await iterator.return?.();
       }
-    }
-
-    #event(id: Id, jsonrpc: JsonRpc, eventId: string, event: object): void {
-      if (this.ws.readyState === WebSocket.OPEN) this.ws.send(trackedFrame(id, jsonrpc, eventId, event));
     }
 
     #shape(
@@ -394,12 +445,7 @@ export function registerTrpcSocket(
 
   app.get('/trpc', { websocket: true }, (socket, request) => {
     const connection = new TrpcConnection(socket, request.ip);
-    connections.set(socket, connection);
-    // @fastify/websocket's error listener holds the upgrade's request for as long as the socket lives.
-    socket.removeAllListeners('error');
-    socket.on('error', onError);
-    socket.on('message', onMessage);
-    socket.on('close', onClose);
+    options.sockets.open(socket, connection, true);
     // Without `?connectionParams=1` the client sends none: the context is made at once, with no token.
     if (new URL(request.url, 'http://localhost').searchParams.get('connectionParams') !== '1')
       connection.ready = connection.authenticate(() => null);

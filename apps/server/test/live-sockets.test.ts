@@ -9,6 +9,9 @@ import { SocketCaps } from '../src/sockets/socket-caps.ts';
 /** What LiveSockets sees of a socket, recording what it does to it. */
 class FakeSocket extends EventEmitter {
   readyState = 1;
+  /** What the socket's connection was handed. */
+  readonly received: string[] = [];
+  closedCalls = 0;
   readonly sent: string[] = [];
   pings = 0;
   closedWith: { code: number; reason: string } | null = null;
@@ -62,15 +65,54 @@ describe('LiveSockets: one sweep for every socket', () => {
         onOpen: () => gauge.open++,
         onClose: () => gauge.open--,
         onError: () => {},
+        onSocketError: (error, transport) => failures.push(`${transport}: ${error.message}`),
       },
     );
     return { caps, gauge, tick: sockets.tickMs };
   }
-  const open = (transport: 'trpc' | 'legacy', mustAuthenticate = false) => {
+  const failures: string[] = [];
+  const open = (
+    transport: 'trpc' | 'legacy',
+    mustAuthenticate = false,
+    before?: (ws: FakeSocket) => void,
+  ) => {
     const ws = new FakeSocket();
-    sockets.open(ws as unknown as WebSocket, transport, mustAuthenticate);
+    before?.(ws);
+    sockets.open(
+      ws as unknown as WebSocket,
+      {
+        transport,
+        receive: (data, isBinary) => ws.received.push(`${isBinary ? 'binary' : 'text'} ${String(data)}`),
+        closed: () => ws.closedCalls++,
+      },
+      mustAuthenticate,
+    );
     return ws;
   };
+
+  it("hands each frame to the socket's connection and tells it once that the socket closed", () => {
+    const { gauge } = start();
+    const ws = open('legacy');
+    ws.emit('message', Buffer.from('{"type":"join"}'), false);
+    ws.emit('message', Buffer.from([1, 2]), true);
+    expect(ws.received).toEqual(['text {"type":"join"}', 'binary \u0001\u0002']);
+    ws.close(1000, 'bye');
+    ws.emit('close');
+    expect(ws.closedCalls).toBe(1);
+    expect(gauge.open).toBe(0);
+  });
+
+  it("takes over a failed socket from the upgrade's own error listener: reported, then dropped", () => {
+    start();
+    failures.length = 0;
+    let upgradeListenerCalled = false;
+    const ws = open('trpc', false, (raw) => raw.on('error', () => (upgradeListenerCalled = true)));
+    expect(ws.listenerCount('error')).toBe(1);
+    ws.emit('error', new Error('invalid frame'));
+    expect(upgradeListenerCalled).toBe(false);
+    expect(failures).toEqual(['trpc: invalid frame']);
+    expect(ws.terminated).toBe(true);
+  });
 
   it('pings each transport its own way once a ping is due, and never before', () => {
     start();

@@ -40,6 +40,7 @@ export {
   InProcessEventBus,
   type LogBusEvent,
 } from './realtime/event-bus.ts';
+export { Groups } from './realtime/groups.ts';
 export { serializedOnce } from './realtime/serialized-once.ts';
 export { type AppRouter, appRouter } from './root.ts';
 export * as schemas from './schemas/index.ts';
@@ -55,6 +56,7 @@ export {
   type EventSink,
   type EventStream,
   isEventStream,
+  type StreamHandle,
   sharedStreamEvent,
 } from './services/events.service.ts';
 export { followLogOf } from './services/log-reader.ts';

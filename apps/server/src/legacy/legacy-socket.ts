@@ -2,7 +2,10 @@ import {
   type ApiDeps,
   type AuthenticatedUser,
   authenticate,
+  type EphemeralBusEvent,
   inSpan,
+  type Listener,
+  type LogBusEvent,
   requireMembership,
   schemas,
   sendMessage,
@@ -10,13 +13,13 @@ import {
   sharedStreamEvent,
   unknownId,
 } from '@pneumatic/api';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
 import { reportFailure } from '../failures.ts';
 import type { InFlight } from '../in-flight.ts';
 import { bearerToken } from '../request-auth.ts';
-import type { LiveSockets } from '../sockets/live-sockets.ts';
+import type { LiveSockets, SocketConnection } from '../sockets/live-sockets.ts';
 import { SHUTTING_DOWN, shedIfStalled, TOO_BUSY } from '../sockets/socket-limits.ts';
 
 /** Frames a socket may have waiting to be handled; past it the client is flooding. */
@@ -44,125 +47,169 @@ export interface LegacySocketOptions {
   onDelivered?: (createdAt: string) => void;
 }
 
+type Frame = [data: RawData, isBinary: boolean];
+
 /** The old `/ws` JSON protocol, over the same services and event stream as tRPC. */
 export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocketOptions): Promise<void> {
   const { deps, onDelivered, sockets, frames } = opts;
-  app.get('/ws', { websocket: true }, (socket, request) => {
-    // What the socket needs of its upgrade request; closures below never see the request, which
-    // (with its headers, reply and logger) can then go as soon as the upgrade is done.
-    serve(socket, bearerToken(request), request.log);
-  });
+  // One logger for every socket: a child per socket would cost each socket its own prototype chain.
+  const log = app.log.child({ route: '/ws', transport: 'legacy' });
 
-  function serve(socket: WebSocket, token: string | null, log: FastifyBaseLogger): void {
-    // @fastify/websocket's error listener holds the upgrade's request and reply for as long as the
-    // socket lives; this one does what its default does (log, then drop the connection) without them.
-    socket.removeAllListeners('error');
-    socket.on('error', (err) => {
-      log.warn({ err }, 'legacy socket error');
-      socket.terminate();
-    });
-    const send = (frame: object) => {
-      if (!shedIfStalled(socket)) socket.send(JSON.stringify(frame));
-    };
-    const sendError = (error: unknown) => send({ type: 'error', reason: reportFailure(log, error).message });
-    // Frames that arrive while the token is checked wait for the answer.
-    const ready = authenticate(deps, token).then(
-      (auth) => attach(socket, auth, log),
-      (error: unknown) => {
-        const { close } = reportFailure(log, error);
-        socket.close(close.code, close.reason);
-        return null;
-      },
-    );
+  /**
+   * One legacy socket: its login, its frames waiting their turn, and itself
+   * as the hub's listener for its user's messages. Nothing of the upgrade
+   * request is kept but its id, for the log.
+   */
+  class LegacyConnection implements Listener, SocketConnection {
+    readonly transport = 'legacy';
+    userId = '';
+    auth: AuthenticatedUser | null = null;
+    /** Settles once the token is checked: frames wait for it. Null once it has. */
+    ready: Promise<AuthenticatedUser | null> | null;
+    /** Frames received and not yet handled, in order; the one being handled is already out. */
+    backlog: Frame[] | null = null;
+    busy = false;
 
-    function attach(ws: WebSocket, auth: AuthenticatedUser, socketLog: FastifyBaseLogger) {
-      if (!sockets.admit(ws, auth)) return null;
-      socketLog.info({ userId: auth.user.id, transport: 'legacy' }, 'socket open');
-      const removeListener = deps.hub.addListener({
-        userId: auth.user.id,
-        deliver(event) {
-          if (event.kind !== 'message' || shedIfStalled(ws)) return;
-          // The frame is the stream event `{ type: 'message', message }`, serialized once for every socket.
-          ws.send(serializedOnce(sharedStreamEvent(event)));
-          onDelivered?.(event.message.created_at);
+    constructor(
+      readonly ws: WebSocket,
+      readonly reqId: string,
+      token: string | null,
+    ) {
+      this.ready = authenticate(deps, token).then(
+        (auth) => {
+          this.ready = null;
+          return this.#attach(auth);
         },
-      });
-      ws.once('close', () => {
-        removeListener();
-        socketLog.info({ userId: auth.user.id, transport: 'legacy' }, 'socket closed');
-      });
+        (error: unknown) => {
+          this.ready = null;
+          const { close } = reportFailure(log, error);
+          ws.close(close.code, close.reason);
+          return null;
+        },
+      );
+      frames.track(this.ready);
+    }
+
+    #attach(auth: AuthenticatedUser): AuthenticatedUser | null {
+      if (!sockets.admit(this.ws, auth)) return null;
+      this.auth = auth;
+      this.userId = auth.user.id;
+      deps.hub.addListener(this);
+      log.info({ userId: auth.user.id, reqId: this.reqId }, 'socket open');
       return auth;
     }
 
-    // Frames are handled one at a time, in the order they arrived: a client's
-    // second message is never stored before its first.
-    let queue: Promise<unknown> = ready;
-    let pending = 0;
-    socket.on('message', (data: RawData, isBinary: boolean) => {
+    /** The hub's delivery: the frame is the stream event `{ type: 'message', message }`, made once for every socket. */
+    deliver(event: LogBusEvent | EphemeralBusEvent): void {
+      if (event.kind !== 'message' || shedIfStalled(this.ws)) return;
+      this.ws.send(serializedOnce(sharedStreamEvent(event)));
+      onDelivered?.(event.message.created_at);
+    }
+
+    /** Frames already received are still handled: what a client sent before it hung up is kept. */
+    closed(): void {
+      if (this.auth === null) return;
+      deps.hub.removeListener(this);
+      log.info({ userId: this.userId, reqId: this.reqId }, 'socket closed');
+    }
+
+    send(frame: object): void {
+      if (!shedIfStalled(this.ws)) this.ws.send(JSON.stringify(frame));
+    }
+
+    sendError(error: unknown): void {
+      this.send({ type: 'error', reason: reportFailure(log, error).message });
+    }
+
+    /**
+     * Frames are handled one at a time, in the order they arrived: a client's
+     * second message is never stored before its first.
+     */
+    receive(data: RawData, isBinary: boolean): void {
       // A stopping server takes no new work: the frame is neither stored nor acknowledged.
-      if (frames.draining) return send({ type: 'error', reason: SHUTTING_DOWN.reason });
-      if (++pending > MAX_PENDING_FRAMES) {
-        socket.close(TOO_BUSY.code, TOO_BUSY.reason);
+      if (frames.draining) {
+        this.send({ type: 'error', reason: SHUTTING_DOWN.reason });
         return;
       }
-      queue = queue
-        .then(async () => {
-          const auth = await ready;
-          if (!auth) return;
-          if (opts.tracing)
-            await inSpan('ws frame', { transport: 'legacy' }, undefined, () =>
-              handleFrame(auth, data, isBinary),
-            );
-          else await handleFrame(auth, data, isBinary);
-        })
-        // A failure outside a frame's own handling must not stall the frames after it.
-        .catch((error: unknown) => reportFailure(log, error))
-        .finally(() => pending--);
-      frames.track(queue);
-    });
+      this.backlog ??= [];
+      if (this.backlog.length >= MAX_PENDING_FRAMES) {
+        this.ws.close(TOO_BUSY.code, TOO_BUSY.reason);
+        return;
+      }
+      this.backlog.push([data, isBinary]);
+      if (!this.busy) frames.track(this.#work());
+    }
 
-    async function handleFrame(auth: AuthenticatedUser, data: RawData, isBinary: boolean): Promise<void> {
+    async #work(): Promise<void> {
+      this.busy = true;
+      try {
+        if (this.ready) await this.ready;
+        for (let frame = this.backlog?.shift(); frame; frame = this.backlog?.shift()) {
+          if (!this.auth) return;
+          try {
+            if (opts.tracing)
+              await inSpan('ws frame', { transport: 'legacy' }, undefined, () => this.#handle(...frame!));
+            else await this.#handle(frame[0], frame[1]);
+          } catch (error) {
+            // A failure outside a frame's own handling must not stall the frames after it.
+            reportFailure(log, error);
+          }
+        }
+      } finally {
+        this.busy = false;
+      }
+    }
+
+    async #handle(data: RawData, isBinary: boolean): Promise<void> {
+      const auth = this.auth!;
       // Socket frames spend the same budget as the user's HTTP requests.
       const budget = await deps.budget?.consume(`user:${auth.user.id}`);
-      if (budget && !budget.allowed) return send({ type: 'error', reason: budget.message });
-      if (isBinary) return send({ type: 'error', reason: 'binary frames are not supported' });
+      if (budget && !budget.allowed) return this.send({ type: 'error', reason: budget.message });
+      if (isBinary) return this.send({ type: 'error', reason: 'binary frames are not supported' });
       let frame: unknown;
       try {
         frame = JSON.parse(data.toString());
       } catch {
-        return send({ type: 'error', reason: 'invalid JSON' });
+        return this.send({ type: 'error', reason: 'invalid JSON' });
       }
       const type = typeof frame === 'object' && frame !== null && 'type' in frame ? frame.type : undefined;
       try {
         if (type === 'join') {
           const parsed = JoinFrame.safeParse(frame);
           if (!parsed.success)
-            return send({ type: 'error', reason: `invalid join: ${describe(parsed.error)}` });
+            return this.send({ type: 'error', reason: `invalid join: ${describe(parsed.error)}` });
           const conversationId = parsed.data.conversation_id;
           if (!schemas.isId(conversationId)) throw unknownId.conversation();
           await requireMembership(deps.database.db, conversationId, auth.user.id);
-          return send({ type: 'joined', conversation_id: conversationId });
+          return this.send({ type: 'joined', conversation_id: conversationId });
         }
         if (type === 'message') {
           const parsed = MessageFrame.safeParse(frame);
           if (!parsed.success)
-            return send({ type: 'error', reason: `invalid message: ${describe(parsed.error)}` });
+            return this.send({ type: 'error', reason: `invalid message: ${describe(parsed.error)}` });
           const { type: _, ...input } = parsed.data;
           if (!schemas.isId(input.conversation_id)) throw unknownId.conversation();
           // Queued in frame order, written with whatever else arrives (group commit); the next
           // frame is read meanwhile. A new message reaches this socket through the hub; a repeat
           // is acknowledged here alone.
-          const sending = sendMessage(deps, auth.user.id, input).then((result) => {
-            if (!result.created) send({ type: 'message', message: result.message });
-          }, sendError);
+          const sending = sendMessage(deps, auth.user.id, input).then(
+            (result) => {
+              if (!result.created) this.send({ type: 'message', message: result.message });
+            },
+            (error: unknown) => this.sendError(error),
+          );
           // Shutdown waits for it: an accepted frame is written, and answered while the socket is open.
           frames.track(sending);
           return;
         }
-        return send({ type: 'error', reason: 'unknown type' });
+        return this.send({ type: 'error', reason: 'unknown type' });
       } catch (error) {
-        sendError(error);
+        this.sendError(error);
       }
     }
   }
+
+  app.get('/ws', { websocket: true }, (socket, request) => {
+    sockets.open(socket, new LegacyConnection(socket, request.id, bearerToken(request)), false);
+  });
 }

@@ -1,10 +1,19 @@
-import type { ApiDeps, AuthenticatedUser } from '@pneumatic/api';
+import { type ApiDeps, type AuthenticatedUser, Groups } from '@pneumatic/api';
 import { sessionsRepository } from '@pneumatic/db';
-import { WebSocket } from 'ws';
+import { type RawData, WebSocket } from 'ws';
 import type { SocketCaps } from './socket-caps.ts';
 import { AUTH_TIMEOUT, SESSION_REVOKED, TOKEN_EXPIRED, TOO_MANY_USER_SOCKETS } from './socket-limits.ts';
 
 export type Transport = 'trpc' | 'legacy';
+
+/** A transport's side of one socket: the protocol spoken over it. */
+export interface SocketConnection {
+  readonly transport: Transport;
+  /** A frame from the peer, in the order they came. */
+  receive(data: RawData, isBinary: boolean): void;
+  /** The socket has closed (once). */
+  closed(): void;
+}
 
 /** Session ids asked about in one query. */
 const SESSION_CHUNK = 500;
@@ -16,7 +25,7 @@ const MAX_TICK_MS = 1000;
 /** Everything kept per socket, in one small object; the shared sweep reads and writes it. */
 interface LiveSocket {
   readonly ws: WebSocket;
-  readonly transport: Transport;
+  readonly connection: SocketConnection;
   /** Epoch ms when the next ping is due. */
   pingDue: number;
   /** Epoch ms by which the peer must have answered the last ping; 0 when no answer is awaited. */
@@ -44,6 +53,8 @@ export interface LiveSocketSettings {
   onClose?: (transport: Transport) => void;
   /** A session check that failed (the database away): nothing is closed for it. */
   onError: (error: unknown) => void;
+  /** A socket that failed (a bad frame, a reset): it is dropped after this is told. */
+  onSocketError: (error: Error, transport: Transport | undefined) => void;
 }
 
 /**
@@ -63,10 +74,12 @@ export interface LiveSocketSettings {
  *   the session gone from the database (a user deleted there).
  *
  * One timer sweeps all sockets; no socket has a timer or closure of its own.
+ * The listeners on every socket are these, shared by all: frames go on to
+ * the socket's connection, the transport's object for it.
  */
 export class LiveSockets {
   readonly #sockets = new Map<WebSocket, LiveSocket>();
-  readonly #bySession = new Map<string, Set<LiveSocket>>();
+  readonly #bySession = new Groups<string, LiveSocket>();
   readonly #settings: LiveSocketSettings;
   readonly #tickMs: number;
   readonly #timer: NodeJS.Timeout;
@@ -76,7 +89,9 @@ export class LiveSockets {
   // Listeners shared by every socket (the socket is `this` inside them): none holds a closure of its own.
   /** Inbound traffic of any kind (a pong, tRPC's "PONG", a call) proves the peer is there. */
   readonly #heard: (this: WebSocket) => void;
+  readonly #received: (this: WebSocket, data: RawData, isBinary: boolean) => void;
   readonly #closed: (this: WebSocket) => void;
+  readonly #failed: (this: WebSocket, error: Error) => void;
 
   constructor(
     private readonly deps: Pick<ApiDeps, 'database' | 'bus'>,
@@ -87,6 +102,16 @@ export class LiveSockets {
     this.#heard = function (this: WebSocket) {
       const socket = sockets.get(this);
       if (socket) socket.pongDue = 0;
+    };
+    this.#received = function (this: WebSocket, data: RawData, isBinary: boolean) {
+      const socket = sockets.get(this);
+      if (!socket) return;
+      socket.pongDue = 0;
+      socket.connection.receive(data, isBinary);
+    };
+    this.#failed = function (this: WebSocket, error: Error) {
+      settings.onSocketError(error, sockets.get(this)?.connection.transport);
+      this.terminate();
     };
     const forget = (ws: WebSocket) => this.#forget(ws);
     this.#closed = function (this: WebSocket) {
@@ -111,19 +136,20 @@ export class LiveSockets {
   count(transport?: Transport): number {
     if (transport === undefined) return this.#sockets.size;
     let n = 0;
-    for (const socket of this.#sockets.values()) if (socket.transport === transport) n++;
+    for (const socket of this.#sockets.values()) if (socket.connection.transport === transport) n++;
     return n;
   }
 
   /**
-   * Takes a socket that just opened: it is pinged from now on and, when
-   * `mustAuthenticate`, closed unless `admit` is called within the auth timeout.
+   * Takes a socket that just opened, spoken to through `connection`: it is
+   * pinged from now on and, when `mustAuthenticate`, closed unless `admit`
+   * is called within the auth timeout.
    */
-  open(ws: WebSocket, transport: Transport, mustAuthenticate: boolean): void {
+  open(ws: WebSocket, connection: SocketConnection, mustAuthenticate: boolean): void {
     const now = Date.now();
     this.#sockets.set(ws, {
       ws,
-      transport,
+      connection,
       pingDue: now + this.#settings.pingMs - this.#tickMs,
       pongDue: 0,
       authDue: mustAuthenticate ? now + this.#settings.authTimeoutMs : 0,
@@ -131,11 +157,18 @@ export class LiveSockets {
       userId: null,
       sessionId: null,
     });
+    // @fastify/websocket's error listener holds the upgrade's request and reply for as long as the
+    // socket lives; this one does what it does (report, drop the connection) without them. It is
+    // added before theirs goes, so the listener table never loses a key (a deleted key turns the
+    // table into a larger dictionary for the socket's life).
+    const theirs = ws.listeners('error') as ((error: Error) => void)[];
+    ws.on('error', this.#failed);
+    for (const listener of theirs) ws.off('error', listener);
     ws.on('pong', this.#heard);
-    ws.on('message', this.#heard);
+    ws.on('message', this.#received);
     // on, not once: once wraps the listener in a closure per socket; close comes once anyway.
     ws.on('close', this.#closed);
-    this.#settings.onOpen?.(transport);
+    this.#settings.onOpen?.(connection.transport);
   }
 
   /**
@@ -155,12 +188,7 @@ export class LiveSockets {
     socket.expiresAt = auth.expiresAt;
     socket.userId = auth.user.id;
     socket.sessionId = auth.sessionId;
-    let sameSession = this.#bySession.get(auth.sessionId);
-    if (!sameSession) {
-      sameSession = new Set();
-      this.#bySession.set(auth.sessionId, sameSession);
-    }
-    sameSession.add(socket);
+    this.#bySession.add(auth.sessionId, socket);
     return true;
   }
 
@@ -197,7 +225,7 @@ export class LiveSockets {
         // silent peer is gone within pingMs + pongTimeoutMs of its last word.
         socket.pingDue = now + pingMs - this.#tickMs;
         socket.pongDue = now + pongTimeoutMs - this.#tickMs;
-        if (socket.transport === 'trpc') ws.send('PING');
+        if (socket.connection.transport === 'trpc') ws.send('PING');
         else ws.ping();
       }
     }
@@ -231,7 +259,7 @@ export class LiveSockets {
   }
 
   #closeSession(sessionId: string, { code, reason }: { code: number; reason: string }): void {
-    for (const socket of this.#bySession.get(sessionId) ?? []) socket.ws.close(code, reason);
+    for (const socket of this.#bySession.get(sessionId)) socket.ws.close(code, reason);
   }
 
   #forget(ws: WebSocket): void {
@@ -239,11 +267,8 @@ export class LiveSockets {
     if (!socket) return;
     this.#sockets.delete(ws);
     if (socket.userId !== null) this.#settings.caps.releaseUser(socket.userId);
-    if (socket.sessionId !== null) {
-      const sameSession = this.#bySession.get(socket.sessionId);
-      sameSession?.delete(socket);
-      if (sameSession?.size === 0) this.#bySession.delete(socket.sessionId);
-    }
-    this.#settings.onClose?.(socket.transport);
+    if (socket.sessionId !== null) this.#bySession.delete(socket.sessionId, socket);
+    this.#settings.onClose?.(socket.connection.transport);
+    socket.connection.closed();
   }
 }

@@ -17,20 +17,32 @@ export class SocketCaps {
   readonly #byUser = new Map<string, number>();
   readonly #settings: SocketCapSettings;
 
+  /** The address each admitted connection counts against, until it closes. */
+  readonly #addressOf = new WeakMap<object, string>();
+  /** One close listener for every connection (`this` is the connection): none keeps a closure of its own. */
+  readonly #released: (this: object) => void;
+
   constructor(settings: SocketCapSettings) {
     this.#settings = settings;
+    const byAddress = this.#byAddress;
+    const addressOf = this.#addressOf;
+    this.#released = function (this: object) {
+      const address = addressOf.get(this);
+      if (address === undefined) return;
+      addressOf.delete(this);
+      release(byAddress, address);
+    };
   }
 
   /**
    * Admits an upgrade from `address` unless the address is at its cap. The
    * connection counts until it closes, whether or not the upgrade succeeds.
    */
-  admitAddress(
-    address: string,
-    connection: { once(event: 'close', listener: () => void): unknown },
-  ): boolean {
+  admitAddress(address: string, connection: { on(event: 'close', listener: () => void): unknown }): boolean {
+    if (this.#addressOf.has(connection)) return true;
     if (!this.#take(this.#byAddress, address, this.#settings.perAddress, 'address')) return false;
-    connection.once('close', () => release(this.#byAddress, address));
+    this.#addressOf.set(connection, address);
+    connection.on('close', this.#released);
     return true;
   }
 

@@ -1,4 +1,5 @@
 import type { BusEvent, EphemeralBusEvent, EventBus, LogBusEvent } from './event-bus.ts';
+import { Groups } from './groups.ts';
 
 /** One live delivery target of a user: a tRPC subscription or a legacy socket. */
 export interface Listener {
@@ -38,7 +39,7 @@ const FILL_CHUNK = 1000;
  * database after a short wait, so every listener sees positions ascending.
  */
 export class ConnectionHub {
-  readonly #byUser = new Map<string, Set<Listener>>();
+  readonly #byUser = new Groups<string, Listener>();
   readonly #pending = new Map<number, LogBusEvent>();
   readonly #options: Required<Omit<HubOptions, 'presence'>> & Pick<HubOptions, 'presence'>;
   #delivered: number;
@@ -65,25 +66,20 @@ export class ConnectionHub {
     return this.#delivered;
   }
 
+  /** Hands the user's events to `listener` from now on; returns its removal (or call removeListener). */
   addListener(listener: Listener): () => void {
-    const set = this.#byUser.get(listener.userId) ?? new Set<Listener>();
-    this.#byUser.set(listener.userId, set);
-    set.add(listener);
-    if (set.size === 1) this.#options.presence?.connected(listener.userId);
-    return () => {
-      if (!set.delete(listener)) return;
-      if (set.size === 0 && this.#byUser.get(listener.userId) === set) {
-        this.#byUser.delete(listener.userId);
-        this.#options.presence?.disconnected(listener.userId);
-      }
-    };
+    if (this.#byUser.add(listener.userId, listener) === 1) this.#options.presence?.connected(listener.userId);
+    return () => this.removeListener(listener);
+  }
+
+  /** Stops handing events to `listener`; nothing happens if it is not there. */
+  removeListener(listener: Listener): void {
+    if (this.#byUser.delete(listener.userId, listener) === 0)
+      this.#options.presence?.disconnected(listener.userId);
   }
 
   listenerCount(userId?: string): number {
-    if (userId !== undefined) return this.#byUser.get(userId)?.size ?? 0;
-    let n = 0;
-    for (const set of this.#byUser.values()) n += set.size;
-    return n;
+    return userId === undefined ? this.#byUser.count() : this.#byUser.get(userId).length;
   }
 
   close(): void {
@@ -97,7 +93,7 @@ export class ConnectionHub {
     if (event.kind === 'session_revoked') return;
     if (event.kind === 'read' || event.kind === 'typing' || event.kind === 'presence') {
       for (const userId of event.recipients) {
-        for (const listener of this.#byUser.get(userId) ?? []) this.#hand(listener, event);
+        for (const listener of this.#byUser.get(userId)) this.#hand(listener, event);
       }
       return;
     }
@@ -114,9 +110,7 @@ export class ConnectionHub {
   #dispatch(event: LogBusEvent): void {
     this.#delivered = event.pos;
     for (const userId of event.recipients) {
-      const listeners = this.#byUser.get(userId);
-      if (!listeners) continue;
-      for (const listener of listeners) this.#hand(listener, event);
+      for (const listener of this.#byUser.get(userId)) this.#hand(listener, event);
     }
   }
 

@@ -9,6 +9,7 @@ import { type TrackedEnvelope, tracked } from '@trpc/server';
 import type { SocketHandle } from '../context.ts';
 import type { ApiDeps } from '../deps.ts';
 import { AsyncQueue } from '../realtime/async-queue.ts';
+import type { Listener } from '../realtime/connection-hub.ts';
 import type { EphemeralBusEvent, LogBusEvent } from '../realtime/event-bus.ts';
 import type { StreamEvent } from '../schemas/events.schema.ts';
 import { loadConversation } from './conversations.service.ts';
@@ -71,8 +72,20 @@ async function fromLog(db: Executor, entry: LogEntry): Promise<StreamEvent | nul
   return row ? { type: 'conversation', conversation: await loadConversation(db, row) } : null;
 }
 
-/** Takes one tracked event of a stream: its id (the position to resume after) and the event. */
-export type EventSink = (eventId: string, event: StreamEvent) => void;
+/**
+ * Where a stream's direct form delivers: each tracked event (its id is the
+ * position to resume after), then, only if the stream fails by itself (the
+ * replay failed, or the subscriber fell too far behind), `end` with why.
+ */
+export interface EventSink {
+  event(eventId: string, event: StreamEvent): void;
+  end(error: Error): void;
+}
+
+/** A running direct stream; `stop` unregisters it (idempotent; no `end` follows). */
+export interface StreamHandle {
+  stop(): void;
+}
 
 /** Where a host that writes to sockets itself finds a stream's direct form (see EventStream). */
 export const DIRECT_STREAM = Symbol.for('pneumatic.directStream');
@@ -80,12 +93,13 @@ export const DIRECT_STREAM = Symbol.for('pneumatic.directStream');
 /**
  * The user's event stream, in two forms over one implementation: an async
  * iterable of tracked events (what tRPC's own adapters iterate), and
- * `[DIRECT_STREAM](sink, signal)`, which hands each live event to `sink` the
- * moment the hub delivers it, with no iterator step, promise or envelope per
- * subscriber: the form the server's socket handler uses.
+ * `[DIRECT_STREAM](sink)`, which hands each live event to `sink` the moment
+ * the hub delivers it, with no iterator step, promise or envelope per
+ * subscriber and event, and nothing suspended while it waits: the form the
+ * server's socket handler uses.
  */
 export interface EventStream extends AsyncIterable<TrackedEnvelope<StreamEvent>> {
-  [DIRECT_STREAM](sink: EventSink, signal: AbortSignal): Promise<void>;
+  [DIRECT_STREAM](sink: EventSink): StreamHandle;
 }
 
 export function isEventStream(value: unknown): value is EventStream {
@@ -99,102 +113,122 @@ export function streamEvents(
   signal: AbortSignal | undefined,
   socket?: SocketHandle,
 ): EventStream {
-  const pipe = (sink: EventSink, stop: AbortSignal) =>
-    pipeEvents(deps, userId, lastEventId, stop, sink, socket);
   return {
-    [DIRECT_STREAM]: pipe,
+    [DIRECT_STREAM]: (sink) => new LiveFeed(deps, userId, sink, socket).start(lastEventId),
     async *[Symbol.asyncIterator]() {
-      const queue = new AsyncQueue<TrackedEnvelope<StreamEvent>>(LIVE_QUEUE_CAPACITY);
-      const stop = new AbortController();
-      const onAbort = () => stop.abort();
       if (signal?.aborted) return;
+      const queue = new AsyncQueue<TrackedEnvelope<StreamEvent>>(LIVE_QUEUE_CAPACITY);
+      const feed = new LiveFeed(
+        deps,
+        userId,
+        { event: (id, event) => queue.push(tracked(id, event)), end: (error) => queue.fail(error) },
+        socket,
+      ).start(lastEventId);
+      const onAbort = () => queue.end();
       signal?.addEventListener('abort', onAbort, { once: true });
-      const piping = pipe((id, event) => queue.push(tracked(id, event)), stop.signal).then(
-        () => queue.end(),
-        (error: unknown) => queue.fail(error),
-      );
       try {
         yield* queue;
       } finally {
         signal?.removeEventListener('abort', onAbort);
-        stop.abort();
-        await piping;
+        feed.stop();
       }
     },
   };
 }
 
 /**
- * Registers for live events first, then replays what the user missed after
- * `lastEventId` from the database, then continues live, skipping what the
- * replay already gave: no gap, no duplicate. Live events that come during
- * the replay wait (at most LIVE_QUEUE_CAPACITY); after it each goes to the
- * sink as the hub delivers it. Resolves when `signal` aborts; rejects when
- * the replay fails or too many events waited.
+ * One subscriber's feed: registered for live events first, then it replays
+ * what the user missed after `lastEventId` from the database, then goes on
+ * live, skipping what the replay already gave: no gap, no duplicate. Live
+ * events that come during the replay wait (at most LIVE_QUEUE_CAPACITY);
+ * after it each goes to the sink as the hub delivers it. It is itself the
+ * hub's listener: a live subscription is this one object.
  */
-async function pipeEvents(
-  deps: ApiDeps,
-  userId: string,
-  lastEventId: string | null | undefined,
-  signal: AbortSignal,
-  sink: EventSink,
-  socket: SocketHandle | undefined,
-): Promise<void> {
-  if (signal.aborted) return;
-  const { observer } = deps;
-  let waiting: (LogBusEvent | EphemeralBusEvent)[] | null = [];
-  let after = 0;
-  const emit = (event: LogBusEvent | EphemeralBusEvent) => {
+class LiveFeed implements Listener, StreamHandle {
+  /** Live events held while the replay runs; null once it is done. */
+  #waiting: (LogBusEvent | EphemeralBusEvent)[] | null = [];
+  /** The last position handed on. */
+  #after = 0;
+  #stopped = false;
+
+  constructor(
+    private readonly deps: ApiDeps,
+    readonly userId: string,
+    private readonly sink: EventSink,
+    private readonly socket: SocketHandle | undefined,
+  ) {}
+
+  start(lastEventId: string | null | undefined): this {
+    this.deps.hub.addListener(this);
+    this.deps.observer.subscriptionsChanged?.(1);
+    this.#after = this.deps.hub.deliveredPosition;
+    this.#replay(lastEventId).then(
+      () => this.#goLive(),
+      (error: unknown) => this.#fail(error instanceof Error ? error : new Error(String(error))),
+    );
+    return this;
+  }
+
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#waiting = null;
+    this.deps.hub.removeListener(this);
+    this.deps.observer.subscriptionsChanged?.(-1);
+  }
+
+  deliver(event: LogBusEvent | EphemeralBusEvent): void {
+    if (this.socket?.shedIfStalled()) return;
+    const waiting = this.#waiting;
+    if (waiting === null) this.#emit(event);
+    else if (waiting.length < LIVE_QUEUE_CAPACITY) waiting.push(event);
+    else this.#fail(new Error('subscriber too slow: event queue overflow'));
+  }
+
+  async #replay(lastEventId: string | null | undefined): Promise<void> {
+    if (lastEventId == null) return;
+    const { db } = this.deps.database;
+    const limit = this.deps.settings.replayLimit;
+    const from = Number(lastEventId);
+    this.#after = from;
+    const backlog = await logRepository.readLogSince(db, this.userId, from, limit + 1);
+    if (this.#stopped) return;
+    if (backlog.length > limit) {
+      this.#after = Math.max(this.deps.hub.deliveredPosition, backlog.at(-1)!.pos);
+      this.sink.event(String(this.#after), { type: 'resync' });
+      return;
+    }
+    for (const entry of backlog) {
+      const event = await fromLog(db, entry);
+      if (this.#stopped) return;
+      this.#after = entry.pos;
+      if (event) this.sink.event(String(entry.pos), event);
+    }
+  }
+
+  #goLive(): void {
+    const live = this.#waiting;
+    if (this.#stopped || live === null) return;
+    this.#waiting = null;
+    for (const event of live) {
+      if (this.#stopped) return;
+      this.#emit(event);
+    }
+  }
+
+  #emit(event: LogBusEvent | EphemeralBusEvent): void {
     if ('pos' in event) {
-      if (event.pos <= after) return;
-      after = event.pos;
-      if (event.kind === 'message') observer.messageDelivered?.(event.message.created_at, 'trpc');
+      if (event.pos <= this.#after) return;
+      this.#after = event.pos;
+      if (event.kind === 'message') this.deps.observer.messageDelivered?.(event.message.created_at, 'trpc');
     }
     // Events that are never stored carry the last position, so a resume still starts there.
-    sink(String(after), sharedStreamEvent(event));
-  };
-  let fail: (error: Error) => void = () => {};
-  const ended = new Promise<void>((resolve, reject) => {
-    fail = reject;
-    signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-  // Awaited once the replay is done; an overflow during it must not count as unhandled meanwhile.
-  ended.catch(() => {});
-  const removeListener = deps.hub.addListener({
-    userId,
-    deliver: (event) => {
-      if (socket?.shedIfStalled()) return;
-      if (waiting === null) return emit(event);
-      if (waiting.length < LIVE_QUEUE_CAPACITY) waiting.push(event);
-      else fail(new Error('subscriber too slow: event queue overflow'));
-    },
-  });
-  observer.subscriptionsChanged?.(1);
-  try {
-    after = deps.hub.deliveredPosition;
-    if (lastEventId != null) {
-      after = Number(lastEventId);
-      const { db } = deps.database;
-      const limit = deps.settings.replayLimit;
-      const backlog = await logRepository.readLogSince(db, userId, after, limit + 1);
-      if (backlog.length > limit) {
-        after = Math.max(deps.hub.deliveredPosition, backlog.at(-1)!.pos);
-        sink(String(after), { type: 'resync' });
-      } else {
-        for (const entry of backlog) {
-          if (signal.aborted) return;
-          const event = await fromLog(db, entry);
-          after = entry.pos;
-          if (event) sink(String(entry.pos), event);
-        }
-      }
-    }
-    const live = waiting;
-    waiting = null;
-    for (const event of live) emit(event);
-    await ended;
-  } finally {
-    observer.subscriptionsChanged?.(-1);
-    removeListener();
+    this.sink.event(String(this.#after), sharedStreamEvent(event));
+  }
+
+  #fail(error: Error): void {
+    if (this.#stopped) return;
+    this.stop();
+    this.sink.end(error);
   }
 }
