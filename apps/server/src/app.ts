@@ -3,12 +3,7 @@ import type { Socket } from 'node:net';
 import fastifyWebsocket from '@fastify/websocket';
 import type { ApiDeps } from '@pneumatic/api';
 import { type DatabaseHandle, parseDatabaseUrl } from '@pneumatic/db';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
@@ -16,7 +11,7 @@ import { createApiDeps } from './api-deps.ts';
 import { registerApiDocs } from './api-docs.ts';
 import type { Config } from './config.ts';
 import { reportFailure } from './failures.ts';
-import { isAllowedSocketOrigin, registerHttpHygiene } from './http-hygiene.ts';
+import { isAllowedSocketOrigin, isUpgrade, registerHttpHygiene } from './http-hygiene.ts';
 import { InFlight } from './in-flight.ts';
 import { legacySocketPlugin } from './legacy/legacy-socket.ts';
 import { registerHttpRateLimit } from './limits/http-rate-limit.ts';
@@ -55,10 +50,6 @@ const DEFAULT_DRAIN_MS = 5000;
 export interface ServerOptions {
   /** Open spans (a tracer provider is registered). Default: when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
   tracing?: boolean;
-}
-
-function isUpgrade(request: FastifyRequest): boolean {
-  return request.raw.headers.upgrade?.toLowerCase() === 'websocket';
 }
 
 /** Answers a request node could not take (timed out, headers too large, malformed) and drops the connection. */

@@ -1,13 +1,22 @@
 import fastifyCors from '@fastify/cors';
-import fastifyHelmet from '@fastify/helmet';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import helmet from 'helmet';
+
+/** Whether the request asks to become a WebSocket. */
+export function isUpgrade(request: FastifyRequest): boolean {
+  return request.raw.headers.upgrade?.toLowerCase() === 'websocket';
+}
 
 /**
  * Security headers, a content security policy the web app and /docs pass,
  * and CORS for the configured origins only.
+ *
+ * helmet is built once here: @fastify/helmet builds it again for every
+ * request (parsing the policy each time). A WebSocket upgrade gets none of
+ * these headers: its answer (101) is written by ws, not from the reply.
  */
 export async function registerHttpHygiene(app: FastifyInstance, corsOrigins: string[]): Promise<void> {
-  await app.register(fastifyHelmet, {
+  const secureHeaders = helmet({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -25,6 +34,10 @@ export async function registerHttpHygiene(app: FastifyInstance, corsOrigins: str
       },
     },
     crossOriginEmbedderPolicy: false,
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (isUpgrade(request)) return done();
+    secureHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
   });
   await app.register(fastifyCors, {
     origin: corsOrigins.length > 0 ? corsOrigins : false,

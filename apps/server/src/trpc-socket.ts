@@ -3,8 +3,10 @@ import {
   appRouter,
   authenticate,
   type Context,
+  callDirect,
   createContextFactory,
   DIRECT_STREAM,
+  directProcedure,
   type EventSink,
   isEventStream,
   type SocketHandle,
@@ -300,6 +302,20 @@ export function registerTrpcSocket(
           }),
         );
       }
+      if (type !== 'subscription') {
+        const ready = this.ready!;
+        const ctx = this.ctx ?? (await ready);
+        const direct = ctx instanceof TRPCError ? undefined : directProcedure(ctx, path, type);
+        if (direct) {
+          try {
+            const data = await callDirect(direct, path, ctx as Context, input);
+            this.#respond({ id, jsonrpc, result: { type: 'data', data } });
+          } catch (cause) {
+            fail(cause);
+          }
+          return;
+        }
+      }
       const abort = new AbortController();
       let subscription: TrpcSubscription | undefined;
       if (type === 'subscription') {
@@ -443,7 +459,8 @@ export function registerTrpcSocket(
     }
   }
 
-  app.get('/trpc', { websocket: true }, (socket, request) => {
+  // CORS is for HTTP answers: a socket's origin is checked at the upgrade (verifyClient).
+  app.get('/trpc', { websocket: true, config: { cors: false } }, (socket, request) => {
     const connection = new TrpcConnection(socket, request.ip);
     options.sockets.open(socket, connection, true);
     // Without `?connectionParams=1` the client sends none: the context is made at once, with no token.

@@ -4,6 +4,7 @@
  * client frames must get the same answers, and the unmodified @trpc/client
  * must work the same with both.
  */
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import {
   type AppRouter,
@@ -112,6 +113,8 @@ describe('the /trpc socket handler, next to tRPC’s own adapter', () => {
 
   it('answers calls, batches, bad frames and subscriptions frame for frame as tRPC does', async () => {
     const token = f.alice.token;
+    /** A send both implementations get alike: one of them stores it, the other repeats it. */
+    const send = (content: string) => ({ message_id: randomUUID(), conversation_id: f.chat, content });
     const [mine] = await sideBySide('?connectionParams=1', [
       { send: { method: 'connectionParams', data: { token } }, frames: 0, why: 'connectionParams' },
       { send: { id: 1, method: 'query', params: { path: 'auth.me' } }, frames: 1, why: 'a query' },
@@ -182,6 +185,44 @@ describe('the /trpc socket handler, next to tRPC’s own adapter', () => {
         send: { id: 13, method: 'query', params: { path: 'events.stream', input: {} } },
         frames: 1,
         why: 'a subscription called as a query',
+      },
+      // messages.send runs without tRPC's middleware chain on our side (direct-calls.ts).
+      {
+        send: { id: 14, method: 'mutation', params: { path: 'messages.send', input: send('sent by both') } },
+        frames: 1,
+        why: 'a send (stored once; the second is a repeat and answers the same message)',
+      },
+      {
+        send: [
+          { id: 15, method: 'mutation', params: { path: 'messages.send', input: send('batched') } },
+          {
+            id: 16,
+            method: 'mutation',
+            params: { path: 'messages.send', input: { ...send('x'), content: '' } },
+          },
+          {
+            id: 17,
+            method: 'mutation',
+            params: { path: 'messages.send', input: { ...send('x'), conversation_id: randomUUID() } },
+          },
+          {
+            id: 18,
+            method: 'mutation',
+            params: { path: 'messages.send', input: { ...send('x'), extra: 1 } },
+          },
+        ],
+        frames: 4,
+        why: 'sends in a batch: stored, empty, an unknown conversation, an unknown field',
+      },
+      {
+        send: { id: 19, method: 'query', params: { path: 'messages.send' } },
+        frames: 1,
+        why: 'a send called as a query',
+      },
+      {
+        send: { id: 20, method: 'mutation', params: { path: 'messages.send', input: 'text' } },
+        frames: 1,
+        why: 'a send whose input is not an object',
       },
     ]);
     // And it is the frame any JSON encoder would write for the event.

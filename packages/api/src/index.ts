@@ -20,6 +20,7 @@ export type {
   LoginThrottle,
   RequestBudget,
 } from './deps.ts';
+export { callDirect, directProcedure } from './direct-calls.ts';
 export {
   AUTH_MESSAGES,
   type AuthProblem,

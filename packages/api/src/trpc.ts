@@ -1,7 +1,8 @@
 import { initTRPC } from '@trpc/server';
-import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
+import { type TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { Context } from './context.ts';
 import { describeFailure, fail, type ValidationIssue } from './errors.ts';
+import type { AuthenticatedUser } from './services/auth.service.ts';
 import { inSpan } from './tracing.ts';
 
 const t = initTRPC.context<Context>().create({
@@ -43,11 +44,26 @@ export const createCallerFactory = t.createCallerFactory;
  * Calls that arrive over a WebSocket spend the caller's request budget here;
  * HTTP requests already spent it at the door.
  */
-const socketBudget = t.middleware(async ({ ctx, next }) => {
+export async function spendSocketBudget(ctx: Context): Promise<void> {
   if (ctx.socket && ctx.deps.budget) {
     const result = await ctx.deps.budget.consume(`user:${ctx.socket.userId}`);
     if (!result.allowed) throw fail.tooManyRequests(result.message, result.resetSeconds);
   }
+}
+
+/** Tells the observer (metrics) a procedure finished: how long it took and, when it failed, its code. */
+export function procedureDone(
+  ctx: Context,
+  path: string,
+  type: string,
+  started: number,
+  errorCode: TRPC_ERROR_CODE_KEY | null,
+): void {
+  ctx.deps.observer.procedureDone?.(path, type, performance.now() - started, errorCode);
+}
+
+const socketBudget = t.middleware(async ({ ctx, next }) => {
+  await spendSocketBudget(ctx);
   return next();
 });
 
@@ -62,16 +78,20 @@ const observed = t.middleware(async ({ ctx, path, type, next }) => {
         (r) => !r.ok,
       )
     : await next();
-  ctx.deps.observer.procedureDone?.(
-    path,
-    type,
-    performance.now() - started,
-    result.ok ? null : result.error.code,
-  );
+  procedureDone(ctx, path, type, started, result.ok ? null : result.error.code);
   return result;
 });
 
+/**
+ * The middleware chain, in order: observed, then the socket's budget, then
+ * (authed procedures) the caller's identity. direct-calls.ts runs the same
+ * steps in the same order for the hot procedures a socket calls; a change
+ * here is a change there.
+ */
 export const publicProcedure = t.procedure.use(observed).use(socketBudget);
+
+/** The context inside an authed procedure. */
+export type AuthedContext = Context & { user: AuthenticatedUser['user']; sessionId: string };
 
 /** A procedure that needs a valid access token; `ctx.user` and `ctx.sessionId` are set inside. */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {

@@ -209,7 +209,8 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocke
     }
   }
 
-  app.get('/ws', { websocket: true }, (socket, request) => {
+  // CORS is for HTTP answers: a socket's origin is checked at the upgrade (verifyClient).
+  app.get('/ws', { websocket: true, config: { cors: false } }, (socket, request) => {
     sockets.open(socket, new LegacyConnection(socket, request.id, bearerToken(request)), false);
   });
 }

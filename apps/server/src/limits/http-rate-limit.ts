@@ -1,6 +1,6 @@
 import type { ApiDeps, RequestBudget } from '@pneumatic/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { accessClaims } from '../request-auth.ts';
+import { accessClaims, bearerToken } from '../request-auth.ts';
 
 /** Paths never counted: probes, metrics, the API documents, and the web app's own files. */
 const EXEMPT_EXACT = new Set([
@@ -26,6 +26,7 @@ function isExempt(request: FastifyRequest): boolean {
  * the client address.
  */
 async function budgetKey(deps: ApiDeps, request: FastifyRequest): Promise<string> {
+  if (bearerToken(request) === null) return `ip:${request.ip}`;
   try {
     return `user:${(await accessClaims(deps, request)).sub}`;
   } catch {

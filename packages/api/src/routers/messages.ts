@@ -8,7 +8,14 @@ import {
 import { deleteMessage, editMessage } from '../services/message-changes.service.ts';
 import * as messages from '../services/messages.service.ts';
 import { searchMessages } from '../services/search.service.ts';
-import { authedProcedure, router } from '../trpc.ts';
+import { type AuthedContext, authedProcedure, router } from '../trpc.ts';
+
+/** messages.send's input and resolver, which the socket host also runs directly (direct-calls.ts). */
+export const sendProcedure = {
+  input: SendMessageInput,
+  resolve: async ({ ctx, input }: { ctx: AuthedContext; input: SendMessageInput }) =>
+    (await messages.sendMessage(ctx.deps, ctx.user.id, input)).message,
+};
 
 export const messagesRouter = router({
   /** The latest page first; pass `next_cursor` back as `cursor` for older messages. */
@@ -16,9 +23,7 @@ export const messagesRouter = router({
     .input(ListMessagesInput)
     .query(({ ctx, input }) => messages.listMessages(ctx.deps, ctx.user.id, input)),
   /** Idempotent per sender and message_id: a retry returns the stored message. */
-  send: authedProcedure
-    .input(SendMessageInput)
-    .mutation(async ({ ctx, input }) => (await messages.sendMessage(ctx.deps, ctx.user.id, input)).message),
+  send: authedProcedure.input(sendProcedure.input).mutation(sendProcedure.resolve),
   /** Only the sender may edit; everyone sees the new text, marked edited. */
   edit: authedProcedure
     .input(EditMessageInput)
