@@ -34,6 +34,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type RawData, WebSocket } from 'ws';
 import { reportFailure } from './failures.ts';
+import { sendBatched } from './sockets/batched-writes.ts';
 import type { LiveSockets, SocketConnection } from './sockets/live-sockets.ts';
 import {
   MAX_BATCH_SIZE,
@@ -144,7 +145,8 @@ export function registerTrpcSocket(
 
     event(eventId: string, event: object): void {
       const { ws } = this.connection;
-      if (ws.readyState === WebSocket.OPEN) ws.send(trackedFrame(this.id, this.jsonrpc, eventId, event));
+      if (ws.readyState === WebSocket.OPEN)
+        sendBatched(ws, trackedFrame(this.id, this.jsonrpc, eventId, event));
     }
 
     /** The stream failed by itself: the client learns why, then that it stopped. */

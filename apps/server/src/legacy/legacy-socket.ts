@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { reportFailure } from '../failures.ts';
 import type { InFlight } from '../in-flight.ts';
 import { bearerToken } from '../request-auth.ts';
+import { sendBatched } from '../sockets/batched-writes.ts';
 import type { LiveSockets, SocketConnection } from '../sockets/live-sockets.ts';
 import { SHUTTING_DOWN, shedIfStalled, TOO_BUSY } from '../sockets/socket-limits.ts';
 
@@ -102,7 +103,7 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocke
     /** The hub's delivery: the frame is the stream event `{ type: 'message', message }`, made once for every socket. */
     deliver(event: LogBusEvent | EphemeralBusEvent): void {
       if (event.kind !== 'message' || shedIfStalled(this.ws)) return;
-      this.ws.send(serializedOnce(sharedStreamEvent(event)));
+      sendBatched(this.ws, serializedOnce(sharedStreamEvent(event)));
       onDelivered?.(event.message.created_at);
     }
 
