@@ -22,7 +22,9 @@ describe('frames of one turn leave together', () => {
     await new Promise((resolve) => client.once('open', resolve));
     const ws = await accepted;
     const reads = new Inbox<number>();
-    (client as unknown as { _socket: Socket })._socket.on('data', (chunk: Buffer) => reads.push(chunk.length));
+    (client as unknown as { _socket: Socket })._socket.on('data', (chunk: Buffer) =>
+      reads.push(chunk.length),
+    );
     return { ws, frames, reads };
   }
 
