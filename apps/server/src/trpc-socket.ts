@@ -331,15 +331,18 @@ export function registerTrpcSocket(
         if (ctx instanceof TRPCError) throw ctx;
         if (abort.signal.aborted || (type === 'subscription' && this.ws.readyState !== WebSocket.OPEN))
           return false;
-        const result = await callTRPCProcedure({
-          router: appRouter,
-          path,
-          getRawInput: async () => input,
-          ctx,
-          type,
-          signal: abort.signal,
-          batchIndex,
-        });
+        const direct = directProcedure(ctx, path, type);
+        const result = direct
+          ? await callDirect(direct, path, ctx, input)
+          : await callTRPCProcedure({
+              router: appRouter,
+              path,
+              getRawInput: async () => input,
+              ctx,
+              type,
+              signal: abort.signal,
+              batchIndex,
+            });
         if (!subscription) {
           if (isAsyncIterable(result))
             throw new TRPCError({

@@ -1,20 +1,22 @@
 import { getTRPCErrorFromUnknown, TRPCError } from '@trpc/server';
 import { getParseFn, type ParseFn } from '@trpc/server/unstable-core-do-not-import';
 import type { Context } from './context.ts';
+import { streamProcedure } from './routers/events.ts';
 import { sendProcedure } from './routers/messages.ts';
 import { type AuthedContext, procedureDone, spendSocketBudget } from './trpc.ts';
 
 interface DirectProcedure {
-  readonly type: 'query' | 'mutation';
+  readonly type: 'query' | 'mutation' | 'subscription';
   readonly parse: ParseFn<unknown>;
-  readonly resolve: (opts: { ctx: AuthedContext; input: never }) => Promise<unknown>;
+  readonly resolve: (opts: { ctx: AuthedContext; input: never }) => unknown;
 }
 
 /**
  * The calls a socket makes most (a send per message), run without tRPC's
  * middleware chain: tRPC builds that chain anew for every call (a closure
  * and a context copy per step, an abort signal), which over a busy socket
- * costs more than the send itself. The steps are the chain's, in its order
+ * costs more than the send itself; every socket also opens the event
+ * stream once, which is what a crowd reconnecting after a restart costs. The steps are the chain's, in its order
  * (trpc.ts): the observer's timing, the socket's budget, the caller's
  * identity, the input parsed once by the procedure's own schema (a failure
  * is tRPC's BAD_REQUEST with the same cause), then the procedure's own
@@ -24,6 +26,11 @@ const procedures = new Map<string, DirectProcedure>([
   [
     'messages.send',
     { type: 'mutation', parse: getParseFn(sendProcedure.input), resolve: sendProcedure.resolve },
+  ],
+  // Every socket opens it once: what a crowd reconnecting after a restart costs.
+  [
+    'events.stream',
+    { type: 'subscription', parse: getParseFn(streamProcedure.input), resolve: streamProcedure.resolve },
   ],
 ]);
 
