@@ -1,3 +1,4 @@
+import { compiledOnce } from '../compiled-once.ts';
 import type { Executor } from '../create-database.ts';
 import type { Session } from '../database.ts';
 import type { PublicUser } from './users.repository.ts';
@@ -41,21 +42,28 @@ export async function revokeSession(db: Executor, sessionId: string, now: string
 }
 
 /** The user behind a live (not revoked, not expired) session, in one query. */
+/** Behind every authenticated request and socket: compiled once. */
+const sessionUser = compiledOnce(
+  (db, sessionId: string, userId: string, now: string) =>
+    db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .select(['users.id', 'users.username', 'users.full_name'])
+      .where('sessions.id', '=', sessionId)
+      .where('sessions.user_id', '=', userId)
+      .where('sessions.revoked_at', 'is', null)
+      .where('sessions.expires_at', '>', now),
+  3,
+);
+
+/** The user of a login that still stands (not revoked, not expired), if `sessionId` is theirs. */
 export async function findSessionUser(
   db: Executor,
   sessionId: string,
   userId: string,
   now: string,
 ): Promise<PublicUser | undefined> {
-  return db
-    .selectFrom('sessions')
-    .innerJoin('users', 'users.id', 'sessions.user_id')
-    .select(['users.id', 'users.username', 'users.full_name'])
-    .where('sessions.id', '=', sessionId)
-    .where('sessions.user_id', '=', userId)
-    .where('sessions.revoked_at', 'is', null)
-    .where('sessions.expires_at', '>', now)
-    .executeTakeFirst();
+  return (await sessionUser(db, sessionId, userId, now))[0];
 }
 
 /** Which of `sessionIds` still stand (not revoked, not expired, their user still there). */
