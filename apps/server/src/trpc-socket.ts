@@ -304,23 +304,10 @@ export function registerTrpcSocket(
           }),
         );
       }
-      if (type !== 'subscription') {
-        const ready = this.ready!;
-        const ctx = this.ctx ?? (await ready);
-        const direct = ctx instanceof TRPCError ? undefined : directProcedure(ctx, path, type);
-        if (direct) {
-          try {
-            const data = await callDirect(direct, path, ctx as Context, input);
-            this.#respond({ id, jsonrpc, result: { type: 'data', data } });
-          } catch (cause) {
-            fail(cause);
-          }
-          return;
-        }
-      }
-      const abort = new AbortController();
+      // Only a subscription can be stopped; a query or mutation runs to its end.
+      const abort = type === 'subscription' ? new AbortController() : undefined;
       let subscription: TrpcSubscription | undefined;
-      if (type === 'subscription') {
+      if (abort) {
         subscription = new TrpcSubscription(this, id, jsonrpc, path, abort);
         this.subscriptions ??= [];
         this.subscriptions.push(subscription);
@@ -329,8 +316,7 @@ export function registerTrpcSocket(
       const execute = async (): Promise<boolean> => {
         const ctx = await this.ready!;
         if (ctx instanceof TRPCError) throw ctx;
-        if (abort.signal.aborted || (type === 'subscription' && this.ws.readyState !== WebSocket.OPEN))
-          return false;
+        if (abort && (abort.signal.aborted || this.ws.readyState !== WebSocket.OPEN)) return false;
         const direct = directProcedure(ctx, path, type);
         const result = direct
           ? await callDirect(direct, path, ctx, input)
@@ -340,10 +326,10 @@ export function registerTrpcSocket(
               getRawInput: async () => input,
               ctx,
               type,
-              signal: abort.signal,
+              signal: abort?.signal,
               batchIndex,
             });
-        if (!subscription) {
+        if (!subscription || !abort) {
           if (isAsyncIterable(result))
             throw new TRPCError({
               code: 'UNSUPPORTED_MEDIA_TYPE',
@@ -381,7 +367,7 @@ export function registerTrpcSocket(
         const error = getTRPCErrorFromUnknown(cause);
         // A subscription stopped while it was being set up is not a failure.
         const cancelled =
-          abort.signal.aborted &&
+          abort?.signal.aborted === true &&
           error.code === 'INTERNAL_SERVER_ERROR' &&
           (error.cause as Error | undefined)?.name === 'AbortError';
         if (!cancelled) fail(error);
