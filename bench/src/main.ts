@@ -82,6 +82,8 @@ function publish(results: BenchResults, out: string): void {
 async function run(options: BenchOptions): Promise<BenchResults> {
   const started = new Date();
   const want = (s: Scenario) => options.scenarios.has(s);
+  // The load workers are forked with this environment.
+  process.env.BENCH_TRPC_CLIENT = options.trpcClient;
   const results: BenchResults = {
     startedAt: started.toISOString(),
     finishedAt: '',

@@ -47,6 +47,8 @@ export interface BenchOptions {
   out: string;
   /** Before each measured step, wait up to this long for other processes to leave the CPU. */
   quietWaitMs: number;
+  /** How tRPC load sockets talk: tRPC's frames written and scanned directly, or the stock @trpc/client. */
+  trpcClient: 'wire' | 'stock';
   /** Epoch ms after which searches stop retrying and refining, to keep the run inside its budget. */
   softDeadline: number;
 }
@@ -64,6 +66,8 @@ Options:
   --storm-rate <n>   messages/s during the login storm
   --quiet-wait <s>   before each step, wait up to this long for other processes to go quiet
                      (for shared machines; at most 4 min in all; default 0: measure right away)
+  --trpc-client <c>  wire (default): the load speaks tRPC's frames itself; stock: @trpc/client's wsLink
+                     (about five times the load generator's CPU per delivery, taken from the server on 2 cores)
   --out <file>       JSON results (default bench/results/latest.json)
   -h, --help         this text
 
@@ -81,6 +85,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   let heapSnapshots = false;
   let stormRate: number | undefined;
   let quietWait = 0;
+  let trpcClient: 'wire' | 'stock' = 'wire';
   let out = join(BENCH_DIR, 'results', 'latest.json');
   const number = (flag: string, value: string | undefined) => {
     const n = Number(value);
@@ -127,6 +132,12 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       case '--storm-rate':
         stormRate = number(flag, value());
         break;
+      case '--trpc-client': {
+        const client = value();
+        if (client !== 'wire' && client !== 'stock') throw new UsageError('--trpc-client is wire or stock');
+        trpcClient = client;
+        break;
+      }
       case '--out':
         out = value() ?? out;
         break;
@@ -157,6 +168,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     historyMessages: quick ? 50_000 : 1_000_000,
     stormRate,
     quietWaitMs: quietWait * 1000,
+    trpcClient,
     out,
     softDeadline: Date.now() + (quick ? 45 : 9 * 60) * 1000,
   };

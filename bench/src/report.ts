@@ -74,7 +74,8 @@ function stepText(step: StepResult): string {
   return (
     `p50 ${ms(step.latency.p50Ms)} ms, p99 ${ms(step.latency.p99Ms)} ms; ` +
     `server ${step.serverCpu.toFixed(2)} core, ${integer.format(step.serverCpuPerMessageUs)} µs cpu/msg` +
-    (step.databaseCpu > 0 ? `, postgres ${step.databaseCpu.toFixed(2)} core` : '')
+    (step.databaseCpu > 0 ? `, postgres ${step.databaseCpu.toFixed(2)} core` : '') +
+    `; load generator ${step.clientCpu.toFixed(2)} core`
   );
 }
 
@@ -390,7 +391,8 @@ export function renderReport(results: BenchResults): string {
   out.push(
     `Pneumatic bench — ${results.quick ? 'quick' : 'full'} run, ${results.machine.cpus} cores (${results.machine.model}), Node ${results.machine.node}, ${results.seconds.toFixed(0)} s, ` +
       `code ${results.code.commit.slice(0, 10)}${results.code.dirty ? ' + uncommitted changes' : ''}, ` +
-      `fsync p50 ${ms(results.machine.fsync.p50Ms)} ms / p99 ${ms(results.machine.fsync.p99Ms)} ms`,
+      `fsync p50 ${ms(results.machine.fsync.p50Ms)} ms / p99 ${ms(results.machine.fsync.p99Ms)} ms, ` +
+      `tRPC load: ${results.options.trpcClient === 'stock' ? 'stock @trpc/client' : "tRPC's frames written directly"}`,
     '',
     table(['scenario', 'result', 'vs baseline', 'vs durable limit'], rows),
     '',

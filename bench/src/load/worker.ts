@@ -135,7 +135,111 @@ async function openLegacy(wsUrl: string, member: Member, slot: number): Promise<
   };
 }
 
-/** A tRPC client with its own WebSocket: subscription and mutations over the same link. */
+/** The start of every frame of the subscription (request id 1): events, `started`, `stopped`, its errors. */
+const SUBSCRIPTION_FRAME = Buffer.from('{"id":1,');
+const STARTED = Buffer.from('{"id":1,"result":{"type":"started"');
+const SUBSCRIPTION_DATA = Buffer.from('{"id":1,"result":{"type":"data"');
+const MESSAGE_EVENT = Buffer.from('"data":{"type":"message"');
+const ERROR_KEY = Buffer.from('"error":');
+
+function startsWith(data: Buffer, prefix: Buffer): boolean {
+  return data.length >= prefix.length && data.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+}
+
+/**
+ * tRPC's WebSocket protocol spoken directly, as the legacy client speaks
+ * `/ws`: the same frames `@trpc/client`'s wsLink sends (connectionParams,
+ * one `events.stream` subscription, `messages.send` mutations, PONG for the
+ * server's PING), the replies read by scanning bytes instead of through the
+ * client's observables. The server does exactly the same work for either;
+ * the stock client costs the load generator about five times the CPU per
+ * delivery, and on two shared cores that CPU is taken from the server
+ * (docs/benchmarks.md). `--trpc-client stock` runs the stock client instead.
+ */
+async function openTrpcWire(
+  wsUrl: string,
+  member: Member,
+  slot: number,
+  subscribe: boolean,
+): Promise<Connection> {
+  let ws: WebSocket;
+  let nextId = 2;
+  let ready: ((error?: Error) => void) | undefined;
+  const firstRequest = subscribe
+    ? '{"id":1,"method":"subscription","params":{"path":"events.stream","input":{}}}'
+    : '{"id":1,"method":"query","params":{"path":"auth.me"}}';
+  const open = () =>
+    new Promise<void>((resolve, reject) => {
+      const socket = new WebSocket(`${wsUrl}/trpc?connectionParams=1`, { perMessageDeflate: false });
+      ws = socket;
+      socket.on('message', (data: Buffer) => {
+        lastFrameAt = performance.now();
+        if (data.length === 4 && data.toString('latin1') === 'PING') return socket.send('PONG');
+        if (startsWith(data, SUBSCRIPTION_FRAME)) {
+          if (startsWith(data, SUBSCRIPTION_DATA)) {
+            if (!subscribe) {
+              ready?.();
+              ready = undefined;
+              return;
+            }
+            if (data.indexOf(MESSAGE_EVENT) < 0) return;
+            const at = data.indexOf(MESSAGE_ID_MARKER);
+            const start = at + MESSAGE_ID_MARKER.length;
+            if (at >= 0) onDelivery(slot, data.toString('latin1', start, data.indexOf(QUOTE, start)));
+            return;
+          }
+          if (startsWith(data, STARTED)) {
+            ready?.();
+            ready = undefined;
+            return;
+          }
+          // `stopped`, or the subscription's error.
+          ready?.(new Error(`tRPC subscription: ${data.toString('utf8', 0, 200)}`));
+          ready = undefined;
+          return onSendError();
+        }
+        // A mutation's answer: only its errors matter, the event is the delivery.
+        const comma = data.indexOf(0x2c);
+        if (
+          comma > 0 &&
+          data.compare(ERROR_KEY, 0, ERROR_KEY.length, comma + 1, comma + 1 + ERROR_KEY.length) === 0
+        )
+          onSendError();
+      });
+      socket.once('open', () => {
+        socket.send(JSON.stringify({ method: 'connectionParams', data: { token: member.token } }));
+        socket.send(firstRequest);
+        resolve();
+      });
+      socket.once('error', reject);
+      socket.on('error', () => {});
+      socket.once('close', () => {
+        if (closing) return;
+        reconnects++;
+        setTimeout(() => void open().catch(() => {}), 200);
+      });
+    });
+  const answered = new Promise<void>((resolve, reject) => {
+    ready = (error) => (error ? reject(error) : resolve());
+  });
+  await open();
+  await withTimeout(answered, CONNECT_TIMEOUT_MS, subscribe ? 'tRPC subscription' : 'tRPC authentication');
+  return {
+    send(conversationId, messageId, content) {
+      if (ws.readyState !== WebSocket.OPEN) return onSendError();
+      ws.send(
+        `{"id":${nextId++},"method":"mutation","params":{"path":"messages.send","input":${JSON.stringify({
+          message_id: messageId,
+          conversation_id: conversationId,
+          content,
+        })}}}`,
+      );
+    },
+    close: () => ws.close(),
+  };
+}
+
+/** The stock @trpc/client with its own WebSocket: subscription and mutations over the same link. */
 async function openTrpc(
   wsUrl: string,
   member: Member,
@@ -195,7 +299,12 @@ async function connect(command: ConnectCommand): Promise<void> {
   const slots = conversations.flatMap((c) => c.members.map((member, slot) => ({ member, slot })));
   connections = await mapLimit(slots, CONNECT_CONCURRENCY, ({ member, slot }) =>
     command.transport === 'trpc'
-      ? openTrpc(command.wsUrl, member, slot, command.subscribe)
+      ? (process.env.BENCH_TRPC_CLIENT === 'stock' ? openTrpc : openTrpcWire)(
+          command.wsUrl,
+          member,
+          slot,
+          command.subscribe,
+        )
       : openLegacy(command.wsUrl, member, slot),
   );
   reconnects = 0;
