@@ -82,6 +82,17 @@ function onDelivery(slot: number, messageId: string): void {
   s.latency.recordMs(lastFrameAt - (s.t0 + k * s.intervalMs));
 }
 
+/** Until the run closes it, a socket that fails to open rejects, and one that is lost is opened again. */
+function reopenWhenLost(socket: WebSocket, reject: (error: Error) => void, open: () => Promise<void>): void {
+  socket.once('error', reject);
+  socket.on('error', () => {});
+  socket.once('close', () => {
+    if (closing) return;
+    reconnects++;
+    setTimeout(() => void open().catch(() => {}), 200);
+  });
+}
+
 /** A legacy /ws socket (the real server's or the baseline's): raw JSON frames. */
 async function openLegacy(wsUrl: string, member: Member, slot: number): Promise<Connection> {
   let ws: WebSocket;
@@ -106,13 +117,7 @@ async function openLegacy(wsUrl: string, member: Member, slot: number): Promise<
         }
       });
       socket.once('open', () => resolve());
-      socket.once('error', reject);
-      socket.on('error', () => {});
-      socket.once('close', () => {
-        if (closing) return;
-        reconnects++;
-        setTimeout(() => void open().catch(() => {}), 200);
-      });
+      reopenWhenLost(socket, reject, open);
     });
   await open();
   // The server checks the token after the upgrade; a probe's answer says it is done.
@@ -211,13 +216,7 @@ async function openTrpcWire(
         socket.send(firstRequest);
         resolve();
       });
-      socket.once('error', reject);
-      socket.on('error', () => {});
-      socket.once('close', () => {
-        if (closing) return;
-        reconnects++;
-        setTimeout(() => void open().catch(() => {}), 200);
-      });
+      reopenWhenLost(socket, reject, open);
     });
   const answered = new Promise<void>((resolve, reject) => {
     ready = (error) => (error ? reject(error) : resolve());
