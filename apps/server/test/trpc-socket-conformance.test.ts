@@ -82,7 +82,15 @@ describe('the /trpc socket handler, next to tRPC’s own adapter', () => {
    */
   async function sideBySide(
     query: string,
-    steps: Array<{ send?: unknown; raw?: string; act?: () => Promise<unknown>; frames: number; why: string }>,
+    steps: Array<{
+      send?: unknown;
+      raw?: string;
+      act?: () => Promise<unknown>;
+      frames: number;
+      why: string;
+      /** Where tRPC's adapter has no such rule: the frames ours must answer instead. */
+      ours?: string[];
+    }>,
   ) {
     const sockets = [await rawSocket(`${ours}${query}`), await rawSocket(`${stockUrl}${query}`)];
     try {
@@ -103,7 +111,7 @@ describe('the /trpc socket handler, next to tRPC’s own adapter', () => {
           }),
         );
         expect(got[0], `${step.why}: ours`).toHaveLength(step.frames);
-        expect(got[0], step.why).toEqual(got[1]);
+        expect(got[0], step.why).toEqual(step.ours ? step.ours.map(normalized).sort() : got[1]);
       }
       return sockets;
     } finally {
@@ -143,6 +151,12 @@ describe('the /trpc socket handler, next to tRPC’s own adapter', () => {
         })),
         frames: MAX_BATCH_SIZE + 1,
         why: 'a batch past the limit',
+        // tRPC 11.19's adapter limits batches over HTTP only: each call is refused as HTTP refuses one.
+        ours: Array.from(
+          { length: MAX_BATCH_SIZE + 1 },
+          (_, i) =>
+            `{"id":${100 + i},"error":{"message":"Batch call exceeds maximum size","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"zodError":null}}}`,
+        ),
       },
       { raw: 'PING', frames: 1, why: 'PING' },
       { raw: 'PONG', frames: 0, why: 'PONG' },
