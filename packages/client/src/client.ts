@@ -1,4 +1,10 @@
-import { createTRPCClient, httpBatchLink, splitLink, type TRPCWebSocketClient } from '@trpc/client';
+import {
+  createTRPCClient,
+  httpBatchLink,
+  splitLink,
+  type TRPCLink,
+  type TRPCWebSocketClient,
+} from '@trpc/client';
 import { reconnectDelay } from './backoff.ts';
 import { httpStatus, isNetworkFailure, isUnauthorized } from './errors.ts';
 import { delay, type EventsOptions, type StreamEventWithId, streamEvents } from './events.ts';
@@ -117,6 +123,13 @@ export interface HistoryOptions {
 export class PneumaticClient {
   /** Every procedure, typed: `api.conversations.list.query()`, `api.messages.send.mutate({…})`, … */
   readonly api: PneumaticApi;
+  /**
+   * The links {@link api} runs on: HTTP with this login's token, and the one
+   * socket for subscriptions. Give them to another tRPC client (tRPC's React
+   * Query hooks, say: `trpc.createClient({ links: client.links })`) and it
+   * shares the login, its refresh, the socket and the event stream's resume.
+   */
+  readonly links: TRPCLink<PneumaticRouter>[];
   /** The token pair and its refresh; `session.subscribe` tells when the signed-in user changes. */
   readonly session: Session;
   /** The state of the WebSocket that carries subscriptions. */
@@ -154,23 +167,22 @@ export class PneumaticClient {
     });
     this.connection = this.#tracker;
 
-    this.api = createTRPCClient<PneumaticRouter>({
-      links: [
-        splitLink({
-          condition: (op) => op.type === 'subscription',
-          true: lazySocketLink(() => this.#openSocket(wsUrl)),
-          false: [
-            accessTokenLink(this.session),
-            httpBatchLink({
-              url: httpUrl,
-              fetch: options.fetch,
-              maxItems: MAX_BATCH_SIZE,
-              headers: ({ opList }) => bearerHeader(opList),
-            }),
-          ],
-        }),
-      ],
-    });
+    this.links = [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: lazySocketLink(() => this.#openSocket(wsUrl)),
+        false: [
+          accessTokenLink(this.session),
+          httpBatchLink({
+            url: httpUrl,
+            fetch: options.fetch,
+            maxItems: MAX_BATCH_SIZE,
+            headers: ({ opList }) => bearerHeader(opList),
+          }),
+        ],
+      }),
+    ];
+    this.api = createTRPCClient<PneumaticRouter>({ links: this.links });
 
     // The socket authenticated as the previous user: drop it, the next subscription opens a new one.
     this.#stopWatchingUser = this.session.subscribe(() => {

@@ -1,11 +1,13 @@
 import { type RunningServer, startServer } from '@pneumatic/test-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTRPCClient } from '@trpc/client';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createPneumaticClient,
   errorCode,
   fieldErrors,
   isUnauthorized,
   type Message,
+  type PneumaticRouter,
   type StreamEventWithId,
 } from '../src/index.ts';
 import { Collector, liveEvents, PASSWORD, signUp, uniqueName } from './support/people.ts';
@@ -180,6 +182,32 @@ describe('createPneumaticClient', () => {
     await alice.close();
     await events.done;
     expect(events.error).toBeNull();
+  });
+
+  it('lends its links to another tRPC client: the same login, token and socket', async () => {
+    const alice = await signUp(server.url, 'alice');
+    const bob = await signUp(server.url, 'bob');
+    const other = createTRPCClient<PneumaticRouter>({ links: alice.links });
+    expect(await other.auth.me.query()).toMatchObject({ id: alice.userId });
+
+    expect(alice.connection.get()).toBe('closed');
+    const got: unknown[] = [];
+    const started = new Promise<void>((resolve, reject) => {
+      other.events.stream.subscribe(
+        {},
+        { onStarted: () => resolve(), onData: (e) => got.push(e.data), onError: reject },
+      );
+    });
+    await started;
+    // The subscription went over the client's own socket.
+    expect(alice.connection.get()).toBe('online');
+    const conversation = await bob.api.conversations.create.mutate({
+      title: '',
+      member_ids: [alice.userId!],
+    });
+    const sent = await bob.sendMessage(conversation.id, 'over the lent links');
+    await vi.waitFor(() => expect(got).toContainEqual({ type: 'message', message: sent }));
+    await Promise.all([alice.close(), bob.close()]);
   });
 
   it('refuses events() while signed out', async () => {
