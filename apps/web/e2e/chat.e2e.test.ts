@@ -166,6 +166,39 @@ describe('Pneumatic web app in Chromium', () => {
     await screenshot(bob, 'reloaded-bob');
   });
 
+  it('makes every call through the tRPC client: batched HTTP to /trpc and one /trpc socket', async () => {
+    const { page } = bob;
+    const requests: URL[] = [];
+    const sockets: URL[] = [];
+    const onRequest = (request: { url(): string }) => requests.push(new URL(request.url()));
+    const onSocket = (socket: { url(): string }) => sockets.push(new URL(socket.url()));
+    page.on('request', onRequest);
+    page.on('websocket', onSocket);
+    try {
+      await page.reload();
+      await page.getByRole('heading', { name: /Alice Liddell/ }).waitFor();
+      await waitForMessage(bob, 'Still here after the pings');
+      await send(bob, 'Sent through the hooks');
+      await waitForMessage(bob, 'Sent through the hooks');
+      await page.getByRole('button', { name: /Weekend plans/ }).click();
+      await waitForMessage(bob, '8:00 at the trailhead.');
+    } finally {
+      page.off('request', onRequest);
+      page.off('websocket', onSocket);
+    }
+    const calls = requests.filter((url) => url.pathname.startsWith('/trpc/'));
+    const others = requests.filter(
+      (url) =>
+        !calls.includes(url) && url.pathname !== '/' && !/^\/(assets\/|favicon\.svg$)/.test(url.pathname),
+    );
+    expect(others.map((url) => url.pathname)).toEqual([]);
+    // The hooks' queries, by the paths tRPC's HTTP batch link puts in the URL.
+    const procedures = new Set(calls.flatMap((url) => url.pathname.slice('/trpc/'.length).split(',')));
+    for (const procedure of ['auth.me', 'conversations.list', 'users.list', 'messages.list', 'messages.send'])
+      expect(procedures).toContain(procedure);
+    expect(sockets.map((url) => url.pathname)).toEqual(['/trpc']);
+  });
+
   it('messaging someone again reuses the 1-on-1', async () => {
     await bob.page.getByRole('tab', { name: 'People' }).click();
     await bob.page.getByRole('button', { name: 'Message Alice Liddell' }).click();

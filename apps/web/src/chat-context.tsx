@@ -5,14 +5,14 @@ import {
   type PneumaticApi,
   type PneumaticClient,
 } from '@pneumatic/client';
-import { type QueryClient, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useMemo, useRef, useSyncExternalStore } from 'react';
-import { queryKeys, receiveMessage, receiveMessageUpdate } from './lib/cache.ts';
+import { type Cache, receiveMessage, receiveMessageUpdate, useCache } from './lib/cache.ts';
 import { describeError } from './lib/errors.ts';
 import type { Outbox } from './lib/outbox.ts';
 import type { ReadMarkers } from './lib/read-markers.ts';
 import type { Message, Person } from './lib/types.ts';
 import type { TypingInConversation, TypingState } from './lib/typing.ts';
+import { trpc } from './trpc.ts';
 
 export interface Chat {
   /** The SDK client: its login, live events, sending. */
@@ -40,12 +40,7 @@ export function useChat(): Chat {
 }
 
 export function useMe() {
-  const { api } = useChat();
-  return useQuery({
-    queryKey: queryKeys.me,
-    queryFn: () => api.auth.me.query(),
-    staleTime: Number.POSITIVE_INFINITY,
-  });
+  return trpc.auth.me.useQuery(undefined, { staleTime: Number.POSITIVE_INFINITY });
 }
 
 /** How often the people list is read again: presence of people I share no conversation with, and newcomers. */
@@ -59,12 +54,7 @@ const PEOPLE_REFRESH_MS = 30_000;
  * reconnect.
  */
 export function useUsers(): { users: Person[]; byId: ReadonlyMap<string, Person>; isPending: boolean } {
-  const { api } = useChat();
-  const query = useQuery({
-    queryKey: queryKeys.users,
-    queryFn: () => api.users.list.query(),
-    refetchInterval: PEOPLE_REFRESH_MS,
-  });
+  const query = trpc.users.list.useQuery(undefined, { refetchInterval: PEOPLE_REFRESH_MS });
   const connected = useConnectionStatus() === 'online';
   const data = query.data;
   return useMemo(() => {
@@ -74,8 +64,7 @@ export function useUsers(): { users: Person[]; byId: ReadonlyMap<string, Person>
 }
 
 export function useConversations() {
-  const { api } = useChat();
-  return useQuery({ queryKey: queryKeys.conversations, queryFn: () => api.conversations.list.query() });
+  return trpc.conversations.list.useQuery();
 }
 
 export function useReadMarkers() {
@@ -102,7 +91,7 @@ export function useConnectionStatus() {
   return useSyncExternalStore(connection.subscribe, connection.get);
 }
 
-async function deliver(chat: Chat, queryClient: QueryClient, messageId: string): Promise<void> {
+async function deliver(chat: Chat, cache: Cache, messageId: string): Promise<void> {
   const pending = chat.outbox.find(messageId);
   if (!pending) return;
   chat.outbox.patch(messageId, { status: 'sending', error: undefined });
@@ -111,7 +100,7 @@ async function deliver(chat: Chat, queryClient: QueryClient, messageId: string):
     const message = await chat.client.sendMessage(pending.conversation_id, pending.content, {
       messageId: pending.message_id,
     });
-    receiveMessage(queryClient, message, chat.myId, chat.readMarkers);
+    receiveMessage(cache, message, chat.myId, chat.readMarkers);
     chat.outbox.remove(messageId);
   } catch (error) {
     chat.outbox.patch(messageId, {
@@ -128,7 +117,7 @@ async function deliver(chat: Chat, queryClient: QueryClient, messageId: string):
  */
 export function useSendMessage() {
   const chat = useChat();
-  const queryClient = useQueryClient();
+  const cache = useCache();
   const send = useCallback(
     (conversationId: string, content: string) => {
       const messageId = newMessageId();
@@ -139,32 +128,30 @@ export function useSendMessage() {
         created_at: new Date().toISOString(),
         status: 'sending',
       });
-      void deliver(chat, queryClient, messageId);
+      void deliver(chat, cache, messageId);
     },
-    [chat, queryClient],
+    [chat, cache],
   );
-  const retry = useCallback(
-    (messageId: string) => void deliver(chat, queryClient, messageId),
-    [chat, queryClient],
-  );
+  const retry = useCallback((messageId: string) => void deliver(chat, cache, messageId), [chat, cache]);
   const discard = useCallback((messageId: string) => chat.outbox.remove(messageId), [chat]);
   return { send, retry, discard };
 }
 
 /** Edits and deletions of my own messages; the answer goes into the caches at once. */
 export function useMessageActions() {
-  const { api } = useChat();
-  const queryClient = useQueryClient();
+  const cache = useCache();
+  const { mutateAsync: edit } = trpc.messages.edit.useMutation();
+  const { mutateAsync: remove } = trpc.messages.delete.useMutation();
   return useMemo(
     () => ({
       async edit(message: Message, content: string): Promise<void> {
-        receiveMessageUpdate(queryClient, await api.messages.edit.mutate({ id: message.id, content }));
+        receiveMessageUpdate(cache, await edit({ id: message.id, content }));
       },
       async remove(message: Message): Promise<void> {
-        receiveMessageUpdate(queryClient, await api.messages.delete.mutate({ id: message.id }));
+        receiveMessageUpdate(cache, await remove({ id: message.id }));
       },
     }),
-    [api, queryClient],
+    [cache, edit, remove],
   );
 }
 

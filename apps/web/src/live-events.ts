@@ -1,13 +1,12 @@
-import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { useChat } from './chat-context.tsx';
 import {
-  queryKeys,
   receiveConversation,
   receiveMessage,
   receiveMessageUpdate,
   receivePresence,
   receiveRead,
+  useCache,
 } from './lib/cache.ts';
 
 /**
@@ -17,51 +16,52 @@ import {
  */
 export function useLiveEvents(): void {
   const chat = useChat();
-  const queryClient = useQueryClient();
+  const cache = useCache();
 
   useEffect(() => {
     const { client, myId, readMarkers, typing } = chat;
+    const { utils } = cache;
     const stop = new AbortController();
     let caughtUp = false;
     const onStarted = () => {
       if (!caughtUp) {
         // What happened between the first fetches and the stream going live is in no event.
         caughtUp = true;
-        void queryClient.invalidateQueries();
+        void utils.invalidate();
         return;
       }
       // A resumed stream replays what is stored, but not who came and went or read meanwhile.
-      void queryClient.invalidateQueries({ queryKey: queryKeys.users });
-      void queryClient.invalidateQueries({ queryKey: queryKeys.conversations });
+      void utils.users.list.invalidate();
+      void utils.conversations.list.invalidate();
     };
 
     void (async () => {
       for await (const event of client.events({ signal: stop.signal, onStarted })) {
         switch (event.type) {
           case 'message':
-            receiveMessage(queryClient, event.message, myId, readMarkers);
+            receiveMessage(cache, event.message, myId, readMarkers);
             typing.stopped(event.message.conversation_id, event.message.sender_id);
             break;
           case 'message_updated':
-            receiveMessageUpdate(queryClient, event.message);
+            receiveMessageUpdate(cache, event.message);
             break;
           case 'conversation':
-            receiveConversation(queryClient, event.conversation, myId);
+            receiveConversation(cache, event.conversation, myId);
             // New members are new contacts: whether they are online comes with the list.
-            void queryClient.invalidateQueries({ queryKey: queryKeys.users });
+            void utils.users.list.invalidate();
             break;
           case 'read':
-            receiveRead(queryClient, event, myId, readMarkers);
+            receiveRead(cache, event, myId, readMarkers);
             break;
           case 'typing':
             if (event.user_id !== myId)
               typing.started(event.conversation_id, event.user_id, event.expires_in_ms);
             break;
           case 'presence':
-            receivePresence(queryClient, event.user_id, event.online, myId);
+            receivePresence(cache, event.user_id, event.online, myId);
             break;
           case 'resync':
-            void queryClient.invalidateQueries();
+            void utils.invalidate();
             break;
         }
       }
@@ -69,5 +69,5 @@ export function useLiveEvents(): void {
       // The login is over: the app goes back to the sign-in screen.
     });
     return () => stop.abort();
-  }, [chat, queryClient]);
+  }, [chat, cache]);
 }

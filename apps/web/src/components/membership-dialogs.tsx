@@ -1,9 +1,9 @@
-import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { useChat } from '../chat-context.tsx';
-import { forgetConversation, receiveConversation } from '../lib/cache.ts';
+import { forgetConversation, receiveConversation, useCache } from '../lib/cache.ts';
 import { describeError, toFormErrors } from '../lib/errors.ts';
 import type { ConversationListItem } from '../lib/types.ts';
+import { trpc } from '../trpc.ts';
 import { ConfirmDialog, DialogActions, FormError, Modal } from './modal.tsx';
 import { PeopleField, usePeoplePicker } from './people-picker.tsx';
 
@@ -16,8 +16,9 @@ interface GroupDialogProps {
 
 /** Adds people to a group by username; any member may. A system line tells everyone. */
 export function AddPeopleDialog({ conversation, name, onClose }: GroupDialogProps) {
-  const { api, myId } = useChat();
-  const queryClient = useQueryClient();
+  const { myId } = useChat();
+  const cache = useCache();
+  const addMembers = trpc.conversations.addMembers.useMutation();
   const picker = usePeoplePicker({
     refuse: (person) =>
       conversation.members.includes(person.id) ? `${person.username} is already in ${name}.` : null,
@@ -43,11 +44,11 @@ export function AddPeopleDialog({ conversation, name, onClose }: GroupDialogProp
         inputRef.current?.focus();
         return;
       }
-      const updated = await api.conversations.addMembers.mutate({
+      const updated = await addMembers.mutateAsync({
         conversation_id: conversation.id,
         user_ids: people.map((p) => p.id),
       });
-      receiveConversation(queryClient, updated, myId);
+      receiveConversation(cache, updated, myId);
       onClose();
     } catch (error) {
       const errors = toFormErrors(error, ['user_ids'] as const);
@@ -79,8 +80,9 @@ export function AddPeopleDialog({ conversation, name, onClose }: GroupDialogProp
 
 /** Renames a group; any member may. A system line tells everyone. */
 export function RenameDialog({ conversation, onClose }: GroupDialogProps) {
-  const { api, myId } = useChat();
-  const queryClient = useQueryClient();
+  const { myId } = useChat();
+  const cache = useCache();
+  const rename = trpc.conversations.rename.useMutation();
   const [title, setTitle] = useState(conversation.title);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -100,11 +102,11 @@ export function RenameDialog({ conversation, onClose }: GroupDialogProps) {
     }
     setBusy(true);
     try {
-      const updated = await api.conversations.rename.mutate({
+      const updated = await rename.mutateAsync({
         conversation_id: conversation.id,
         title: trimmed,
       });
-      receiveConversation(queryClient, updated, myId);
+      receiveConversation(cache, updated, myId);
       onClose();
     } catch (cause) {
       const errors = toFormErrors(cause, ['title'] as const);
@@ -153,8 +155,8 @@ export function RenameDialog({ conversation, onClose }: GroupDialogProps) {
  * other devices with the `conversation` event; the open view closes with it.
  */
 export function LeaveDialog({ conversation, name, onClose }: GroupDialogProps) {
-  const { api } = useChat();
-  const queryClient = useQueryClient();
+  const cache = useCache();
+  const leave = trpc.conversations.leave.useMutation();
   return (
     <ConfirmDialog
       title={`Leave ${name}?`}
@@ -162,8 +164,8 @@ export function LeaveDialog({ conversation, name, onClose }: GroupDialogProps) {
       busyLabel="Leaving…"
       onClose={onClose}
       onConfirm={async () => {
-        await api.conversations.leave.mutate({ conversation_id: conversation.id });
-        forgetConversation(queryClient, conversation.id);
+        await leave.mutateAsync({ conversation_id: conversation.id });
+        forgetConversation(cache, conversation.id);
       }}
     >
       <p>

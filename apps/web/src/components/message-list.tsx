@@ -1,20 +1,18 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useChat, useMessageActions, useOutbox, useSendMessage } from '../chat-context.tsx';
-import { queryKeys } from '../lib/cache.ts';
 import { seenMessageId } from '../lib/conversation-list.ts';
 import { describeError } from '../lib/errors.ts';
 import { formatDay, isSameDay } from '../lib/format.ts';
 import { buildTimeline, flattenPages, type TimelineEntry } from '../lib/message-pages.ts';
 import { describeSystemLine } from '../lib/system-lines.ts';
 import type { ConversationListItem, Message, Person } from '../lib/types.ts';
+import { historyInput, trpc } from '../trpc.ts';
 import { Avatar } from './avatar.tsx';
 import { ArrowDownIcon } from './icons.tsx';
 import { isSystem, MessageItem, senderOf, timeOf } from './message-item.tsx';
 import { ConfirmDialog } from './modal.tsx';
 import { TypingIndicator } from './typing-indicator.tsx';
 
-const PAGE_SIZE = 50;
 /** Start loading older messages this close to the top. */
 const LOAD_OLDER_WITHIN_PX = 300;
 /** Closer than this to the bottom counts as at the bottom. */
@@ -75,21 +73,15 @@ function isAtBottom(el: HTMLElement): boolean {
 }
 
 export function MessageList({ conversation, conversationName, users, jumpTo, onJumped }: MessageListProps) {
-  const { api, myId, readMarkers } = useChat();
+  const { myId, readMarkers } = useChat();
   const outbox = useOutbox();
   const { retry, discard } = useSendMessage();
   const { remove } = useMessageActions();
-  const query = useInfiniteQuery({
-    queryKey: queryKeys.messages(conversation.id),
-    queryFn: ({ pageParam, signal }) =>
-      api.messages.list.query(
-        { conversation_id: conversation.id, limit: PAGE_SIZE, cursor: pageParam },
-        { signal },
-      ),
-    initialPageParam: null as number | null,
+  const query = trpc.messages.list.useInfiniteQuery(historyInput(conversation.id), {
     getNextPageParam: (page) => page.next_cursor,
     // The event stream keeps it current; a resync invalidates it.
     staleTime: Number.POSITIVE_INFINITY,
+    trpc: { abortOnUnmount: true },
   });
   const { data, hasNextPage, isFetchingNextPage, fetchNextPage } = query;
 

@@ -1,11 +1,11 @@
-import { keepPreviousData, useInfiniteQuery } from '@tanstack/react-query';
+import { keepPreviousData } from '@tanstack/react-query';
 import { Fragment, useEffect, useState } from 'react';
 import { useChat } from '../chat-context.tsx';
-import { queryKeys } from '../lib/cache.ts';
 import { describeError } from '../lib/errors.ts';
 import { conversationName, displayName, formatListTime } from '../lib/format.ts';
 import { snippetParts } from '../lib/snippet.ts';
 import type { ConversationListItem, Person } from '../lib/types.ts';
+import { trpc } from '../trpc.ts';
 import type { JumpTarget } from './message-list.tsx';
 
 /** Fewer characters than this only filter the lists; from here on, messages are searched too. */
@@ -39,19 +39,19 @@ interface MessageSearchProps {
 
 /** Messages that match the sidebar's search, newest first, with the matched words marked. */
 export function MessageSearch({ query, conversations, users, onJump }: MessageSearchProps) {
-  const { api, myId } = useChat();
+  const { myId } = useChat();
   const words = useDebounced(query.trim().slice(0, 200), SEARCH_DEBOUNCE_MS);
   const enabled = isMessageQuery(words);
-  const search = useInfiniteQuery({
-    queryKey: [...queryKeys.search, words],
-    queryFn: ({ pageParam, signal }) =>
-      api.messages.search.query({ query: words, limit: RESULTS_PER_PAGE, cursor: pageParam }, { signal }),
-    initialPageParam: null as number | null,
-    getNextPageParam: (page) => page.next_cursor,
-    enabled,
-    placeholderData: keepPreviousData,
-    staleTime: 30_000,
-  });
+  const search = trpc.messages.search.useInfiniteQuery(
+    { query: words, limit: RESULTS_PER_PAGE },
+    {
+      getNextPageParam: (page) => page.next_cursor,
+      enabled,
+      placeholderData: keepPreviousData,
+      staleTime: 30_000,
+      trpc: { abortOnUnmount: true },
+    },
+  );
 
   const results = search.data?.pages.flatMap((page) => page.results) ?? [];
   const byId = new Map(conversations.map((c) => [c.id, c]));

@@ -1,9 +1,9 @@
-import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { useChat } from '../chat-context.tsx';
-import { receiveConversation } from '../lib/cache.ts';
+import { receiveConversation, useCache } from '../lib/cache.ts';
 import { describeError, toFormErrors } from '../lib/errors.ts';
 import type { Person } from '../lib/types.ts';
+import { trpc } from '../trpc.ts';
 import { DialogActions, FormError, Modal } from './modal.tsx';
 import { PeopleField, usePeoplePicker } from './people-picker.tsx';
 
@@ -21,8 +21,9 @@ interface NewGroupDialogProps {
  * server adds me. (Two members in all would make a 1-on-1, so the dialog asks for two others.)
  */
 export function NewGroupDialog({ initialMembers, notice, onClose, onCreated }: NewGroupDialogProps) {
-  const { api, myId } = useChat();
-  const queryClient = useQueryClient();
+  const { myId } = useChat();
+  const cache = useCache();
+  const create = trpc.conversations.create.useMutation();
   const picker = usePeoplePicker({ initial: initialMembers });
   const participantInputRef = useRef<HTMLInputElement>(null);
   const [title, setTitle] = useState('');
@@ -54,11 +55,11 @@ export function NewGroupDialog({ initialMembers, notice, onClose, onCreated }: N
     setBusy(true);
     setFormError(null);
     try {
-      const conversation = await api.conversations.create.mutate({
+      const conversation = await create.mutateAsync({
         title: trimmedTitle,
         member_ids: resolved.map((u) => u.id),
       });
-      receiveConversation(queryClient, conversation, myId);
+      receiveConversation(cache, conversation, myId);
       onClose();
       onCreated(conversation.id);
     } catch (error) {

@@ -1,9 +1,8 @@
-import { useQueryClient } from '@tanstack/react-query';
 import { type KeyboardEvent, type RefObject, useEffect, useState } from 'react';
-import { useChat, useMe, useUsers } from '../chat-context.tsx';
-import { queryKeys } from '../lib/cache.ts';
+import { useMe, useUsers } from '../chat-context.tsx';
 import { displayName } from '../lib/format.ts';
 import type { Person } from '../lib/types.ts';
+import { trpc } from '../trpc.ts';
 import { Avatar } from './avatar.tsx';
 import { CloseIcon } from './icons.tsx';
 
@@ -44,8 +43,7 @@ export function usePeoplePicker({
   /** Why this person cannot be picked, or null. */
   refuse?: (person: Person) => string | null;
 } = {}): PeoplePicker {
-  const { api } = useChat();
-  const queryClient = useQueryClient();
+  const utils = trpc.useUtils();
   const { users } = useUsers();
   const me = useMe();
   const [entry, setEntry] = useState('');
@@ -54,8 +52,8 @@ export function usePeoplePicker({
 
   // Suggest people who signed up since the list was fetched.
   useEffect(() => {
-    void queryClient.invalidateQueries({ queryKey: queryKeys.users });
-  }, [queryClient]);
+    void utils.users.list.invalidate();
+  }, [utils]);
 
   const resolve = async (): Promise<Person[] | null> => {
     const names = parseUsernames(entry).filter(
@@ -65,9 +63,7 @@ export function usePeoplePicker({
       list.find((u) => u.username.toLowerCase() === name.toLowerCase());
     let known: readonly Person[] = users;
     if (names.some((name) => !find(known, name))) {
-      known = await queryClient
-        .fetchQuery({ queryKey: queryKeys.users, queryFn: () => api.users.list.query(), staleTime: 0 })
-        .catch(() => known);
+      known = await utils.users.list.fetch(undefined, { staleTime: 0 }).catch(() => known);
     }
     const picked = [...people];
     for (const [index, name] of names.entries()) {

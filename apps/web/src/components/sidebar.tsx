@@ -1,4 +1,3 @@
-import { useQueryClient } from '@tanstack/react-query';
 import { useId, useState, useSyncExternalStore } from 'react';
 import {
   useChat,
@@ -9,13 +8,14 @@ import {
   useReadMarkers,
   useUsers,
 } from '../chat-context.tsx';
-import { queryKeys, receiveConversation } from '../lib/cache.ts';
+import { receiveConversation, useCache } from '../lib/cache.ts';
 import { unreadCount } from '../lib/conversation-list.ts';
 import { describeError } from '../lib/errors.ts';
 import { conversationName, displayName, formatListTime } from '../lib/format.ts';
 import { describeSystemLine } from '../lib/system-lines.ts';
 import type { ConversationListItem, Person } from '../lib/types.ts';
 import { describeTyping, typingUserIds } from '../lib/typing.ts';
+import { trpc } from '../trpc.ts';
 import { Avatar } from './avatar.tsx';
 import { LogoMark, LogoutIcon, NewGroupIcon, SearchIcon } from './icons.tsx';
 import type { JumpTarget } from './message-list.tsx';
@@ -37,8 +37,10 @@ function matches(query: string, ...texts: (string | null | undefined)[]): boolea
 }
 
 export function Sidebar({ selectedId, onOpen, onJump, onNewGroup }: SidebarProps) {
-  const { api, myId, logout } = useChat();
-  const queryClient = useQueryClient();
+  const { myId, logout } = useChat();
+  const cache = useCache();
+  const { utils } = cache;
+  const create = trpc.conversations.create.useMutation();
   const me = useMe();
   const { users, byId, isPending: usersPending } = useUsers();
   const conversations = useConversations();
@@ -67,11 +69,9 @@ export function Sidebar({ selectedId, onOpen, onJump, onNewGroup }: SidebarProps
     setOpeningId(user.id);
     try {
       const title = me.data ? `${me.data.username} & ${user.username}` : user.username;
-      const conversation = await api.conversations.create.mutate({ title, member_ids: [user.id] });
-      receiveConversation(queryClient, conversation, myId);
-      if (!queryClient.getQueryData(queryKeys.conversations)) {
-        void queryClient.invalidateQueries({ queryKey: queryKeys.conversations });
-      }
+      const conversation = await create.mutateAsync({ title, member_ids: [user.id] });
+      receiveConversation(cache, conversation, myId);
+      if (!utils.conversations.list.getData()) void utils.conversations.list.invalidate();
       setTab('chats');
       onOpen(conversation.id);
     } catch (error) {
@@ -84,7 +84,7 @@ export function Sidebar({ selectedId, onOpen, onJump, onNewGroup }: SidebarProps
   // No event announces new sign-ups, so the list is fetched again whenever it is looked at.
   const showPeople = () => {
     setTab('people');
-    void queryClient.invalidateQueries({ queryKey: queryKeys.users });
+    void utils.users.list.invalidate();
   };
 
   const myName = me.data ? displayName(me.data) : '';

@@ -5,6 +5,7 @@ import { type Chat, ChatProvider } from '../chat-context.tsx';
 import { Outbox } from '../lib/outbox.ts';
 import { ReadMarkers } from '../lib/read-markers.ts';
 import { TypingState } from '../lib/typing.ts';
+import { trpc } from '../trpc.ts';
 import { ChatShell } from './chat-shell.tsx';
 import { LogoMark } from './icons.tsx';
 
@@ -23,7 +24,11 @@ function shouldRetry(failureCount: number, error: unknown): boolean {
 
 /** Everything that lives as long as one login: the caches, the outbox, read markers, who is typing. */
 export function SignedIn({ userId, client, onLogout }: SignedInProps) {
-  const [state, setState] = useState<{ chat: Chat; queryClient: QueryClient } | null>(null);
+  const [state, setState] = useState<{
+    chat: Chat;
+    queryClient: QueryClient;
+    trpcClient: ReturnType<typeof trpc.createClient>;
+  } | null>(null);
 
   useEffect(() => {
     const queryClient = new QueryClient({
@@ -39,6 +44,8 @@ export function SignedIn({ userId, client, onLogout }: SignedInProps) {
     const typing = new TypingState();
     setState({
       queryClient,
+      // On the SDK client's links: its login, token refresh and socket.
+      trpcClient: trpc.createClient({ links: client.links }),
       chat: {
         client,
         api: client.api,
@@ -65,10 +72,12 @@ export function SignedIn({ userId, client, onLogout }: SignedInProps) {
     );
   }
   return (
-    <QueryClientProvider client={state.queryClient}>
-      <ChatProvider value={state.chat}>
-        <ChatShell />
-      </ChatProvider>
-    </QueryClientProvider>
+    <trpc.Provider client={state.trpcClient} queryClient={state.queryClient}>
+      <QueryClientProvider client={state.queryClient}>
+        <ChatProvider value={state.chat}>
+          <ChatShell />
+        </ChatProvider>
+      </QueryClientProvider>
+    </trpc.Provider>
   );
 }

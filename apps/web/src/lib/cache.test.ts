@@ -1,6 +1,11 @@
+import type { PneumaticRouter } from '@pneumatic/client';
 import { QueryClient } from '@tanstack/react-query';
+import type { TRPCLink } from '@trpc/client';
+import { createTRPCQueryUtils } from '@trpc/react-query';
+import { observable } from '@trpc/server/observable';
 import { describe, expect, it } from 'vitest';
-import { queryKeys, receiveConversation, receiveMessage, receivePresence, receiveRead } from './cache.ts';
+import { historyInput, trpc } from '../trpc.ts';
+import { type Cache, receiveConversation, receiveMessage, receivePresence, receiveRead } from './cache.ts';
 import { flattenPages, type MessagePages } from './message-pages.ts';
 import { ReadMarkers } from './read-markers.ts';
 import type { ConversationListItem, Message, MessagePage, Person } from './types.ts';
@@ -42,81 +47,111 @@ function listItem(lastSeq: number): ConversationListItem {
   };
 }
 
+/**
+ * The caches with tRPC's own helpers, over a link that answers each call
+ * with what `answer` returns for its path (by default: never).
+ */
+function testCache(answer: (path: string) => Promise<unknown> = () => new Promise(() => {})): Cache {
+  const link: TRPCLink<PneumaticRouter> =
+    () =>
+    ({ op }) =>
+      observable((observer) => {
+        answer(op.path).then(
+          (data) => {
+            observer.next({ result: { type: 'data', data } });
+            observer.complete();
+          },
+          (error: unknown) => observer.error(error as never),
+        );
+      });
+  const queryClient = new QueryClient();
+  return {
+    queryClient,
+    utils: createTRPCQueryUtils({ queryClient, client: trpc.createClient({ links: [link] }) }),
+  };
+}
+
+const markers = () => new ReadMarkers({ send: async () => {} });
+const history = historyInput(CONVERSATION);
+
 describe('receiveMessage', () => {
   it('survives a refetch that read the server before the message existed', async () => {
-    const queryClient = new QueryClient();
-    const key = queryKeys.messages(CONVERSATION);
+    // Refetches are in flight, with what they read before message 2 was stored...
+    let answer!: (page: MessagePage) => void;
+    let listAnswer!: (list: ConversationListItem[]) => void;
+    const cache = testCache(
+      (path) =>
+        new Promise((resolve) => {
+          if (path === 'messages.list') answer = resolve;
+          else if (path === 'conversations.list') listAnswer = resolve;
+        }),
+    );
+    const { utils } = cache;
     const initial: MessagePages = {
       pages: [{ messages: [message(1)], next_cursor: null }],
       pageParams: [null],
     };
-    queryClient.setQueryData(key, initial);
-    queryClient.setQueryData(queryKeys.conversations, [listItem(1)]);
-
-    // A refetch is in flight with a page read before message 2 was stored...
-    let answer!: (page: MessagePage) => void;
-    const refetch = queryClient.fetchInfiniteQuery({
-      queryKey: key,
-      queryFn: () => new Promise<MessagePage>((resolve) => (answer = resolve)),
-      initialPageParam: null as number | null,
+    utils.messages.list.setInfiniteData(history, initial);
+    utils.conversations.list.setData(undefined, [listItem(1)]);
+    const refetch = utils.messages.list.fetchInfinite(history, {
+      initialCursor: null,
       getNextPageParam: (page) => page.next_cursor,
     });
-    let listAnswer!: (list: ConversationListItem[]) => void;
-    const listRefetch = queryClient.fetchQuery({
-      queryKey: queryKeys.conversations,
-      queryFn: () => new Promise<ConversationListItem[]>((resolve) => (listAnswer = resolve)),
-    });
+    const listRefetch = utils.conversations.list.fetch();
     // ...when message 2 arrives live...
-    receiveMessage(queryClient, message(2), ME, new ReadMarkers({ send: async () => {} }));
+    receiveMessage(cache, message(2), ME, markers());
     // ...and then the stale answers land.
     answer({ messages: [message(1)], next_cursor: null });
     listAnswer([listItem(1)]);
     await Promise.all([refetch, listRefetch]);
 
-    const pages = queryClient.getQueryData<MessagePages>(key);
-    expect(flattenPages(pages).map((m) => m.seq)).toEqual([1, 2]);
-    expect(queryClient.getQueryData<ConversationListItem[]>(queryKeys.conversations)?.[0]?.last_seq).toBe(2);
+    expect(flattenPages(utils.messages.list.getInfiniteData(history)).map((m) => m.seq)).toEqual([1, 2]);
+    expect(utils.conversations.list.getData()?.[0]?.last_seq).toBe(2);
   });
 
   it('marks the list stale when the message is for a conversation it does not have', () => {
-    const queryClient = new QueryClient();
-    queryClient.setQueryData(queryKeys.conversations, [listItem(1)]);
-    receiveMessage(
-      queryClient,
-      { ...message(1), conversation_id: 'unknown' },
-      ME,
-      new ReadMarkers({ send: async () => {} }),
-    );
-    expect(queryClient.getQueryState(queryKeys.conversations)?.isInvalidated).toBe(true);
-    receiveMessage(queryClient, message(2), ME, new ReadMarkers({ send: async () => {} }));
-    expect(queryClient.getQueryData<ConversationListItem[]>(queryKeys.conversations)?.[0]?.last_seq).toBe(2);
+    const cache = testCache();
+    const { utils, queryClient } = cache;
+    utils.conversations.list.setData(undefined, [listItem(1)]);
+    receiveMessage(cache, { ...message(1), conversation_id: 'unknown' }, ME, markers());
+    const listState = () =>
+      queryClient
+        .getQueryCache()
+        .findAll({ predicate: (q) => JSON.stringify(q.queryKey).includes('"conversations","list"') })[0]
+        ?.state;
+    expect(listState()?.isInvalidated).toBe(true);
+    receiveMessage(cache, message(2), ME, markers());
+    expect(utils.conversations.list.getData()?.[0]?.last_seq).toBe(2);
   });
 });
 
 describe('receiveConversation', () => {
   it('drops a conversation I am no longer in, with its history', () => {
-    const queryClient = new QueryClient();
-    queryClient.setQueryData(queryKeys.conversations, [listItem(1)]);
-    queryClient.setQueryData(queryKeys.messages(CONVERSATION), {
+    const cache = testCache();
+    const { utils } = cache;
+    utils.conversations.list.setData(undefined, [listItem(1)]);
+    utils.messages.list.setInfiniteData(history, {
       pages: [{ messages: [message(1)], next_cursor: null }],
       pageParams: [null],
     });
     const { last_read_seq: _r, unread_count: _u, read_seqs: _s, ...conversation } = listItem(2);
-    receiveConversation(queryClient, { ...conversation, members: [BOB] }, ME);
-    expect(queryClient.getQueryData(queryKeys.conversations)).toEqual([]);
-    expect(queryClient.getQueryData(queryKeys.messages(CONVERSATION))).toBeUndefined();
+    receiveConversation(cache, { ...conversation, members: [BOB] }, ME);
+    expect(utils.conversations.list.getData()).toEqual([]);
+    expect(utils.messages.list.getInfiniteData(history)).toBeUndefined();
   });
 });
 
 describe('receiveRead', () => {
   it('clears my unread count when I read on another device', () => {
-    const queryClient = new QueryClient();
-    const markers = new ReadMarkers({ send: async () => {} });
-    queryClient.setQueryData(queryKeys.conversations, [listItem(3)]);
-    receiveRead(queryClient, { conversation_id: CONVERSATION, user_id: ME, last_read_seq: 3 }, ME, markers);
-    const item = queryClient.getQueryData<ConversationListItem[]>(queryKeys.conversations)?.[0];
-    expect(item).toMatchObject({ last_read_seq: 3, unread_count: 0 });
-    expect(markers.get()[CONVERSATION]).toBe(3);
+    const cache = testCache();
+    const readMarkers = markers();
+    cache.utils.conversations.list.setData(undefined, [listItem(3)]);
+    receiveRead(cache, { conversation_id: CONVERSATION, user_id: ME, last_read_seq: 3 }, ME, readMarkers);
+    expect(cache.utils.conversations.list.getData()?.[0]).toMatchObject({
+      last_read_seq: 3,
+      unread_count: 0,
+    });
+    expect(readMarkers.get()[CONVERSATION]).toBe(3);
   });
 });
 
@@ -124,12 +159,14 @@ describe('receivePresence', () => {
   const bob: Person = { id: BOB, username: 'bob', full_name: null, online: false };
 
   it('turns the dot on and off, and refetches the people list for someone it lacks', () => {
-    const queryClient = new QueryClient();
-    queryClient.setQueryData(queryKeys.users, [bob]);
-    receivePresence(queryClient, BOB, true, ME);
-    expect(queryClient.getQueryData<Person[]>(queryKeys.users)?.[0]?.online).toBe(true);
-    expect(queryClient.getQueryState(queryKeys.users)?.isInvalidated).toBe(false);
-    receivePresence(queryClient, 'someone-new', true, ME);
-    expect(queryClient.getQueryState(queryKeys.users)?.isInvalidated).toBe(true);
+    const cache = testCache();
+    const { utils, queryClient } = cache;
+    utils.users.list.setData(undefined, [bob]);
+    const usersState = () => queryClient.getQueryCache().getAll()[0]?.state;
+    receivePresence(cache, BOB, true, ME);
+    expect(utils.users.list.getData()?.[0]?.online).toBe(true);
+    expect(usersState()?.isInvalidated).toBe(false);
+    receivePresence(cache, 'someone-new', true, ME);
+    expect(usersState()?.isInvalidated).toBe(true);
   });
 });

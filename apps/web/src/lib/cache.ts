@@ -1,4 +1,7 @@
-import type { QueryClient, QueryKey } from '@tanstack/react-query';
+import { type QueryClient, type QueryKey, useQueryClient } from '@tanstack/react-query';
+import { getQueryKey } from '@trpc/react-query';
+import { useMemo } from 'react';
+import { historyInput, type TrpcUtils, trpc } from '../trpc.ts';
 import {
   applyMessage,
   applyMessageUpdate,
@@ -6,31 +9,41 @@ import {
   removeConversation,
   upsertConversation,
 } from './conversation-list.ts';
-import { addMessage, type MessagePages, replaceMessage } from './message-pages.ts';
+import { addMessage, replaceMessage } from './message-pages.ts';
 import type { ReadMarkers } from './read-markers.ts';
-import type { Conversation, ConversationListItem, Message, Person, ReadEvent } from './types.ts';
-
-/** The react-query keys, named after the procedures that fill them. */
-export const queryKeys = {
-  me: ['auth.me'],
-  users: ['users.list'],
-  conversations: ['conversations.list'],
-  messages: (conversationId: string) => ['messages.list', conversationId],
-  /** Every search; add the words for one. */
-  search: ['messages.search'],
-} as const;
+import type { Conversation, Message, ReadEvent } from './types.ts';
 
 /**
- * Applies `update` to the cached data now, and once more when a fetch that
- * is in flight lands: that fetch may have read the server before the change
- * and would otherwise overwrite it.
+ * What writes to the caches need: tRPC's typed helpers for each procedure's
+ * cache entry, and the QueryClient under them (to see a fetch in flight).
  */
-function updateCache<T>(
-  queryClient: QueryClient,
-  queryKey: QueryKey,
-  update: (data: T | undefined) => T | undefined,
-) {
-  queryClient.setQueryData<T>(queryKey, update);
+export interface Cache {
+  utils: TrpcUtils;
+  queryClient: QueryClient;
+}
+
+/** The caches of this login, for components and hooks. */
+export function useCache(): Cache {
+  const utils = trpc.useUtils();
+  const queryClient = useQueryClient();
+  return useMemo(() => ({ utils, queryClient }), [utils, queryClient]);
+}
+
+/** tRPC's keys for the entries written here, to watch their fetches. */
+const keys = {
+  history: (conversationId: string) =>
+    getQueryKey(trpc.messages.list, historyInput(conversationId), 'infinite'),
+  conversations: () => getQueryKey(trpc.conversations.list, undefined, 'query'),
+  users: () => getQueryKey(trpc.users.list, undefined, 'query'),
+};
+
+/**
+ * Runs `write` (a write to the entry under `queryKey`) now, and once more
+ * when a fetch of that entry in flight lands: that fetch may have read the
+ * server before the change and would otherwise overwrite it.
+ */
+function writeLasting(queryClient: QueryClient, queryKey: QueryKey, write: () => void): void {
+  write();
   if (queryClient.isFetching({ queryKey, exact: true }) === 0) return;
   const query = queryClient.getQueryCache().find({ queryKey, exact: true });
   const unsubscribe = queryClient.getQueryCache().subscribe((event) => {
@@ -38,52 +51,52 @@ function updateCache<T>(
     if (event.type === 'removed') unsubscribe();
     else if (event.query.state.fetchStatus === 'idle') {
       unsubscribe();
-      queryClient.setQueryData<T>(queryKey, update);
+      write();
     }
   });
 }
 
 /** Refetches the people list when `ids` holds someone it does not know (they signed up since). */
-function refreshUsersIfUnknown(queryClient: QueryClient, ids: readonly string[], myId: string): void {
-  const users = queryClient.getQueryData<Person[]>(queryKeys.users);
+function refreshUsersIfUnknown({ utils }: Cache, ids: readonly string[], myId: string): void {
+  const users = utils.users.list.getData();
   if (!users) return;
   const known = new Set(users.map((u) => u.id));
-  if (ids.some((id) => id !== myId && !known.has(id))) {
-    void queryClient.invalidateQueries({ queryKey: queryKeys.users });
-  }
+  if (ids.some((id) => id !== myId && !known.has(id))) void utils.users.list.invalidate();
 }
 
 /** Puts a stored message (live event or the answer to my send) into the history and the list. */
-export function receiveMessage(
-  queryClient: QueryClient,
-  message: Message,
-  myId: string,
-  readMarkers: ReadMarkers,
-): void {
-  updateCache<MessagePages>(queryClient, queryKeys.messages(message.conversation_id), (data) =>
-    addMessage(data, message),
+export function receiveMessage(cache: Cache, message: Message, myId: string, readMarkers: ReadMarkers): void {
+  const { utils, queryClient } = cache;
+  writeLasting(queryClient, keys.history(message.conversation_id), () =>
+    utils.messages.list.setInfiniteData(historyInput(message.conversation_id), (data) =>
+      addMessage(data, message),
+    ),
   );
   let known = true;
-  updateCache<ConversationListItem[]>(queryClient, queryKeys.conversations, (list) => {
-    const result = applyMessage(list, message);
-    known &&= result.known;
-    return result.list;
-  });
-  if (!known) void queryClient.invalidateQueries({ queryKey: queryKeys.conversations });
+  writeLasting(queryClient, keys.conversations(), () =>
+    utils.conversations.list.setData(undefined, (list) => {
+      const result = applyMessage(list, message);
+      known &&= result.known;
+      return result.list;
+    }),
+  );
+  if (!known) void utils.conversations.list.invalidate();
   // Sending means having read up to there, from whichever device it was sent.
   if (message.sender_id === myId) readMarkers.markRead(message.conversation_id, message.seq);
-  refreshUsersIfUnknown(queryClient, [message.sender_id], myId);
+  refreshUsersIfUnknown(cache, [message.sender_id], myId);
 }
 
 /** Puts the new state of an edited or deleted message into the history, the list and searches. */
-export function receiveMessageUpdate(queryClient: QueryClient, message: Message): void {
-  updateCache<MessagePages>(queryClient, queryKeys.messages(message.conversation_id), (data) =>
-    replaceMessage(data, message),
+export function receiveMessageUpdate({ utils, queryClient }: Cache, message: Message): void {
+  writeLasting(queryClient, keys.history(message.conversation_id), () =>
+    utils.messages.list.setInfiniteData(historyInput(message.conversation_id), (data) =>
+      replaceMessage(data, message),
+    ),
   );
-  updateCache<ConversationListItem[]>(queryClient, queryKeys.conversations, (list) =>
-    applyMessageUpdate(list, message),
+  writeLasting(queryClient, keys.conversations(), () =>
+    utils.conversations.list.setData(undefined, (list) => applyMessageUpdate(list, message)),
   );
-  void queryClient.invalidateQueries({ queryKey: queryKeys.search });
+  void utils.messages.search.invalidate();
 }
 
 /**
@@ -91,57 +104,56 @@ export function receiveMessageUpdate(queryClient: QueryClient, message: Message)
  * changed, or returned by a call); one I am no longer a member of leaves the
  * list, with its history.
  */
-export function receiveConversation(
-  queryClient: QueryClient,
-  conversation: Conversation,
-  myId: string,
-): void {
+export function receiveConversation(cache: Cache, conversation: Conversation, myId: string): void {
   if (!conversation.members.includes(myId)) {
-    forgetConversation(queryClient, conversation.id);
+    forgetConversation(cache, conversation.id);
     return;
   }
-  updateCache<ConversationListItem[]>(queryClient, queryKeys.conversations, (list) =>
-    upsertConversation(list, conversation),
+  const { utils, queryClient } = cache;
+  writeLasting(queryClient, keys.conversations(), () =>
+    utils.conversations.list.setData(undefined, (list) => upsertConversation(list, conversation)),
   );
-  refreshUsersIfUnknown(queryClient, conversation.members, myId);
+  refreshUsersIfUnknown(cache, conversation.members, myId);
 }
 
 /** Drops a conversation I left from the list and its history from the cache. */
-export function forgetConversation(queryClient: QueryClient, conversationId: string): void {
-  updateCache<ConversationListItem[]>(queryClient, queryKeys.conversations, (list) =>
-    removeConversation(list, conversationId),
+export function forgetConversation({ utils, queryClient }: Cache, conversationId: string): void {
+  writeLasting(queryClient, keys.conversations(), () =>
+    utils.conversations.list.setData(undefined, (list) => removeConversation(list, conversationId)),
   );
-  queryClient.removeQueries({ queryKey: queryKeys.messages(conversationId) });
+  queryClient.removeQueries({ queryKey: keys.history(conversationId) });
 }
 
 /** A member's read position moved: receipts, or my unread count when I read elsewhere. */
 export function receiveRead(
-  queryClient: QueryClient,
+  { utils, queryClient }: Cache,
   event: Pick<ReadEvent, 'conversation_id' | 'user_id' | 'last_read_seq'>,
   myId: string,
   readMarkers: ReadMarkers,
 ): void {
   if (event.user_id === myId) readMarkers.serverRead(event.conversation_id, event.last_read_seq);
-  updateCache<ConversationListItem[]>(queryClient, queryKeys.conversations, (list) =>
-    applyRead(list, event, myId),
+  writeLasting(queryClient, keys.conversations(), () =>
+    utils.conversations.list.setData(undefined, (list) => applyRead(list, event, myId)),
   );
 }
 
 /** Someone came online or went offline; someone the people list lacks makes it refetch. */
 export function receivePresence(
-  queryClient: QueryClient,
+  { utils, queryClient }: Cache,
   userId: string,
   online: boolean,
   myId: string,
 ): void {
   if (userId === myId) return;
   let known = false;
-  updateCache<Person[]>(queryClient, queryKeys.users, (users) =>
-    users?.map((user) => {
-      if (user.id !== userId) return user;
-      known = true;
-      return user.online === online ? user : { ...user, online };
-    }),
+  writeLasting(queryClient, keys.users(), () =>
+    utils.users.list.setData(undefined, (users) =>
+      users?.map((user) => {
+        if (user.id !== userId) return user;
+        known = true;
+        return user.online === online ? user : { ...user, online };
+      }),
+    ),
   );
-  if (!known) void queryClient.invalidateQueries({ queryKey: queryKeys.users });
+  if (!known) void utils.users.list.invalidate();
 }

@@ -1,12 +1,13 @@
-import type { InfiniteData } from '@tanstack/react-query';
-import type { Message, MessagePage } from './types.ts';
+import type { TrpcUtils } from '../trpc.ts';
+import type { Message } from './types.ts';
 
 /**
- * A conversation's history as the infinite query holds it: `pages[0]` is the
- * latest page, each next one older; messages inside a page ascend by seq.
- * The page param is the cursor (null for the latest page).
+ * A conversation's history as `messages.list`'s infinite query holds it
+ * (the type tRPC gives it): `pages[0]` is the latest page, each next one
+ * older; messages inside a page ascend by seq. The page param is the cursor
+ * (null for the latest page).
  */
-export type MessagePages = InfiniteData<MessagePage, number | null>;
+export type MessagePages = NonNullable<ReturnType<TrpcUtils['messages']['list']['getInfiniteData']>>;
 
 /** A message of mine the server has not confirmed yet. */
 export interface PendingMessage {
