@@ -20,6 +20,7 @@ import { Avatar } from './avatar.tsx';
 import { LogoMark, LogoutIcon, NewGroupIcon, SearchIcon } from './icons.tsx';
 import type { JumpTarget } from './message-list.tsx';
 import { isMessageQuery, MessageSearch } from './message-search.tsx';
+import { ThemeSwitch } from './theme-switch.tsx';
 
 type Tab = 'chats' | 'people';
 
@@ -198,6 +199,7 @@ export function Sidebar({ selectedId, onOpen, onJump, onNewGroup }: SidebarProps
           <span className="me-name">{myName}</span>
           <ConnectionLabel />
         </div>
+        <ThemeSwitch />
         <button type="button" className="icon-button" aria-label="Log out" title="Log out" onClick={logout}>
           <LogoutIcon />
         </button>
