@@ -387,7 +387,6 @@ function PeopleList({ people, loading, filtered, openingId, onOpen }: PeopleList
             <button
               type="button"
               className="person-item"
-              aria-label={`Message ${name}${user.online ? ' (online)' : ''}`}
               aria-busy={openingId === user.id || undefined}
               data-online={user.online || undefined}
               disabled={openingId !== null}
@@ -395,7 +394,11 @@ function PeopleList({ people, loading, filtered, openingId, onOpen }: PeopleList
             >
               <Avatar id={user.id} name={name} online={user.online} />
               <span className="ci-body">
-                <span className="ci-name">{name}</span>
+                {/* Named by what it shows (WCAG 2.5.3), "Message" first for screen readers. */}
+                <span className="ci-name">
+                  <span className="sr-only">Message </span>
+                  {name}
+                </span>
                 <span className="ci-preview">
                   @{user.username}
                   {user.online && <span className="presence-text"> · Online</span>}
