@@ -11,6 +11,7 @@ import {
   openAs,
   PASSWORD,
   type RunningServer,
+  screenshot,
   startServer,
   waitForMessage,
 } from './harness.ts';
@@ -104,6 +105,7 @@ describe('accessibility', () => {
       await list.getByRole('button', { name: /Bob Builder/ }).click();
       await waitForMessage(alice, 'Thanks Bob');
       await scan('1-on-1 with messages');
+      await screenshot(alice, `conversation-${scheme}`);
 
       const mine = page.getByRole('log').locator('.message-row', { hasText: 'Thanks Bob' });
       await mine.hover();
