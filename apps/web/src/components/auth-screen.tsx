@@ -3,6 +3,7 @@ import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { type FormErrors, toFormErrors } from '../lib/errors.ts';
 import { EyeIcon, LogoMark } from './icons.tsx';
 import { FormError } from './modal.tsx';
+import { ThemeSwitch } from './theme-switch.tsx';
 
 type Mode = 'login' | 'signup';
 type Field = 'username' | 'password' | 'full_name';
@@ -218,6 +219,9 @@ export function AuthScreen({ client }: AuthScreenProps) {
             {isSignup ? 'Log in' : 'Create an account'}
           </button>
         </p>
+        <div className="auth-theme">
+          <ThemeSwitch labelled />
+        </div>
       </div>
     </main>
   );

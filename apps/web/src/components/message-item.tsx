@@ -9,14 +9,8 @@ import {
 } from 'react';
 import { useMessageActions } from '../chat-context.tsx';
 import { describeError } from '../lib/errors.ts';
-import {
-  characterCount,
-  displayName,
-  formatFull,
-  formatTime,
-  linkify,
-  MAX_MESSAGE_LENGTH,
-} from '../lib/format.ts';
+import { characterCount, displayName, formatFull, formatTime, MAX_MESSAGE_LENGTH } from '../lib/format.ts';
+import { linkify } from '../lib/links.ts';
 import type { TimelineEntry } from '../lib/message-pages.ts';
 import type { Message, Person } from '../lib/types.ts';
 import { Avatar } from './avatar.tsx';

@@ -226,6 +226,8 @@ export function MessageList({ conversation, conversationName, users, jumpTo, onJ
         className="messages"
         role="log"
         aria-label={`Messages with ${conversationName}`}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable by keyboard (WCAG 2.1.1), so the history scrolls with arrows, Page Up and Home
+        tabIndex={0}
         aria-busy={query.isPending || isFetchingNextPage}
         onScroll={onScroll}
       >

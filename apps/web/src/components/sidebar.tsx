@@ -20,6 +20,7 @@ import { Avatar } from './avatar.tsx';
 import { LogoMark, LogoutIcon, NewGroupIcon, SearchIcon } from './icons.tsx';
 import type { JumpTarget } from './message-list.tsx';
 import { isMessageQuery, MessageSearch } from './message-search.tsx';
+import { ThemeSwitch } from './theme-switch.tsx';
 
 type Tab = 'chats' | 'people';
 
@@ -198,6 +199,7 @@ export function Sidebar({ selectedId, onOpen, onJump, onNewGroup }: SidebarProps
           <span className="me-name">{myName}</span>
           <ConnectionLabel />
         </div>
+        <ThemeSwitch />
         <button type="button" className="icon-button" aria-label="Log out" title="Log out" onClick={logout}>
           <LogoutIcon />
         </button>
@@ -385,7 +387,6 @@ function PeopleList({ people, loading, filtered, openingId, onOpen }: PeopleList
             <button
               type="button"
               className="person-item"
-              aria-label={`Message ${name}${user.online ? ' (online)' : ''}`}
               aria-busy={openingId === user.id || undefined}
               data-online={user.online || undefined}
               disabled={openingId !== null}
@@ -393,7 +394,11 @@ function PeopleList({ people, loading, filtered, openingId, onOpen }: PeopleList
             >
               <Avatar id={user.id} name={name} online={user.online} />
               <span className="ci-body">
-                <span className="ci-name">{name}</span>
+                {/* Named by what it shows (WCAG 2.5.3), "Message" first for screen readers. */}
+                <span className="ci-name">
+                  <span className="sr-only">Message </span>
+                  {name}
+                </span>
                 <span className="ci-preview">
                   @{user.username}
                   {user.online && <span className="presence-text"> · Online</span>}

@@ -99,23 +99,3 @@ export function characterCount(text: string): number {
   for (const _ of text) count++;
   return count;
 }
-
-export type TextPart = { kind: 'text'; text: string } | { kind: 'link'; text: string; href: string };
-
-const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/gi;
-
-/** Splits message text into plain text and http(s) links. */
-export function linkify(text: string): TextPart[] {
-  const parts: TextPart[] = [];
-  let last = 0;
-  for (const match of text.matchAll(URL_PATTERN)) {
-    // Leave trailing punctuation out of the link: "see https://x.org." links https://x.org
-    const href = match[0].replace(/[.,;:!?)\]]+$/, '');
-    const start = match.index;
-    if (start > last) parts.push({ kind: 'text', text: text.slice(last, start) });
-    parts.push({ kind: 'link', text: href, href });
-    last = start + href.length;
-  }
-  if (last < text.length) parts.push({ kind: 'text', text: text.slice(last) });
-  return parts;
-}
