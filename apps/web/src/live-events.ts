@@ -1,11 +1,13 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { useChat } from './chat-context.tsx';
+import { notifyOfMessage } from './lib/browser-notifications.ts';
 import {
   queryKeys,
   receiveConversation,
   receiveMessage,
   receiveMessageUpdate,
+  receiveMute,
   receivePresence,
   receiveRead,
 } from './lib/cache.ts';
@@ -41,6 +43,7 @@ export function useLiveEvents(): void {
           case 'message':
             receiveMessage(queryClient, event.message, myId, readMarkers);
             typing.stopped(event.message.conversation_id, event.message.sender_id);
+            notifyOfMessage(queryClient, event.message, myId);
             break;
           case 'message_updated':
             receiveMessageUpdate(queryClient, event.message);
@@ -56,6 +59,9 @@ export function useLiveEvents(): void {
           case 'typing':
             if (event.user_id !== myId)
               typing.started(event.conversation_id, event.user_id, event.expires_in_ms);
+            break;
+          case 'mute':
+            receiveMute(queryClient, event.conversation_id, event.muted);
             break;
           case 'presence':
             receivePresence(queryClient, event.user_id, event.online, myId);

@@ -2,6 +2,7 @@ import type { QueryClient, QueryKey } from '@tanstack/react-query';
 import {
   applyMessage,
   applyMessageUpdate,
+  applyMute,
   applyRead,
   removeConversation,
   upsertConversation,
@@ -144,4 +145,11 @@ export function receivePresence(
     }),
   );
   if (!known) void queryClient.invalidateQueries({ queryKey: queryKeys.users });
+}
+
+/** I muted or unmuted a conversation (on this device or another: the server tells them all). */
+export function receiveMute(queryClient: QueryClient, conversationId: string, muted: boolean): void {
+  updateCache<ConversationListItem[]>(queryClient, queryKeys.conversations, (list) =>
+    applyMute(list, conversationId, muted),
+  );
 }
