@@ -81,6 +81,20 @@ describe('several instances on one PostgreSQL and Redis', () => {
       conversation_id: room,
       user_id: carol.id,
     });
+    // Carol's mute on A reaches her own device on B, and no one else.
+    const carolOnB = trpcClient(b.url, carol.token);
+    closers.push(() => carolOnB.close());
+    const carolsWatch = carolOnB.stream();
+    await carolsWatch.started.count(1);
+    await carolOnA.client.conversations.setMuted.mutate({ conversation_id: room, muted: true });
+    const mute = await carolsWatch.events.until((items) => items.some((e) => e.data.type === 'mute'));
+    expect(mute.find((e) => e.data.type === 'mute')!.data).toEqual({
+      type: 'mute',
+      conversation_id: room,
+      muted: true,
+    });
+    await sleep(100);
+    expect(watch.events.items.some((e) => e.data.type === 'mute')).toBe(false);
   });
 
   it('resumes a client that moves from A to B with exactly what it missed', async () => {

@@ -1,9 +1,11 @@
 import { useEffect } from 'react';
 import { useChat } from './chat-context.tsx';
+import { notifyOfMessage } from './lib/browser-notifications.ts';
 import {
   receiveConversation,
   receiveMessage,
   receiveMessageUpdate,
+  receiveMute,
   receivePresence,
   receiveRead,
   useCache,
@@ -41,6 +43,7 @@ export function useLiveEvents(): void {
           case 'message':
             receiveMessage(cache, event.message, myId, readMarkers);
             typing.stopped(event.message.conversation_id, event.message.sender_id);
+            notifyOfMessage(utils, event.message, myId);
             break;
           case 'message_updated':
             receiveMessageUpdate(cache, event.message);
@@ -56,6 +59,9 @@ export function useLiveEvents(): void {
           case 'typing':
             if (event.user_id !== myId)
               typing.started(event.conversation_id, event.user_id, event.expires_in_ms);
+            break;
+          case 'mute':
+            receiveMute(cache, event.conversation_id, event.muted);
             break;
           case 'presence':
             receivePresence(cache, event.user_id, event.online, myId);

@@ -40,6 +40,7 @@ export type ListMessagesInput = RouterInputs['messages']['list'];
 /**
  * What the per-user event stream yields, told apart by `type`: `message` (new), `conversation`
  * (created, changed, or the user was added), `resync` (too much missed: refetch), and the others
- * the server sends (edits, deletions, read positions, typing, presence).
+ * the server sends (edits, deletions, read positions, typing, presence, and `mute`: the user muted
+ * or unmuted a conversation on one of their devices).
  */
 export type StreamEvent = PneumaticProcedures['events']['stream']['event'];

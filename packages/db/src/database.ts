@@ -50,6 +50,8 @@ export interface ConversationMembersTable {
   user_id: string;
   joined_at: Timestamp;
   last_read_seq: ColumnType<number, number | undefined, number>;
+  /** When the member muted the conversation (no notifications for them); null while not muted. */
+  muted_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface MessagesTable {

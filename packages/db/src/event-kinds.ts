@@ -6,7 +6,8 @@
  *
  * `message_updated`: a message was edited or deleted (its row says which,
  * by edited_at and deleted_at). `conversation`: a conversation was created,
- * or its members, title or anything else changed.
+ * or its members, title or anything else changed. `mute`: a member muted or
+ * unmuted a conversation; it goes to that member's own devices only.
  */
 export const EVENT_KINDS = [
   'message',
@@ -15,6 +16,7 @@ export const EVENT_KINDS = [
   'read',
   'typing',
   'presence',
+  'mute',
   'session_revoked',
 ] as const;
 

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useChat, useConversations, useReadMarkers } from '../chat-context.tsx';
 import { unreadCount } from '../lib/conversation-list.ts';
+import { conversationHash, conversationIdFromHash } from '../lib/route.ts';
 import { useLiveEvents } from '../live-events.ts';
 import { ConnectionBanner } from './connection-banner.tsx';
 import { ConversationView } from './conversation-view.tsx';
@@ -9,10 +10,8 @@ import type { JumpTarget } from './message-list.tsx';
 import { NewGroupDialog } from './new-group-dialog.tsx';
 import { Sidebar } from './sidebar.tsx';
 
-const ROUTE = /^#\/c\/([0-9a-f-]{36})$/i;
-
 function readRoute(): string | null {
-  return ROUTE.exec(window.location.hash)?.[1] ?? null;
+  return conversationIdFromHash(window.location.hash);
 }
 
 /**
@@ -38,7 +37,7 @@ function useSelectedConversation() {
   }, []);
 
   const open = useCallback((id: string) => {
-    const hash = `#/c/${id}`;
+    const hash = conversationHash(id);
     if (window.location.hash === hash) return;
     if (readRoute() === null) {
       window.history.pushState(null, '', hash);

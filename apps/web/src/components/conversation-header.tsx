@@ -1,11 +1,13 @@
 import { useState } from 'react';
 import { useChat } from '../chat-context.tsx';
+import { describeError } from '../lib/errors.ts';
 import { displayName } from '../lib/format.ts';
 import type { ConversationListItem, Person } from '../lib/types.ts';
+import { useSetMuted } from '../use-set-muted.ts';
 import { Avatar } from './avatar.tsx';
-import { BackIcon, EditIcon, LogoutIcon, NewGroupIcon } from './icons.tsx';
+import { BackIcon, BellIcon, EditIcon, LogoutIcon, NewGroupIcon } from './icons.tsx';
 import { AddPeopleDialog, LeaveDialog, RenameDialog } from './membership-dialogs.tsx';
-import { Menu } from './menu.tsx';
+import { Menu, type MenuItem } from './menu.tsx';
 import { NewGroupDialog } from './new-group-dialog.tsx';
 
 interface ConversationHeaderProps {
@@ -36,6 +38,18 @@ export function ConversationHeader({ conversation, name, users, onBack, onOpen }
   const group = conversation.kind === 'group';
   const otherId = group ? undefined : conversation.members.find((id) => id !== myId);
   const other = otherId ? users.get(otherId) : undefined;
+  const setMuted = useSetMuted();
+  const [muteError, setMuteError] = useState<string | null>(null);
+  const muteItem: MenuItem = {
+    label: conversation.muted ? 'Unmute notifications' : 'Mute notifications',
+    icon: <BellIcon off={!conversation.muted} width={16} height={16} />,
+    onSelect: () => {
+      setMuteError(null);
+      setMuted(conversation.id, !conversation.muted).catch((error: unknown) =>
+        setMuteError(`Could not change notifications: ${describeError(error)}`),
+      );
+    },
+  };
 
   return (
     <header className="conversation-header">
@@ -56,8 +70,17 @@ export function ConversationHeader({ conversation, name, users, onBack, onOpen }
             </span>
           )}
           {name}
+          {conversation.muted && (
+            <span className="muted-mark" role="img" aria-label="Muted" title="Muted: no notifications">
+              <BellIcon off width={14} height={14} />
+            </span>
+          )}
         </h2>
-        {group ? (
+        {muteError ? (
+          <p className="inline-error" role="alert">
+            {muteError}
+          </p>
+        ) : group ? (
           <p className="muted">{groupSubtitle(conversation, myId, users)}</p>
         ) : other ? (
           <p className="muted presence-line" data-online={other.online || undefined}>
@@ -82,24 +105,27 @@ export function ConversationHeader({ conversation, name, users, onBack, onOpen }
         >
           <NewGroupIcon />
         </button>
-        {group && (
-          <Menu
-            label="Group settings"
-            items={[
-              {
-                label: 'Rename group',
-                icon: <EditIcon width={16} height={16} />,
-                onSelect: () => setDialog('rename'),
-              },
-              {
-                label: 'Leave group',
-                icon: <LogoutIcon width={16} height={16} />,
-                danger: true,
-                onSelect: () => setDialog('leave'),
-              },
-            ]}
-          />
-        )}
+        <Menu
+          label={group ? 'Group settings' : 'Conversation settings'}
+          items={
+            group
+              ? [
+                  muteItem,
+                  {
+                    label: 'Rename group',
+                    icon: <EditIcon width={16} height={16} />,
+                    onSelect: () => setDialog('rename'),
+                  },
+                  {
+                    label: 'Leave group',
+                    icon: <LogoutIcon width={16} height={16} />,
+                    danger: true,
+                    onSelect: () => setDialog('leave'),
+                  },
+                ]
+              : [muteItem]
+          }
+        />
       </div>
 
       {dialog === 'add' && <AddPeopleDialog conversation={conversation} name={name} onClose={close} />}

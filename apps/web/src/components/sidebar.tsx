@@ -17,9 +17,10 @@ import type { ConversationListItem, Person } from '../lib/types.ts';
 import { describeTyping, typingUserIds } from '../lib/typing.ts';
 import { trpc } from '../trpc.ts';
 import { Avatar } from './avatar.tsx';
-import { LogoMark, LogoutIcon, NewGroupIcon, SearchIcon } from './icons.tsx';
+import { BellIcon, LogoMark, LogoutIcon, NewGroupIcon, SearchIcon } from './icons.tsx';
 import type { JumpTarget } from './message-list.tsx';
 import { isMessageQuery, MessageSearch } from './message-search.tsx';
+import { NotificationControl } from './notification-control.tsx';
 import { ThemeSwitch } from './theme-switch.tsx';
 
 type Tab = 'chats' | 'people';
@@ -200,6 +201,7 @@ export function Sidebar({ selectedId, onOpen, onJump, onNewGroup }: SidebarProps
           <ConnectionLabel />
         </div>
         <ThemeSwitch />
+        <NotificationControl />
         <button type="button" className="icon-button" aria-label="Log out" title="Log out" onClick={logout}>
           <LogoutIcon />
         </button>
@@ -301,6 +303,7 @@ function ConversationList(props: ConversationListProps) {
               className="conversation-item"
               aria-current={c.id === selectedId ? 'page' : undefined}
               data-unread={unread > 0 || undefined}
+              data-muted={c.muted || undefined}
               onClick={() => onOpen(c.id)}
             >
               <Avatar
@@ -319,6 +322,11 @@ function ConversationList(props: ConversationListProps) {
                     )}
                     {name}
                   </span>
+                  {c.muted && (
+                    <span className="muted-mark" role="img" aria-label="Muted">
+                      <BellIcon off width={14} height={14} />
+                    </span>
+                  )}
                   <time className="ci-time" dateTime={c.last_activity_at}>
                     {formatListTime(c.last_activity_at)}
                   </time>

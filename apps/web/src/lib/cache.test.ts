@@ -44,6 +44,7 @@ function listItem(lastSeq: number): ConversationListItem {
     last_read_seq: 0,
     unread_count: lastSeq,
     read_seqs: {},
+    muted: false,
   };
 }
 

@@ -5,6 +5,7 @@ import { historyInput, type TrpcUtils, trpc } from '../trpc.ts';
 import {
   applyMessage,
   applyMessageUpdate,
+  applyMute,
   applyRead,
   removeConversation,
   upsertConversation,
@@ -156,4 +157,11 @@ export function receivePresence(
     ),
   );
   if (!known) void utils.users.list.invalidate();
+}
+
+/** I muted or unmuted a conversation (on this device or another: the server tells them all). */
+export function receiveMute({ utils, queryClient }: Cache, conversationId: string, muted: boolean): void {
+  writeLasting(queryClient, keys.conversations(), () =>
+    utils.conversations.list.setData(undefined, (list) => applyMute(list, conversationId, muted)),
+  );
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   applyMessage,
   applyMessageUpdate,
+  applyMute,
   applyRead,
   removeConversation,
   seenMessageId,
@@ -28,6 +29,7 @@ function item(id: string, lastActivity: string, lastSeq = 0, lastReadSeq = 0): C
     last_read_seq: lastReadSeq,
     unread_count: lastSeq - lastReadSeq,
     read_seqs: {},
+    muted: false,
   };
 }
 
@@ -79,7 +81,13 @@ describe('applyMessage', () => {
 
 describe('upsertConversation', () => {
   const conversation = (id: string, lastActivity: string, lastSeq = 0): Conversation => {
-    const { last_read_seq: _r, unread_count: _u, ...rest } = item(id, lastActivity, lastSeq);
+    const {
+      last_read_seq: _r,
+      unread_count: _u,
+      read_seqs: _s,
+      muted: _m,
+      ...rest
+    } = item(id, lastActivity, lastSeq);
     return rest;
   };
 
@@ -98,6 +106,33 @@ describe('upsertConversation', () => {
     });
     expect(next?.[0]).toMatchObject({ title: 'Renamed', last_seq: 5, last_read_seq: 4 });
     expect(next?.[0]?.last_message?.seq).toBe(5);
+  });
+
+  it('keeps my mute: what every member receives never says it', () => {
+    const known = { ...item('a', '2026-11-27T12:00:00.000Z'), muted: true };
+    const next = upsertConversation([known], {
+      ...conversation('a', '2026-11-27T12:00:00.000Z'),
+      title: 'New',
+    });
+    expect(next?.[0]).toMatchObject({ title: 'New', muted: true });
+    const added = upsertConversation([], conversation('b', '2026-11-27T12:00:00.000Z'));
+    expect(added?.[0]?.muted).toBe(false);
+  });
+});
+
+describe('applyMute', () => {
+  const list = [item('a', '2026-11-27T12:00:00.000Z'), item('b', '2026-11-27T11:00:00.000Z')];
+
+  it("sets my mute of one conversation and leaves the others' alone", () => {
+    const next = applyMute(list, 'a', true);
+    expect(next?.map((c) => c.muted)).toEqual([true, false]);
+    expect(applyMute(next, 'a', false)?.map((c) => c.muted)).toEqual([false, false]);
+  });
+
+  it('changes nothing when already so, or for a conversation the list lacks', () => {
+    expect(applyMute(list, 'a', false)).toBe(list);
+    expect(applyMute(list, 'unknown', true)).toBe(list);
+    expect(applyMute(undefined, 'a', true)).toBeUndefined();
   });
 });
 

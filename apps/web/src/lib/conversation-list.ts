@@ -56,6 +56,8 @@ export function upsertConversation(
       unread_count: conversation.last_seq,
       // The members' read positions come with the next list fetch.
       read_seqs: {},
+      // New to me (or I was added again): nothing I muted.
+      muted: false,
     };
     return sortConversations([...list, added]);
   }
@@ -109,6 +111,16 @@ export function applyRead(
     updated.unread_count = Math.min(item.unread_count, Math.max(0, item.last_seq - seq));
   }
   return list.map((c, i) => (i === index ? updated : c));
+}
+
+/** My mute of a conversation changed (here or on another device). */
+export function applyMute(
+  list: ConversationListItem[] | undefined,
+  conversationId: string,
+  muted: boolean,
+): ConversationListItem[] | undefined {
+  if (!list?.some((c) => c.id === conversationId && c.muted !== muted)) return list;
+  return list.map((c) => (c.id === conversationId ? { ...c, muted } : c));
 }
 
 /** The list without a conversation (I left it). */

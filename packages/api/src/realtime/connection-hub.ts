@@ -91,7 +91,8 @@ export class ConnectionHub {
   #receive(event: BusEvent): void {
     // Sockets of a revoked login are the socket host's (it closes them).
     if (event.kind === 'session_revoked') return;
-    if (event.kind === 'read' || event.kind === 'typing' || event.kind === 'presence') {
+    // Never stored (read, typing, presence, mute): at once, to whoever of the recipients is connected.
+    if (!('pos' in event)) {
       for (const userId of event.recipients) {
         for (const listener of this.#byUser.get(userId)) this.#hand(listener, event);
       }

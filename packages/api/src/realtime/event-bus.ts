@@ -24,6 +24,8 @@ export type EphemeralBusEvent = OfEventKinds<
   | { kind: 'typing'; recipients: string[]; conversation_id: string; user_id: string; expires_in_ms: number }
   /** Goes to the people who share a conversation with the user. */
   | { kind: 'presence'; recipients: string[]; user_id: string; online: boolean }
+  /** Goes to the muting user only (their other devices): another member's mute is never told. */
+  | { kind: 'mute'; recipients: string[]; conversation_id: string; muted: boolean }
 >;
 
 export type BusHandler = (event: BusEvent) => void;

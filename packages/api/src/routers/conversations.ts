@@ -5,10 +5,12 @@ import {
   CreateConversationInput,
   MarkReadInput,
   RenameConversationInput,
+  SetMutedInput,
 } from '../schemas/conversations.schema.ts';
 import { announceTyping, markRead } from '../services/activity.service.ts';
 import * as conversations from '../services/conversations.service.ts';
 import { addMembers, leaveConversation, renameConversation } from '../services/membership.service.ts';
+import { setMuted } from '../services/mute.service.ts';
 import { authedProcedure, router } from '../trpc.ts';
 
 export const conversationsRouter = router({
@@ -36,6 +38,10 @@ export const conversationsRouter = router({
   rename: authedProcedure
     .input(RenameConversationInput)
     .mutation(({ ctx, input }) => renameConversation(ctx.deps, ctx.user.id, input)),
+  /** Mutes or unmutes a conversation for the caller, on all their devices; the others are not told. */
+  setMuted: authedProcedure
+    .input(SetMutedInput)
+    .mutation(({ ctx, input }) => setMuted(ctx.deps, ctx.user.id, input)),
   /** Says the caller is typing; call it every couple of seconds while they type. */
   typing: authedProcedure
     .input(ConversationIdInput)

@@ -34,6 +34,8 @@ export const ConversationListItem = Conversation.extend({
   unread_count: z.number().int(),
   /** Every member's last read seq, for receipts ("seen"). */
   read_seqs: z.record(z.string(), z.number().int()),
+  /** Whether the caller muted it: their apps show no notifications for it. Only ever the caller's own. */
+  muted: z.boolean(),
 }).meta({ id: 'ConversationListItem' });
 export type ConversationListItem = z.infer<typeof ConversationListItem>;
 
@@ -43,6 +45,17 @@ export const MarkReadInput = z.object({
   seq: z.number().int().min(0).max(MAX_SEQ),
 });
 export type MarkReadInput = z.infer<typeof MarkReadInput>;
+
+export const SetMutedInput = z.object({
+  conversation_id: Id,
+  /** true mutes (no notifications on any of the caller's devices), false unmutes. */
+  muted: z.boolean(),
+});
+export type SetMutedInput = z.infer<typeof SetMutedInput>;
+
+/** The caller's mute of one conversation, as `setMuted` answers and the `mute` event says. */
+export const MuteState = z.object({ conversation_id: Id, muted: z.boolean() }).meta({ id: 'MuteState' });
+export type MuteState = z.infer<typeof MuteState>;
 
 export const AddMembersInput = z.object({
   conversation_id: Id,

@@ -35,6 +35,8 @@ export const StreamEvent = z.discriminatedUnion('type', [
   }),
   /** A member is typing; show it for `expires_in_ms` unless renewed. */
   z.object({ type: named('typing'), conversation_id: Id, user_id: Id, expires_in_ms: z.number().int() }),
+  /** I muted or unmuted a conversation (on any of my devices); only ever sent to my own. */
+  z.object({ type: named('mute'), conversation_id: Id, muted: z.boolean() }),
   /** A user came online or went offline. */
   z.object({ type: named('presence'), user_id: Id, online: z.boolean() }),
   /** The client missed more than the replay bound: refetch conversations and history. */

@@ -38,11 +38,12 @@ export function toConversation(
 }
 
 export function toConversationListItem(summary: ConversationSummary): ConversationListItem {
-  const { conversation, members, last_message, last_read_seq, read_seqs } = summary;
+  const { conversation, members, last_message, last_read_seq, read_seqs, muted } = summary;
   return {
     ...toConversation(conversation, members, last_message),
     last_read_seq,
     read_seqs,
+    muted,
     unread_count: Math.max(0, conversation.last_seq - last_read_seq),
   };
 }

@@ -9,6 +9,8 @@ export interface ConversationSummary {
   last_read_seq: number;
   /** Each member's last read seq. */
   read_seqs: Record<string, number>;
+  /** Whether the user whose list this is muted it (never another member's). */
+  muted: boolean;
 }
 
 /**
@@ -119,6 +121,7 @@ export async function listConversationsForUser(db: Executor, userId: string): Pr
     .selectAll('c')
     .select([
       'me.last_read_seq',
+      'me.muted_at',
       'm.id as m_id',
       'm.seq as m_seq',
       'm.pos as m_pos',
@@ -170,6 +173,7 @@ export async function listConversationsForUser(db: Executor, userId: string): Pr
     members: members.get(r.id) ?? [],
     last_read_seq: r.last_read_seq,
     read_seqs: reads.get(r.id) ?? {},
+    muted: r.muted_at !== null,
     last_message:
       r.m_id === null
         ? null
@@ -235,6 +239,26 @@ export async function advanceReadSeq(
     .returning('last_read_seq')
     .executeTakeFirst();
   return row ? row.last_read_seq : null;
+}
+
+/**
+ * Mutes the conversation for the member (`mutedAt`, when) or unmutes it
+ * (null). Returns false when nothing changed: not a member, or already so.
+ */
+export async function setMutedAt(
+  db: Executor,
+  conversationId: string,
+  userId: string,
+  mutedAt: string | null,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('conversation_members')
+    .set({ muted_at: mutedAt })
+    .where('conversation_id', '=', conversationId)
+    .where('user_id', '=', userId)
+    .where('muted_at', mutedAt === null ? 'is not' : 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
 }
 
 /** Each member's last read seq. */
