@@ -95,6 +95,10 @@ describe.each(DIALECTS)('legacy /ws protocol (%s)', (dialect) => {
         system: null,
         edited_at: null,
         deleted_at: null,
+        // Additive fields (replies, mentions, reactions): old clients ignore them.
+        reply_to: null,
+        mentions: [],
+        reactions: [],
       },
     });
     expect((await other.frames.count(1))[0]).toEqual(echo);

@@ -97,6 +97,28 @@ describe('several instances on one PostgreSQL and Redis', () => {
     expect(watch.events.items.some((e) => e.data.type === 'mute')).toBe(false);
   });
 
+  it("carries reactions to the other instance's sockets, and the reaction on A to B's history", async () => {
+    const erin = await apiA.user('erin');
+    const frank = await apiB.user('frank');
+    const room = await apiA.conversation(erin.token, [frank.id]);
+    const frankOnB = trpcClient(b.url, frank.token);
+    const erinOnA = trpcClient(a.url, erin.token);
+    closers.push(
+      () => frankOnB.close(),
+      () => erinOnA.close(),
+    );
+    const watch = frankOnB.stream();
+    await watch.started.count(1);
+    const sent = await apiA.send(erin.token, erin.id, room, 'react on the other side');
+    const reacted = await erinOnA.client.messages.react.mutate({ id: sent.body.id, emoji: '👍', on: true });
+    const events = await watch.events.until((items) => items.some((e) => e.data.type === 'reaction'));
+    expect(events.find((e) => e.data.type === 'reaction')!.data).toEqual({ type: 'reaction', ...reacted });
+    const page = await frankOnB.client.messages.list.query({ conversation_id: room });
+    expect(page.messages.find((m) => m.id === sent.body.id)!.reactions).toEqual([
+      { emoji: '👍', count: 1, user_ids: [erin.id] },
+    ]);
+  });
+
   it('resumes a client that moves from A to B with exactly what it missed', async () => {
     const alice = await apiA.user('mover');
     const bob = await apiA.user('talker');

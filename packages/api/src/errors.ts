@@ -93,6 +93,8 @@ function quoteId(id: string): string {
 export const unknownId = {
   conversation: () => fail.notFound('Conversation not found'),
   members: (ids: string[]) => fail.badRequest(`Unknown member id: ${ids.map(quoteId).join(', ')}`),
+  /** A reply to no message of the conversation: the same for an unknown id and another conversation's. */
+  replyTo: () => invalidField(['reply_to'], 'No such message in this conversation'),
 };
 
 /**

@@ -101,6 +101,8 @@ export interface SendMessageOptions {
    * earlier attempt to retry it: the server stores it once.
    */
   messageId?: string;
+  /** The id of the message this one answers (of the same conversation). Default: none. */
+  replyTo?: string | null;
   /** Tries after a network failure or a 502/503/504, with the same id. Default: the client's `sendRetries`. */
   retries?: number;
   /** Gives up (the promise rejects with the last error, or an AbortError before the first try). */
@@ -231,6 +233,7 @@ export class PneumaticClient {
       conversation_id: conversationId,
       content,
       message_id: options.messageId ?? newMessageId(),
+      reply_to: options.replyTo ?? null,
     };
     const retries = options.retries ?? this.#options.sendRetries ?? 5;
     const signals = [this.#closed.signal, ...(options.signal ? [options.signal] : [])];

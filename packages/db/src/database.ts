@@ -72,12 +72,26 @@ export interface MessagesTable {
   kind: ColumnType<MessageKind, MessageKind | undefined, MessageKind>;
   /** For system lines: JSON describing what happened. */
   system: string | null;
+  // Replies, mentions and reactions (migration 0007): columns of the message, read with it.
+  /** The message this one answers, of the same conversation; null for none. */
+  reply_to: Extra<string>;
+  /** The answered message's sender, copied at send time. */
+  reply_sender_id: Extra<string>;
+  /** The start of the answered message's text, kept in step with its edits; null once it is deleted. */
+  reply_excerpt: Extra<string>;
+  /** JSON array of the ids of the members mentioned (`@username`); null for none. */
+  mentions: Extra<string>;
+  /** JSON array of `{emoji, user_ids}` in the order first used; null for none (and once deleted). */
+  reactions: Extra<string>;
 }
+
+/** A nullable column a plain insert may leave out. */
+type Extra<T> = ColumnType<T | null, T | null | undefined, T | null>;
 
 export type MessageKind = 'user' | 'system';
 
 /** The kinds of the `events` table; new messages are rows of `messages`. */
-export type EventRowKind = Extract<EventKind, 'message_updated' | 'conversation'>;
+export type EventRowKind = Extract<EventKind, 'message_updated' | 'conversation' | 'reaction'>;
 
 /** Events other than new messages, sharing the messages' position counter. */
 export interface EventsTable {

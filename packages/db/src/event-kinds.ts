@@ -8,6 +8,7 @@
  * by edited_at and deleted_at). `conversation`: a conversation was created,
  * or its members, title or anything else changed. `mute`: a member muted or
  * unmuted a conversation; it goes to that member's own devices only.
+ * `reaction`: a message's reactions changed (the new set of them).
  */
 export const EVENT_KINDS = [
   'message',
@@ -17,6 +18,7 @@ export const EVENT_KINDS = [
   'typing',
   'presence',
   'mute',
+  'reaction',
   'session_revoked',
 ] as const;
 

@@ -1,7 +1,7 @@
 export * from './create-database.ts';
 export type * from './database.ts';
 export { EVENT_KINDS, type EventKind, type OfEventKinds } from './event-kinds.ts';
-export type { MessageStore, NewMessage, StoreOutcome } from './message-store.ts';
+export { type MessageStore, type NewMessage, newMessageRow, type StoreOutcome } from './message-store.ts';
 export { dropEverything, type MigrationReport, migrateToLatest } from './migrate.ts';
 export {
   type DatabaseOutage,

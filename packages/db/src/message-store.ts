@@ -12,6 +12,34 @@ export interface NewMessage {
   message_id: string;
   content: string;
   created_at: string;
+  /** Replies and mentions (see MessagesTable): absent or null for a plain message. */
+  reply_to?: string | null;
+  reply_sender_id?: string | null;
+  reply_excerpt?: string | null;
+  mentions?: string | null;
+}
+
+/** The row a new message is stored as, at its seq and log position. */
+export function newMessageRow(m: NewMessage, seq: number, pos: number): MessageRow {
+  return {
+    id: m.id,
+    conversation_id: m.conversation_id,
+    sender_id: m.sender_id,
+    message_id: m.message_id,
+    content: m.content,
+    created_at: m.created_at,
+    seq,
+    pos,
+    edited_at: null,
+    deleted_at: null,
+    kind: 'user',
+    system: null,
+    reply_to: m.reply_to ?? null,
+    reply_sender_id: m.reply_sender_id ?? null,
+    reply_excerpt: m.reply_excerpt ?? null,
+    mentions: m.mentions ?? null,
+    reactions: null,
+  };
 }
 
 /** What became of one message of a batch. */
@@ -88,16 +116,7 @@ export function kyselyMessageStore(db: Kysely<Database>, indexForSearch: () => P
           userId: m.sender_id,
           seq,
         });
-        const row: MessageRow = {
-          ...m,
-          seq,
-          pos: 0,
-          edited_at: null,
-          deleted_at: null,
-          kind: 'user',
-          system: null,
-        };
-        fresh.push({ index: i, row });
+        fresh.push({ index: i, row: newMessageRow(m, seq, 0) });
       });
       if (fresh.length === 0) return outcomes as StoreOutcome[];
       await conversationsRepository.readUpToMany(trx, [...ownLatest.values()]);

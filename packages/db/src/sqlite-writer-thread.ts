@@ -38,6 +38,10 @@ export function writerThread(load: NodeJS.Require): void {
     message_id: string;
     content: string;
     created_at: string;
+    reply_to?: string | null;
+    reply_sender_id?: string | null;
+    reply_excerpt?: string | null;
+    mentions?: string | null;
   }
   type Outcome = { stored: { seq: number; pos: number } } | { existing: unknown } | { missing: true };
 
@@ -79,7 +83,20 @@ export function writerThread(load: NodeJS.Require): void {
     let pos = head - fresh.length + 1;
     for (const i of fresh) {
       const m = batch[i]!;
-      insert.run(m.id, m.conversation_id, seqs[i], pos, m.sender_id, m.message_id, m.content, m.created_at);
+      insert.run(
+        m.id,
+        m.conversation_id,
+        seqs[i],
+        pos,
+        m.sender_id,
+        m.message_id,
+        m.content,
+        m.created_at,
+        m.reply_to ?? null,
+        m.reply_sender_id ?? null,
+        m.reply_excerpt ?? null,
+        m.mentions ?? null,
+      );
       outcomes[i] = { stored: { seq: seqs[i]!, pos } };
       pos++;
     }

@@ -12,8 +12,9 @@ const STATEMENTS = {
   readUpTo:
     'update conversation_members set last_read_seq = ? where conversation_id = ? and user_id = ? and last_read_seq < ?',
   takePositions: 'update log_head set pos = pos + ? where id = 1 returning pos',
-  insert: `insert into messages (id, conversation_id, seq, pos, sender_id, message_id, content, created_at, edited_at, deleted_at, kind, system)
-    values (?, ?, ?, ?, ?, ?, ?, ?, null, null, 'user', null)`,
+  insert: `insert into messages (id, conversation_id, seq, pos, sender_id, message_id, content, created_at, edited_at, deleted_at, kind, system,
+      reply_to, reply_sender_id, reply_excerpt, mentions)
+    values (?, ?, ?, ?, ?, ?, ?, ?, null, null, 'user', null, ?, ?, ?, ?)`,
   // Search indexing (migration 0004): queued rowids, oldest first, a batch per transaction.
   pendingRange: `select max(id) as last, count(*) as count
     from (select id from messages_fts_pending order by id limit ?)`,

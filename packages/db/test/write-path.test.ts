@@ -38,6 +38,11 @@ describe.each(DIALECTS)('the send path (%s)', (dialect) => {
     deleted_at: null,
     kind: 'user',
     system: null,
+    reply_to: null,
+    reply_sender_id: null,
+    reply_excerpt: null,
+    mentions: null,
+    reactions: null,
   });
   const search = async (word: string) =>
     (

@@ -184,7 +184,7 @@ export const restRoutes: RestRoute[] = [
     status: 201,
     body: PostMessageBody,
     response: schemas.Message,
-    idFields: { conversation_id: () => unknownId.conversation() },
+    idFields: { conversation_id: () => unknownId.conversation(), reply_to: () => unknownId.replyTo() },
     call: async (caller, input, req) => {
       const { sender_id, ...message } = (typeof input === 'object' && input !== null ? input : {}) as {
         sender_id?: unknown;

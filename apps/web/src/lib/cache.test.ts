@@ -27,6 +27,9 @@ function message(seq: number): Message {
     system: null,
     edited_at: null,
     deleted_at: null,
+    reply_to: null,
+    mentions: [],
+    reactions: [],
   };
 }
 
@@ -45,6 +48,7 @@ function listItem(lastSeq: number): ConversationListItem {
     unread_count: lastSeq,
     read_seqs: {},
     muted: false,
+    unread_mentions: 0,
   };
 }
 

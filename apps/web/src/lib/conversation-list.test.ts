@@ -30,6 +30,7 @@ function item(id: string, lastActivity: string, lastSeq = 0, lastReadSeq = 0): C
     unread_count: lastSeq - lastReadSeq,
     read_seqs: {},
     muted: false,
+    unread_mentions: 0,
   };
 }
 
@@ -46,6 +47,9 @@ function message(conversationId: string, seq: number, createdAt: string, sender 
     system: null,
     edited_at: null,
     deleted_at: null,
+    reply_to: null,
+    mentions: [],
+    reactions: [],
   };
 }
 

@@ -58,6 +58,8 @@ export function upsertConversation(
       read_seqs: {},
       // New to me (or I was added again): nothing I muted.
       muted: false,
+      // Counted by the list's next fetch; mentions that come live count from here.
+      unread_mentions: 0,
     };
     return sortConversations([...list, added]);
   }

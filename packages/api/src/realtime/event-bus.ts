@@ -1,6 +1,6 @@
 import type { OfEventKinds } from '@pneumatic/db';
 import type { Conversation } from '../schemas/conversations.schema.ts';
-import type { Message } from '../schemas/messages.schema.ts';
+import type { Message, MessageReactions } from '../schemas/messages.schema.ts';
 
 /**
  * A notification that something was committed. The database stays the log:
@@ -16,6 +16,7 @@ export type LogBusEvent = OfEventKinds<
   | { kind: 'message'; pos: number; recipients: string[]; message: Message }
   | { kind: 'message_updated'; pos: number; recipients: string[]; message: Message }
   | { kind: 'conversation'; pos: number; recipients: string[]; conversation: Conversation }
+  | ({ kind: 'reaction'; pos: number; recipients: string[] } & MessageReactions)
 >;
 
 /** Events never stored: delivered at once to whoever is connected, lost otherwise. */

@@ -2,11 +2,13 @@ import {
   DeleteMessageInput,
   EditMessageInput,
   ListMessagesInput,
+  ReactInput,
   SearchMessagesInput,
   SendMessageInput,
 } from '../schemas/messages.schema.ts';
 import { deleteMessage, editMessage } from '../services/message-changes.service.ts';
 import * as messages from '../services/messages.service.ts';
+import { reactToMessage } from '../services/reactions.service.ts';
 import { searchMessages } from '../services/search.service.ts';
 import { type AuthedContext, authedProcedure, router } from '../trpc.ts';
 
@@ -32,6 +34,10 @@ export const messagesRouter = router({
   delete: authedProcedure
     .input(DeleteMessageInput)
     .mutation(({ ctx, input }) => deleteMessage(ctx.deps, ctx.user.id, input.id)),
+  /** Puts the caller's emoji on a message (`on: true`) or takes it back; members only. */
+  react: authedProcedure
+    .input(ReactInput)
+    .mutation(({ ctx, input }) => reactToMessage(ctx.deps, ctx.user.id, input)),
   /** Finds messages by words in the caller's conversations, newest first. */
   search: authedProcedure
     .input(SearchMessagesInput)

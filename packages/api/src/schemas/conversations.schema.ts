@@ -36,6 +36,8 @@ export const ConversationListItem = Conversation.extend({
   read_seqs: z.record(z.string(), z.number().int()),
   /** Whether the caller muted it: their apps show no notifications for it. Only ever the caller's own. */
   muted: z.boolean(),
+  /** Unread messages that mention the caller. */
+  unread_mentions: z.number().int(),
 }).meta({ id: 'ConversationListItem' });
 export type ConversationListItem = z.infer<typeof ConversationListItem>;
 

@@ -2,7 +2,7 @@ import type { EventKind } from '@pneumatic/db';
 import { z } from 'zod';
 import { Id } from './common.ts';
 import { Conversation } from './conversations.schema.ts';
-import { Message } from './messages.schema.ts';
+import { Message, Reaction } from './messages.schema.ts';
 
 export const EventStreamInput = z.object({
   /** Set by tRPC's tracked() on reconnect: the id of the last event received. */
@@ -24,6 +24,8 @@ export const StreamEvent = z.discriminatedUnion('type', [
   z.object({ type: named('message'), message: Message }),
   /** A message was edited or deleted: the new state. */
   z.object({ type: named('message_updated'), message: Message }),
+  /** A message's reactions changed: all of them, as they are now. */
+  z.object({ type: named('reaction'), conversation_id: Id, message_id: Id, reactions: z.array(Reaction) }),
   /** A conversation was created, renamed, or its members changed: the new state. */
   z.object({ type: named('conversation'), conversation: Conversation }),
   /** A member's read position moved. */

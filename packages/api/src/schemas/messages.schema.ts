@@ -14,6 +14,8 @@ export const SendMessageInput = z.object({
   message_id: ClientMessageId,
   conversation_id: Id,
   content: MessageContent,
+  /** The id of the message this one answers, of the same conversation. */
+  reply_to: Id.nullish(),
 });
 export type SendMessageInput = z.infer<typeof SendMessageInput>;
 
@@ -37,6 +39,73 @@ export const SystemEvent = z
   .meta({ id: 'SystemEvent' });
 export type SystemEvent = z.infer<typeof SystemEvent>;
 
+// Replies, reactions and mentions: the pieces a message carries.
+
+/** The message a reply answers, as the reply quotes it. */
+export const MessageQuote = z
+  .object({
+    id: Id,
+    sender_id: Id,
+    /** The start of its text; null once it was deleted. */
+    excerpt: z.string().nullable(),
+    deleted: z.boolean(),
+  })
+  .meta({ id: 'MessageQuote' });
+export type MessageQuote = z.infer<typeof MessageQuote>;
+
+/** One emoji on a message: who reacted with it, in the order they did. */
+export const Reaction = z
+  .object({ emoji: z.string(), count: z.number().int(), user_ids: z.array(Id) })
+  .meta({ id: 'Reaction' });
+export type Reaction = z.infer<typeof Reaction>;
+
+/** Different emoji on one message, at most. */
+export const MAX_REACTIONS_PER_MESSAGE = 20;
+/** Emoji one user may put on one message, at most. */
+export const MAX_REACTIONS_PER_USER = 10;
+
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+// One RGI emoji (a recommended sequence: skin tones, flags, ZWJ families), nothing else.
+// biome-ignore lint/complexity/useRegexLiterals: the `v` flag is ES2024, past the shared compile target (Node 20 and browsers have it).
+const RGI_EMOJI = new RegExp('^\\p{RGI_Emoji}$', 'v');
+
+/**
+ * The emoji `value` is, or null: exactly one grapheme that is an RGI emoji.
+ * A symbol written without its emoji selector (❤) gains it (❤️), so both spellings count as one.
+ */
+export function asEmoji(value: string): string | null {
+  let count = 0;
+  for (const _ of graphemes.segment(value)) if (++count > 1) return null;
+  if (RGI_EMOJI.test(value)) return value;
+  const presented = `${value}\uFE0F`;
+  return !value.includes('\uFE0F') && RGI_EMOJI.test(presented) ? presented : null;
+}
+
+/** One emoji; the longest RGI sequences are 15 UTF-16 units. */
+export const Emoji = z
+  .string()
+  .max(32, 'Must be one emoji')
+  .transform((value, ctx) => {
+    const emoji = asEmoji(value);
+    if (emoji === null) ctx.addIssue({ code: 'custom', message: 'Must be one emoji' });
+    return emoji ?? value;
+  });
+
+export const ReactInput = z.object({
+  /** The message. */
+  id: Id,
+  emoji: Emoji,
+  /** true adds the caller's reaction, false takes it back; either is a no-op when already so. */
+  on: z.boolean(),
+});
+export type ReactInput = z.infer<typeof ReactInput>;
+
+/** A message's reactions, as `messages.react` answers and the `reaction` event says. */
+export const MessageReactions = z
+  .object({ conversation_id: Id, message_id: Id, reactions: z.array(Reaction) })
+  .meta({ id: 'MessageReactions' });
+export type MessageReactions = z.infer<typeof MessageReactions>;
+
 export const Message = z
   .object({
     id: Id,
@@ -55,6 +124,12 @@ export const Message = z
     edited_at: Timestamp.nullable(),
     /** Set when the sender deleted it; the content is then empty. */
     deleted_at: Timestamp.nullable(),
+    /** The message this one answers, quoted; null for none. */
+    reply_to: MessageQuote.nullable(),
+    /** The members this message mentions (`@username`, resolved when sent or edited). */
+    mentions: z.array(Id),
+    /** Its reactions, in the order first used. */
+    reactions: z.array(Reaction),
   })
   .meta({ id: 'Message' });
 export type Message = z.infer<typeof Message>;

@@ -13,6 +13,7 @@ import type { Listener } from '../realtime/connection-hub.ts';
 import type { EphemeralBusEvent, LogBusEvent } from '../realtime/event-bus.ts';
 import type { StreamEvent } from '../schemas/events.schema.ts';
 import { loadConversation } from './conversations.service.ts';
+import { reactionsOf } from './reactions.service.ts';
 import { toMessage } from './views.ts';
 
 /** Events a live subscriber may have waiting before it is cut off as too slow. */
@@ -42,6 +43,13 @@ function toStreamEvent(event: LogBusEvent | EphemeralBusEvent): StreamEvent {
       return { type: 'message_updated', message: event.message };
     case 'conversation':
       return { type: 'conversation', conversation: event.conversation };
+    case 'reaction':
+      return {
+        type: 'reaction',
+        conversation_id: event.conversation_id,
+        message_id: event.message_id,
+        reactions: event.reactions,
+      };
     case 'read':
       return {
         type: 'read',
@@ -69,6 +77,10 @@ async function fromLog(db: Executor, entry: LogEntry): Promise<StreamEvent | nul
   if (entry.kind === 'message_updated') {
     const row = entry.subject_id ? await messagesRepository.findMessageById(db, entry.subject_id) : undefined;
     return row ? { type: 'message_updated', message: toMessage(row) } : null;
+  }
+  if (entry.kind === 'reaction') {
+    const row = entry.subject_id ? await messagesRepository.findMessageById(db, entry.subject_id) : undefined;
+    return row ? { type: 'reaction', ...reactionsOf(row) } : null;
   }
   const row = await conversationsRepository.findConversation(db, entry.conversation_id);
   return row ? { type: 'conversation', conversation: await loadConversation(db, row) } : null;

@@ -2,6 +2,7 @@ import { conversationsRepository, type Executor, logRepository, messagesReposito
 import type { HubOptions } from '../realtime/connection-hub.ts';
 import type { LogBusEvent } from '../realtime/event-bus.ts';
 import { loadConversation } from './conversations.service.ts';
+import { reactionsOf } from './reactions.service.ts';
 import { toMessage } from './views.ts';
 
 /**
@@ -23,13 +24,17 @@ export async function readLogRange(db: Executor, from: number, to: number): Prom
       events.push({ kind: 'message', pos: entry.pos, recipients, message: toMessage(entry.message) });
       continue;
     }
-    if (entry.kind === 'message_updated') {
+    if (entry.kind === 'message_updated' || entry.kind === 'reaction') {
       const row = entry.subject_id
         ? await messagesRepository.findMessageById(db, entry.subject_id)
         : undefined;
       if (!row) continue;
       const recipients = await membersOf(row.conversation_id);
-      events.push({ kind: 'message_updated', pos: entry.pos, recipients, message: toMessage(row) });
+      events.push(
+        entry.kind === 'reaction'
+          ? { kind: 'reaction', pos: entry.pos, recipients, ...reactionsOf(row) }
+          : { kind: 'message_updated', pos: entry.pos, recipients, message: toMessage(row) },
+      );
       continue;
     }
     const row = await conversationsRepository.findConversation(db, entry.conversation_id);

@@ -6,6 +6,7 @@ import {
   logRepository,
   type MessageRow,
   messagesRepository,
+  newMessageRow,
   usersRepository,
 } from '@pneumatic/db';
 import type { ApiDeps } from '../deps.ts';
@@ -48,16 +49,18 @@ async function changeConversation(
     await apply(trx);
     const pos = await logRepository.takePositions(trx, 2);
     const line: MessageRow = {
-      id: timeOrderedId(),
-      conversation_id: conversation.id,
-      seq,
-      pos,
-      sender_id: actorId,
-      message_id: `system:${randomUUID()}`,
-      content: describe,
-      created_at: now,
-      edited_at: null,
-      deleted_at: null,
+      ...newMessageRow(
+        {
+          id: timeOrderedId(),
+          conversation_id: conversation.id,
+          sender_id: actorId,
+          message_id: `system:${randomUUID()}`,
+          content: describe,
+          created_at: now,
+        },
+        seq,
+        pos,
+      ),
       kind: 'system',
       system: JSON.stringify(system),
     };

@@ -1,7 +1,9 @@
-import { conversationsRepository, logRepository, messagesRepository } from '@pneumatic/db';
+import { conversationsRepository, logRepository, messagesRepository, usersRepository } from '@pneumatic/db';
 import type { ApiDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
 import type { EditMessageInput, Message } from '../schemas/messages.schema.ts';
+import { mentionedNames, storedMentions } from './mentions.ts';
+import { excerptOf } from './replies.ts';
 import { toMessage } from './views.ts';
 
 type Change = { kind: 'edit'; content: string } | { kind: 'delete' };
@@ -9,6 +11,8 @@ type Change = { kind: 'edit'; content: string } | { kind: 'delete' };
 /**
  * Edits or deletes a message of the caller's. Someone who cannot see the
  * message gets 404, as if it did not exist; a member gets 403 for another's.
+ * An edit resolves its mentions again; a delete drops its mentions and
+ * reactions. Either way the quotes in replies to it follow.
  */
 async function changeMessage(deps: ApiDeps, userId: string, id: string, change: Change): Promise<Message> {
   const { db } = deps.database;
@@ -22,23 +26,24 @@ async function changeMessage(deps: ApiDeps, userId: string, id: string, change: 
   if (existing.deleted_at) throw fail.conflict('Message was deleted');
   if (change.kind === 'edit' && existing.content === change.content) return toMessage(existing);
 
+  const names = change.kind === 'edit' ? mentionedNames(change.content) : [];
+  const idByName = await usersRepository.findIdsByUsernames(db, names);
   const stored = await db.transaction().execute(async (trx) => {
     const now = new Date().toISOString();
+    const recipients = await conversationsRepository.listMemberIds(trx, existing.conversation_id);
     const row = await messagesRepository.updateMessage(
       trx,
       id,
-      change.kind === 'edit' ? { content: change.content, edited_at: now } : { content: '', deleted_at: now },
+      change.kind === 'edit'
+        ? { content: change.content, edited_at: now, mentions: storedMentions(names, idByName, recipients) }
+        : { content: '', deleted_at: now, mentions: null, reactions: null },
     );
-    const recipients = await conversationsRepository.listMemberIds(trx, row.conversation_id);
-    const pos = await logRepository.takePositions(trx);
-    await logRepository.insertEvent(trx, {
-      pos,
-      kind: 'message_updated',
-      conversation_id: row.conversation_id,
-      actor_id: userId,
-      created_at: now,
-      subject_id: row.id,
-    });
+    await messagesRepository.updateQuotesOf(
+      trx,
+      id,
+      change.kind === 'edit' ? excerptOf(change.content) : null,
+    );
+    const pos = await logRepository.logMessageChange(trx, 'message_updated', row, userId, now);
     return { row, recipients, pos };
   });
   const message = toMessage(stored.row);

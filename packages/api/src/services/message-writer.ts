@@ -1,9 +1,19 @@
-import { conversationsRepository, type MessageRow, type NewMessage, type StoreOutcome } from '@pneumatic/db';
+import {
+  conversationsRepository,
+  type MessageRow,
+  messagesRepository,
+  type NewMessage,
+  newMessageRow,
+  type StoreOutcome,
+  usersRepository,
+} from '@pneumatic/db';
 import type { TRPCError } from '@trpc/server';
 import type { ApiDeps } from '../deps.ts';
 import { fail, unknownId } from '../errors.ts';
 import type { Message, SendMessageInput } from '../schemas/messages.schema.ts';
 import { timeOrderedId } from '../time-ordered-id.ts';
+import { mentionedNames, storedMentions } from './mentions.ts';
+import { type Quote, quoteFor } from './replies.ts';
 import { toMessage } from './views.ts';
 
 export interface SendResult {
@@ -37,12 +47,17 @@ type Written =
     }
   | { batch: PendingSend[]; failed: unknown };
 
+/** What a reply or a mention adds to a send's row; null for a reply to no message of its conversation. */
+type Extras = (Quote & Pick<NewMessage, 'mentions'>) | null;
+
 /** Most sends in one transaction. */
 const MAX_BATCH = 256;
 /** Messages announced in one go, before other work gets a turn. */
 const ANNOUNCE_CHUNK = 32;
 /** Conversations whose members are kept in memory. */
 const MEMBERSHIP_CACHE_SIZE = 50_000;
+/** Usernames (which never change) whose user ids are kept in memory, for mentions. */
+const USERNAME_CACHE_SIZE = 100_000;
 const IDEMPOTENCY_CONFLICT = 'message_id already used for a different message';
 
 /** A repeat of a stored message: the same conversation and text answer with it, anything else is a conflict. */
@@ -66,6 +81,8 @@ function repeatOf(stored: MessageRow, input: SendMessageInput): Outcome {
 export class MessageWriter {
   readonly #queue: PendingSend[] = [];
   readonly #members = new Map<string, string[]>();
+  /** Lowercased username → user id, learned as mentions name them. */
+  readonly #userIds = new Map<string, string>();
   #running = false;
   #idle: (() => void)[] = [];
   readonly #unsubscribe: () => void;
@@ -160,8 +177,58 @@ export class MessageWriter {
     return members;
   }
 
+  /**
+   * The quotes and mentions of the members' sends that reply or have an `@`,
+   * by batch index; undefined, at no further cost, when none does.
+   */
+  #extrasOf(batch: PendingSend[], members: Map<string, string[]>): Promise<Map<number, Extras>> | undefined {
+    const wanted: number[] = [];
+    batch.forEach((p, i) => {
+      if (!p.input.reply_to && !p.input.content.includes('@')) return;
+      if (members.get(p.input.conversation_id)?.includes(p.senderId)) wanted.push(i);
+    });
+    return wanted.length > 0 ? this.#loadExtras(batch, wanted, members) : undefined;
+  }
+
+  async #loadExtras(
+    batch: PendingSend[],
+    wanted: number[],
+    members: Map<string, string[]>,
+  ): Promise<Map<number, Extras>> {
+    const names = new Map<number, string[]>();
+    const replyIds = new Set<string>();
+    const unknownNames = new Set<string>();
+    for (const i of wanted) {
+      const { content, reply_to } = batch[i]!.input;
+      if (reply_to) replyIds.add(reply_to);
+      const mentioned = mentionedNames(content);
+      names.set(i, mentioned);
+      for (const name of mentioned) if (!this.#userIds.has(name)) unknownNames.add(name);
+    }
+    const { db } = this.deps.database;
+    const [quoted, found] = await Promise.all([
+      messagesRepository.findMessagesByIds(db, [...replyIds]),
+      usersRepository.findIdsByUsernames(db, [...unknownNames]),
+    ]);
+    for (const [name, id] of found) {
+      if (this.#userIds.size >= USERNAME_CACHE_SIZE) this.#userIds.delete(this.#userIds.keys().next().value!);
+      this.#userIds.set(name, id);
+    }
+    const quotedById = new Map(quoted.map((row) => [row.id, row]));
+    const extras = new Map<number, Extras>();
+    for (const i of wanted) {
+      const { conversation_id, reply_to } = batch[i]!.input;
+      const quote = reply_to ? quoteFor(conversation_id, quotedById.get(reply_to)) : {};
+      const mentions = storedMentions(names.get(i)!, this.#userIds, members.get(conversation_id)!);
+      extras.set(i, quote && { ...quote, mentions });
+    }
+    return extras;
+  }
+
   async #store(batch: PendingSend[], members: Map<string, string[]>): Promise<Written> {
     const outcomes: (Outcome | undefined)[] = new Array(batch.length);
+    const extrasLoading = this.#extrasOf(batch, members);
+    const extras = extrasLoading && (await extrasLoading);
 
     // Who may send where (404 for no such conversation, 403 for a non-member); a message_id sent
     // twice in one batch is stored once, for the first, and the second is its repeat.
@@ -174,6 +241,7 @@ export class MessageWriter {
       const list = members.get(p.input.conversation_id);
       if (!list) outcomes[i] = { ok: false, error: unknownId.conversation() };
       else if (!list.includes(p.senderId)) outcomes[i] = { ok: false, error: fail.notMember() };
+      else if (extras?.get(i) === null) outcomes[i] = { ok: false, error: unknownId.replyTo() };
       else {
         const key = `${p.senderId}\n${p.input.message_id}`;
         const first = firstOf.get(key);
@@ -191,6 +259,7 @@ export class MessageWriter {
           message_id: p.input.message_id,
           content: p.input.content,
           created_at: now,
+          ...extras?.get(i),
         });
       }
     });
@@ -217,14 +286,7 @@ export class MessageWriter {
       if ('missing' in outcome) outcomes[i] = { ok: false, error: unknownId.conversation() };
       else if ('existing' in outcome) outcomes[i] = repeatOf(outcome.existing, batch[i]!.input);
       else {
-        const message = toMessage({
-          ...m,
-          ...outcome.stored,
-          edited_at: null,
-          deleted_at: null,
-          kind: 'user',
-          system: null,
-        });
+        const message = toMessage(newMessageRow(m, outcome.stored.seq, outcome.stored.pos));
         outcomes[i] = { ok: true, result: { message, created: true } };
         observer.messageStored?.(message);
         bus.publish({

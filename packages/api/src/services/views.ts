@@ -1,6 +1,6 @@
 import type { Conversation as ConversationRow, ConversationSummary, MessageRow } from '@pneumatic/db';
 import type { Conversation, ConversationListItem } from '../schemas/conversations.schema.ts';
-import type { Message, SystemEvent } from '../schemas/messages.schema.ts';
+import type { Message, MessageQuote, Reaction, SystemEvent } from '../schemas/messages.schema.ts';
 
 /** The public shape of a stored message. */
 export function toMessage(row: MessageRow): Message {
@@ -16,7 +16,32 @@ export function toMessage(row: MessageRow): Message {
     system: row.system ? (JSON.parse(row.system) as SystemEvent) : null,
     edited_at: row.edited_at,
     deleted_at: row.deleted_at,
+    reply_to: toQuote(row),
+    mentions: row.mentions ? (JSON.parse(row.mentions) as string[]) : [],
+    reactions: toReactions(row.reactions),
   };
+}
+
+/** The quote of the message a reply answers (copied into the reply's row), or null. */
+function toQuote(row: MessageRow): MessageQuote | null {
+  if (!row.reply_to || !row.reply_sender_id) return null;
+  return {
+    id: row.reply_to,
+    sender_id: row.reply_sender_id,
+    excerpt: row.reply_excerpt,
+    deleted: row.reply_excerpt === null,
+  };
+}
+
+/** How reactions are stored: per emoji, who reacted, in order. */
+export type StoredReaction = Omit<Reaction, 'count'>;
+
+export function parseReactions(stored: string | null): StoredReaction[] {
+  return stored ? (JSON.parse(stored) as StoredReaction[]) : [];
+}
+
+export function toReactions(stored: string | null): Reaction[] {
+  return parseReactions(stored).map(({ emoji, user_ids }) => ({ emoji, count: user_ids.length, user_ids }));
 }
 
 export function toConversation(
@@ -38,12 +63,13 @@ export function toConversation(
 }
 
 export function toConversationListItem(summary: ConversationSummary): ConversationListItem {
-  const { conversation, members, last_message, last_read_seq, read_seqs, muted } = summary;
+  const { conversation, members, last_message, last_read_seq, read_seqs, muted, unread_mentions } = summary;
   return {
     ...toConversation(conversation, members, last_message),
     last_read_seq,
     read_seqs,
     muted,
+    unread_mentions,
     unread_count: Math.max(0, conversation.last_seq - last_read_seq),
   };
 }

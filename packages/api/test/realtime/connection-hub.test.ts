@@ -29,6 +29,9 @@ function messageAt(pos: number, recipients: string[] = [alice, bob]): LogBusEven
       system: null,
       edited_at: null,
       deleted_at: null,
+      reply_to: null,
+      mentions: [],
+      reactions: [],
     },
   };
 }

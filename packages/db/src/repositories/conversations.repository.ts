@@ -11,6 +11,8 @@ export interface ConversationSummary {
   read_seqs: Record<string, number>;
   /** Whether the user whose list this is muted it (never another member's). */
   muted: boolean;
+  /** Unread messages (after the user's read marker) that mention the user. */
+  unread_mentions: number;
 }
 
 /**
@@ -133,7 +135,22 @@ export async function listConversationsForUser(db: Executor, userId: string): Pr
       'm.deleted_at as m_deleted_at',
       'm.kind as m_kind',
       'm.system as m_system',
+      'm.reply_to as m_reply_to',
+      'm.reply_sender_id as m_reply_sender_id',
+      'm.reply_excerpt as m_reply_excerpt',
+      'm.mentions as m_mentions',
+      'm.reactions as m_reactions',
     ])
+    // Messages after my read marker that mention me: only the unread part of the conversation is read.
+    .select((eb) =>
+      eb
+        .selectFrom('messages as mm')
+        .select((sub) => sub.fn.countAll().as('n'))
+        .whereRef('mm.conversation_id', '=', 'c.id')
+        .whereRef('mm.seq', '>', 'me.last_read_seq')
+        .where('mm.mentions', 'like', `%"${userId}"%`)
+        .as('unread_mentions'),
+    )
     .where('me.user_id', '=', userId)
     .orderBy('c.last_activity_at', 'desc')
     .orderBy('c.id')
@@ -174,6 +191,7 @@ export async function listConversationsForUser(db: Executor, userId: string): Pr
     last_read_seq: r.last_read_seq,
     read_seqs: reads.get(r.id) ?? {},
     muted: r.muted_at !== null,
+    unread_mentions: Number(r.unread_mentions ?? 0),
     last_message:
       r.m_id === null
         ? null
@@ -190,6 +208,11 @@ export async function listConversationsForUser(db: Executor, userId: string): Pr
             deleted_at: r.m_deleted_at,
             kind: r.m_kind!,
             system: r.m_system,
+            reply_to: r.m_reply_to,
+            reply_sender_id: r.m_reply_sender_id,
+            reply_excerpt: r.m_reply_excerpt,
+            mentions: r.m_mentions,
+            reactions: r.m_reactions,
           },
   }));
 }

@@ -33,6 +33,29 @@ export async function insertEvent(
   await db.insertInto('events').values(event).execute();
 }
 
+/**
+ * Logs a change to a message (an edit, a delete, its reactions) at the next
+ * position, by `actorId`; returns the position. Call it last in the transaction.
+ */
+export async function logMessageChange(
+  db: Executor,
+  kind: Extract<EventRowKind, 'message_updated' | 'reaction'>,
+  message: { id: string; conversation_id: string },
+  actorId: string,
+  at: string,
+): Promise<number> {
+  const pos = await takePositions(db);
+  await insertEvent(db, {
+    pos,
+    kind,
+    conversation_id: message.conversation_id,
+    actor_id: actorId,
+    created_at: at,
+    subject_id: message.id,
+  });
+  return pos;
+}
+
 export type LogEntry = OfEventKinds<
   | { kind: 'message'; pos: number; message: MessageRow }
   | {

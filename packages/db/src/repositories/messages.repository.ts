@@ -1,3 +1,4 @@
+import { PostgresAdapter } from 'kysely';
 import type { Executor } from '../create-database.ts';
 import type { MessageRow } from '../database.ts';
 
@@ -18,11 +19,17 @@ export async function findMessageById(db: Executor, id: string): Promise<Message
   return db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** Replaces a message's content (edit) or empties it (delete). */
+/** Replaces a message's content and mentions (edit) or empties it (delete). */
 export async function updateMessage(
   db: Executor,
   id: string,
-  changes: { content: string; edited_at?: string; deleted_at?: string },
+  changes: {
+    content: string;
+    edited_at?: string;
+    deleted_at?: string;
+    mentions?: string | null;
+    reactions?: null;
+  },
 ): Promise<MessageRow> {
   return db
     .updateTable('messages')
@@ -129,4 +136,43 @@ export async function insertMessages(db: Executor, messages: readonly MessageRow
     .returning('id')
     .execute();
   return rows.length;
+}
+
+/**
+ * The message, locked until the transaction ends on PostgreSQL (SQLite
+ * has one writer anyway), for a change that reads before it writes.
+ */
+export async function lockMessageById(db: Executor, id: string): Promise<MessageRow | undefined> {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('id', '=', id)
+    .$if(postgres, (q) => q.forUpdate())
+    .executeTakeFirst();
+}
+
+/** Sets a message's reactions (JSON, null for none). */
+export async function setReactions(db: Executor, id: string, reactions: string | null): Promise<MessageRow> {
+  return db
+    .updateTable('messages')
+    .set({ reactions })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Keeps the quotes in replies to a message in step with it: its new excerpt, or null once deleted. */
+export async function updateQuotesOf(db: Executor, id: string, excerpt: string | null): Promise<void> {
+  await db.updateTable('messages').set({ reply_excerpt: excerpt }).where('reply_to', '=', id).execute();
+}
+
+/** The messages with these ids, in one query. */
+export async function findMessagesByIds(db: Executor, ids: readonly string[]): Promise<MessageRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute();
 }

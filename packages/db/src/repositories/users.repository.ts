@@ -40,3 +40,17 @@ export async function findExistingUserIds(db: Executor, ids: readonly string[]):
   const rows = await db.selectFrom('users').select('id').where('id', 'in', ids).execute();
   return new Set(rows.map((r) => r.id));
 }
+
+/** The ids of the users with these usernames (lowercased); names nobody has are absent. */
+export async function findIdsByUsernames(
+  db: Executor,
+  usernamesLower: readonly string[],
+): Promise<Map<string, string>> {
+  if (usernamesLower.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('users')
+    .select(['id', 'username_lower'])
+    .where('username_lower', 'in', [...usernamesLower])
+    .execute();
+  return new Map(rows.map((r) => [r.username_lower, r.id]));
+}
