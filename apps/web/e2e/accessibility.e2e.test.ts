@@ -223,7 +223,8 @@ describe('accessibility', () => {
     await tabTo(messageRow(alice, 'Thanks Bob').getByRole('button', { name: 'Message actions' }));
     await keyboard.press('Enter');
     await page.getByRole('menuitem', { name: 'Edit' }).waitFor();
-    await keyboard.press('ArrowDown');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Reply');
+    await keyboard.press('End');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Delete');
     await keyboard.press('Escape');
     await page.getByRole('menu').waitFor({ state: 'detached' });

@@ -155,10 +155,11 @@ describe('chat features, live across browsers', () => {
   });
 
   it('edits and deletes my own messages from the keyboard, live for the other side', async () => {
-    // Only my own messages have actions.
-    expect(
-      await messageRow(bob, 'Second unread').getByRole('button', { name: 'Message actions' }).count(),
-    ).toBe(0);
+    // Only my own messages can be edited or deleted; anyone's can be answered.
+    await messageRow(bob, 'Second unread').getByRole('button', { name: 'Message actions' }).click();
+    await bob.page.getByRole('menuitem', { name: 'Reply' }).waitFor();
+    expect(await bob.page.getByRole('menuitem', { name: /Edit|Delete/ }).count()).toBe(0);
+    await bob.page.keyboard.press('Escape');
 
     const second = messageRow(alice, 'Second unread');
     await second.hover();
@@ -166,6 +167,9 @@ describe('chat features, live across browsers', () => {
     await alice.page.keyboard.press('Enter');
     await alice.page.getByRole('menuitem', { name: 'Edit' }).waitFor();
     await screenshot(alice, 'message-menu');
+    // Reply and Add reaction come first.
+    await alice.page.keyboard.press('ArrowDown');
+    await alice.page.keyboard.press('ArrowDown');
     await alice.page.keyboard.press('Enter');
     const editor = alice.page.getByRole('textbox', { name: 'Edit message' });
     await editor.fill('Second one, edited');

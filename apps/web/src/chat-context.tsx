@@ -6,7 +6,7 @@ import {
   type PneumaticClient,
 } from '@pneumatic/client';
 import { createContext, useCallback, useContext, useMemo, useRef, useSyncExternalStore } from 'react';
-import { type Cache, receiveMessage, receiveMessageUpdate, useCache } from './lib/cache.ts';
+import { type Cache, receiveMessage, receiveMessageUpdate, receiveReactions, useCache } from './lib/cache.ts';
 import { describeError } from './lib/errors.ts';
 import type { Outbox } from './lib/outbox.ts';
 import type { ReadMarkers } from './lib/read-markers.ts';
@@ -99,6 +99,7 @@ async function deliver(chat: Chat, cache: Cache, messageId: string): Promise<voi
     // Tried again with the same message_id on network failures: the server stores it once.
     const message = await chat.client.sendMessage(pending.conversation_id, pending.content, {
       messageId: pending.message_id,
+      replyTo: pending.reply_to?.id,
     });
     receiveMessage(cache, message, chat.myId, chat.readMarkers);
     chat.outbox.remove(messageId);
@@ -119,7 +120,7 @@ export function useSendMessage() {
   const chat = useChat();
   const cache = useCache();
   const send = useCallback(
-    (conversationId: string, content: string) => {
+    (conversationId: string, content: string, replyTo: Message | null = null) => {
       const messageId = newMessageId();
       chat.outbox.put({
         message_id: messageId,
@@ -127,6 +128,12 @@ export function useSendMessage() {
         content,
         created_at: new Date().toISOString(),
         status: 'sending',
+        reply_to: replyTo && {
+          id: replyTo.id,
+          sender_id: replyTo.sender_id,
+          excerpt: replyTo.content,
+          deleted: false,
+        },
       });
       void deliver(chat, cache, messageId);
     },
@@ -137,21 +144,27 @@ export function useSendMessage() {
   return { send, retry, discard };
 }
 
-/** Edits and deletions of my own messages; the answer goes into the caches at once. */
+/** Edits and deletions of my own messages, and my reactions; the answer goes into the caches at once. */
 export function useMessageActions() {
   const cache = useCache();
+  const { myId } = useChat();
   const { mutateAsync: edit } = trpc.messages.edit.useMutation();
   const { mutateAsync: remove } = trpc.messages.delete.useMutation();
+  const { mutateAsync: react } = trpc.messages.react.useMutation();
   return useMemo(
     () => ({
       async edit(message: Message, content: string): Promise<void> {
-        receiveMessageUpdate(cache, await edit({ id: message.id, content }));
+        receiveMessageUpdate(cache, await edit({ id: message.id, content }), myId);
       },
       async remove(message: Message): Promise<void> {
-        receiveMessageUpdate(cache, await remove({ id: message.id }));
+        receiveMessageUpdate(cache, await remove({ id: message.id }), myId);
+      },
+      /** Puts my `emoji` on the message (`on`) or takes it back. */
+      async react(message: Message, emoji: string, on: boolean): Promise<void> {
+        receiveReactions(cache, await react({ id: message.id, emoji, on }));
       },
     }),
-    [cache, edit, remove],
+    [cache, myId, edit, remove, react],
   );
 }
 

@@ -7,6 +7,7 @@ import {
   receiveMessageUpdate,
   receiveMute,
   receivePresence,
+  receiveReactions,
   receiveRead,
   useCache,
 } from './lib/cache.ts';
@@ -46,7 +47,10 @@ export function useLiveEvents(): void {
             notifyOfMessage(utils, event.message, myId);
             break;
           case 'message_updated':
-            receiveMessageUpdate(cache, event.message);
+            receiveMessageUpdate(cache, event.message, myId);
+            break;
+          case 'reaction':
+            receiveReactions(cache, event);
             break;
           case 'conversation':
             receiveConversation(cache, event.conversation, myId);

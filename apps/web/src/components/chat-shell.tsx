@@ -122,6 +122,7 @@ export function ChatShell() {
             conversation={selected}
             onBack={close}
             onOpen={open}
+            onJump={jumpTo}
             jumpTo={jump?.conversationId === selected.id ? jump : null}
             onJumped={onJumped}
           />

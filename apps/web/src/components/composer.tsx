@@ -7,9 +7,10 @@ import {
   useRef,
   useState,
 } from 'react';
-import { useAnnounceTyping, useChat, useSendMessage } from '../chat-context.tsx';
-import { characterCount, MAX_MESSAGE_LENGTH } from '../lib/format.ts';
-import { SendIcon } from './icons.tsx';
+import { useAnnounceTyping, useChat, useSendMessage, useUsers } from '../chat-context.tsx';
+import { characterCount, displayName, MAX_MESSAGE_LENGTH } from '../lib/format.ts';
+import type { Message } from '../lib/types.ts';
+import { CloseIcon, ReplyIcon, SendIcon } from './icons.tsx';
 
 /** Unsent text per conversation, kept while switching between them. */
 const drafts = new Map<string, string>();
@@ -20,10 +21,14 @@ const MAX_HEIGHT_PX = 180;
 interface ComposerProps {
   conversationId: string;
   placeholder: string;
+  /** The message being answered; Escape or the cancel button lets it go. */
+  replyingTo: Message | null;
+  onCancelReply(): void;
 }
 
-export function Composer({ conversationId, placeholder }: ComposerProps) {
+export function Composer({ conversationId, placeholder, replyingTo, onCancelReply }: ComposerProps) {
   const { myId } = useChat();
+  const { byId } = useUsers();
   const { send } = useSendMessage();
   const announceTyping = useAnnounceTyping(conversationId);
   const draftKey = `${myId}:${conversationId}`;
@@ -45,6 +50,11 @@ export function Composer({ conversationId, placeholder }: ComposerProps) {
     if (window.matchMedia('(pointer: fine)').matches) textareaRef.current?.focus();
   }, []);
 
+  // Answering a message is writing: the box takes the focus.
+  useEffect(() => {
+    if (replyingTo) textareaRef.current?.focus();
+  }, [replyingTo]);
+
   // Grow with the text up to a few lines, then scroll.
   useLayoutEffect(() => {
     const el = textareaRef.current;
@@ -55,7 +65,8 @@ export function Composer({ conversationId, placeholder }: ComposerProps) {
 
   const submit = () => {
     if (!canSend) return;
-    send(conversationId, trimmed);
+    send(conversationId, trimmed, replyingTo);
+    onCancelReply();
     setText('');
     textareaRef.current?.focus();
   };
@@ -70,11 +81,41 @@ export function Composer({ conversationId, placeholder }: ComposerProps) {
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       submit();
+    } else if (event.key === 'Escape' && replyingTo) {
+      event.preventDefault();
+      onCancelReply();
     }
   };
 
+  const replyName = replyingTo
+    ? replyingTo.sender_id === myId
+      ? 'yourself'
+      : displayName(byId.get(replyingTo.sender_id))
+    : '';
+
   return (
     <form className="composer" onSubmit={onSubmit}>
+      {replyingTo && (
+        <div className="composer-reply" role="status">
+          <ReplyIcon width={16} height={16} />
+          <span className="composer-reply-text">
+            <span className="composer-reply-name">Replying to {replyName}</span>
+            <span className="composer-reply-excerpt">{replyingTo.content}</span>
+          </span>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label="Cancel reply"
+            title="Cancel reply (Esc)"
+            onClick={() => {
+              onCancelReply();
+              textareaRef.current?.focus();
+            }}
+          >
+            <CloseIcon width={16} height={16} />
+          </button>
+        </div>
+      )}
       <div className="composer-field">
         <textarea
           ref={textareaRef}

@@ -2,6 +2,7 @@ import {
   type FormEvent,
   type KeyboardEvent,
   memo,
+  useCallback,
   useEffect,
   useLayoutEffect,
   useRef,
@@ -11,11 +12,13 @@ import { useMessageActions } from '../chat-context.tsx';
 import { describeError } from '../lib/errors.ts';
 import { characterCount, displayName, formatFull, formatTime, MAX_MESSAGE_LENGTH } from '../lib/format.ts';
 import { linkify } from '../lib/links.ts';
+import { splitMentions } from '../lib/mentions.ts';
 import type { TimelineEntry } from '../lib/message-pages.ts';
-import type { Message, Person } from '../lib/types.ts';
+import type { Message, MessageQuote, Person } from '../lib/types.ts';
 import { Avatar } from './avatar.tsx';
-import { AlertIcon, ClockIcon, EditIcon, TrashIcon } from './icons.tsx';
-import { Menu } from './menu.tsx';
+import { AlertIcon, ClockIcon, EditIcon, ReplyIcon, SmileIcon, TrashIcon } from './icons.tsx';
+import { Menu, type MenuItem } from './menu.tsx';
+import { Reactions } from './reactions.tsx';
 
 export function senderOf(entry: TimelineEntry, myId: string): string {
   return entry.kind === 'message' ? entry.message.sender_id : myId;
@@ -27,6 +30,13 @@ export function timeOf(entry: TimelineEntry): string {
 
 export function isSystem(entry: TimelineEntry): boolean {
   return entry.kind === 'message' && entry.message.kind === 'system';
+}
+
+/** Names of the people a message shows: senders of quotes, mentions, who reacted. */
+export interface People {
+  /** "You" for me. */
+  name(id: string): string;
+  username(id: string): string | undefined;
 }
 
 export interface MessageItemProps {
@@ -48,6 +58,11 @@ export interface MessageItemProps {
   onDiscard(messageId: string): void;
   onEdit(message: Message | null): void;
   onDelete(message: Message): void;
+  onReply(message: Message): void;
+  /** Shows the message a reply quotes. */
+  onQuote(quote: MessageQuote): void;
+  onReact(message: Message, emoji: string, on: boolean): Promise<void>;
+  people: People;
 }
 
 /** The stored message or the pending one behind an entry; the same object while it is unchanged. */
@@ -73,7 +88,11 @@ function sameRow(a: MessageItemProps, b: MessageItemProps): boolean {
     a.onRetry === b.onRetry &&
     a.onDiscard === b.onDiscard &&
     a.onEdit === b.onEdit &&
-    a.onDelete === b.onDelete
+    a.onDelete === b.onDelete &&
+    a.onReply === b.onReply &&
+    a.onQuote === b.onQuote &&
+    a.onReact === b.onReact &&
+    a.people === b.people
   );
 }
 
@@ -88,8 +107,14 @@ function DaySeparator({ label }: { label: string }) {
 export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
   const { entry, dayLabel, runStart, runEnd, myId, group, sender, systemText } = props;
   const { seen, highlighted, editing, onRetry, onDiscard, onEdit, onDelete } = props;
+  const { onReply, onQuote, onReact, people } = props;
   const rowRef = useRef<HTMLDivElement>(null);
   const wasEditing = useRef(editing);
+  const [picking, setPicking] = useState(false);
+  const onPicking = useCallback((open: boolean, refocus: boolean) => {
+    setPicking(open);
+    if (refocus) rowRef.current?.querySelector<HTMLElement>('.menu-button')?.focus();
+  }, []);
 
   // Back from the editor by keyboard: focus returns to the message's menu button, not the page.
   useEffect(() => {
@@ -131,6 +156,41 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
   const deleted = Boolean(message?.deleted_at);
   const edited = Boolean(message?.edited_at) && !deleted;
   const changeable = mine && message !== null && message.kind === 'user' && !deleted;
+  const quote = message
+    ? message.reply_to
+    : entry.kind === 'pending'
+      ? (entry.pending.reply_to ?? null)
+      : null;
+  const mentionsMe = message !== null && !deleted && message.mentions.includes(myId);
+  const mentioned = new Set(
+    (message?.mentions ?? []).flatMap((id) => people.username(id)?.toLowerCase() ?? []),
+  );
+  const actions: MenuItem[] = [];
+  if (message && message.kind === 'user' && !deleted)
+    actions.push(
+      { label: 'Reply', icon: <ReplyIcon width={16} height={16} />, onSelect: () => onReply(message) },
+      { label: 'Add reaction', icon: <SmileIcon width={16} height={16} />, onSelect: () => setPicking(true) },
+    );
+  if (changeable)
+    actions.push(
+      { label: 'Edit', icon: <EditIcon width={16} height={16} />, onSelect: () => onEdit(message) },
+      {
+        label: 'Delete',
+        icon: <TrashIcon width={16} height={16} />,
+        danger: true,
+        onSelect: () => onDelete(message),
+      },
+    );
+
+  // Beside the bubble, on the side away from the edge, opening toward the middle of the conversation.
+  const menu = actions.length > 0 && (
+    <Menu
+      label="Message actions"
+      className="message-actions"
+      items={actions}
+      align={mine ? 'end' : 'start'}
+    />
+  );
 
   return (
     <>
@@ -146,6 +206,7 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
         data-status={status}
         data-deleted={deleted || undefined}
         data-highlight={highlighted || undefined}
+        data-mentions-me={mentionsMe || undefined}
       >
         {group && !mine && (
           <div className="message-avatar">
@@ -162,27 +223,11 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
             <MessageEditor message={message} onDone={() => onEdit(null)} />
           ) : (
             <div className="bubble-line">
-              {changeable && (
-                <Menu
-                  label="Message actions"
-                  className="message-actions"
-                  items={[
-                    {
-                      label: 'Edit',
-                      icon: <EditIcon width={16} height={16} />,
-                      onSelect: () => onEdit(message),
-                    },
-                    {
-                      label: 'Delete',
-                      icon: <TrashIcon width={16} height={16} />,
-                      danger: true,
-                      onSelect: () => onDelete(message),
-                    },
-                  ]}
-                />
-              )}
+              {mine && menu}
               <div className="bubble" title={formatFull(createdAt)}>
                 <span className="sr-only">{senderName}: </span>
+                {quote && <Quote quote={quote} people={people} onQuote={onQuote} />}
+                {mentionsMe && <span className="sr-only">Mentions you. </span>}
                 {deleted ? (
                   <p className="message-text message-deleted">Message deleted</p>
                 ) : (
@@ -193,7 +238,19 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
                           {part.text}
                         </a>
                       ) : (
-                        part.text
+                        splitMentions(part.text, mentioned).map((piece, j) =>
+                          piece.kind === 'mention' ? (
+                            <span
+                              key={`${i}-${j}`}
+                              className="mention"
+                              data-me={piece.username === people.username(myId)?.toLowerCase() || undefined}
+                            >
+                              {piece.text}
+                            </span>
+                          ) : (
+                            piece.text
+                          ),
+                        )
                       ),
                     )}
                   </p>
@@ -216,7 +273,18 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
                   )}
                 </span>
               </div>
+              {!mine && menu}
             </div>
+          )}
+          {message && message.kind === 'user' && !deleted && !editing && (
+            <Reactions
+              message={message}
+              myId={myId}
+              picking={picking}
+              onPicking={onPicking}
+              onReact={onReact}
+              nameOf={people.name}
+            />
           )}
           {status === 'failed' && entry.kind === 'pending' && (
             <div className="message-failed" role="alert">
@@ -246,6 +314,36 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
     </>
   );
 }, sameRow);
+
+/** The message a reply answers, quoted above it; a click shows the original. */
+function Quote({
+  quote,
+  people,
+  onQuote,
+}: {
+  quote: MessageQuote;
+  people: People;
+  onQuote(quote: MessageQuote): void;
+}) {
+  const name = people.name(quote.sender_id);
+  const text = quote.deleted ? 'Message deleted' : (quote.excerpt ?? '');
+  return (
+    <button
+      type="button"
+      className="reply-quote"
+      data-deleted={quote.deleted || undefined}
+      aria-label={`In reply to ${name}: ${text}. Show the original`}
+      onClick={() => onQuote(quote)}
+    >
+      <span className="reply-quote-name" aria-hidden="true">
+        {name}
+      </span>
+      <span className="reply-quote-text" aria-hidden="true">
+        {text}
+      </span>
+    </button>
+  );
+}
 
 const EDITOR_MAX_HEIGHT_PX = 220;
 

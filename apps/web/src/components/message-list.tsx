@@ -1,15 +1,15 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { useChat, useMessageActions, useOutbox, useSendMessage } from '../chat-context.tsx';
+import { useChat, useMe, useMessageActions, useOutbox, useSendMessage } from '../chat-context.tsx';
 import { seenMessageId } from '../lib/conversation-list.ts';
 import { describeError } from '../lib/errors.ts';
-import { formatDay, isSameDay } from '../lib/format.ts';
+import { displayName, formatDay, isSameDay } from '../lib/format.ts';
 import { buildTimeline, flattenPages, type TimelineEntry } from '../lib/message-pages.ts';
 import { describeSystemLine } from '../lib/system-lines.ts';
-import type { ConversationListItem, Message, Person } from '../lib/types.ts';
+import type { ConversationListItem, Message, MessageQuote, Person } from '../lib/types.ts';
 import { historyInput, trpc } from '../trpc.ts';
 import { Avatar } from './avatar.tsx';
 import { ArrowDownIcon } from './icons.tsx';
-import { isSystem, MessageItem, senderOf, timeOf } from './message-item.tsx';
+import { isSystem, MessageItem, type People, senderOf, timeOf } from './message-item.tsx';
 import { ConfirmDialog } from './modal.tsx';
 import { TypingIndicator } from './typing-indicator.tsx';
 
@@ -26,6 +26,7 @@ const HIGHLIGHT_MS = 3000;
 export interface JumpTarget {
   conversationId: string;
   messageId: string;
+  /** Its seq; 0 when not known (a reply's quote): older pages load until it is there. */
   seq: number;
   /** Tells two jumps to the same message apart. */
   nonce: number;
@@ -37,6 +38,8 @@ interface MessageListProps {
   users: ReadonlyMap<string, Person>;
   jumpTo: JumpTarget | null;
   onJumped(): void;
+  onReply(message: Message): void;
+  onQuote(quote: MessageQuote): void;
 }
 
 /** A row and how far below the top of the view it was. */
@@ -72,11 +75,20 @@ function isAtBottom(el: HTMLElement): boolean {
   return el.scrollHeight - el.scrollTop - el.clientHeight < AT_BOTTOM_WITHIN_PX;
 }
 
-export function MessageList({ conversation, conversationName, users, jumpTo, onJumped }: MessageListProps) {
+export function MessageList(props: MessageListProps) {
+  const { conversation, conversationName, users, jumpTo, onJumped, onReply, onQuote } = props;
   const { myId, readMarkers } = useChat();
   const outbox = useOutbox();
   const { retry, discard } = useSendMessage();
-  const { remove } = useMessageActions();
+  const { remove, react } = useMessageActions();
+  const myUsername = useMe().data?.username;
+  const people = useMemo<People>(
+    () => ({
+      name: (id) => (id === myId ? 'You' : displayName(users.get(id))),
+      username: (id) => (id === myId ? myUsername : users.get(id)?.username),
+    }),
+    [users, myId, myUsername],
+  );
   const query = trpc.messages.list.useInfiniteQuery(historyInput(conversation.id), {
     getNextPageParam: (page) => page.next_cursor,
     // The event stream keeps it current; a resync invalidates it.
@@ -279,6 +291,10 @@ export function MessageList({ conversation, conversationName, users, jumpTo, onJ
                   onDiscard={discard}
                   onEdit={onEdit}
                   onDelete={onDelete}
+                  onReply={onReply}
+                  onQuote={onQuote}
+                  onReact={react}
+                  people={people}
                 />
               );
             })}

@@ -9,7 +9,7 @@ import {
   useUsers,
 } from '../chat-context.tsx';
 import { receiveConversation, useCache } from '../lib/cache.ts';
-import { unreadCount } from '../lib/conversation-list.ts';
+import { unreadCount, unreadMentions } from '../lib/conversation-list.ts';
 import { describeError } from '../lib/errors.ts';
 import { conversationName, displayName, formatListTime } from '../lib/format.ts';
 import { describeSystemLine } from '../lib/system-lines.ts';
@@ -276,6 +276,7 @@ function ConversationList(props: ConversationListProps) {
       {conversations.map((c) => {
         const name = conversationName(c, myId, users);
         const unread = unreadCount(c, markers[c.id], myId);
+        const mentions = unreadMentions(c, unread);
         const failed = outbox.some((m) => m.conversation_id === c.id && m.status === 'failed');
         const typers = typingUserIds(typingEverywhere.get(c.id), myId);
         const typingText =
@@ -353,6 +354,12 @@ function ConversationList(props: ConversationListProps) {
                       <span className="muted">No messages yet</span>
                     )}
                   </span>
+                  {mentions > 0 && (
+                    <span className="badge mention-badge" title="Unread mentions of you">
+                      @{mentions > 99 ? '99+' : mentions}
+                      <span className="sr-only"> {mentions === 1 ? 'mention' : 'mentions'}</span>
+                    </span>
+                  )}
                   {unread > 0 && (
                     <span className="badge">
                       {unread > 99 ? '99+' : unread}

@@ -10,9 +10,9 @@ import {
   removeConversation,
   upsertConversation,
 } from './conversation-list.ts';
-import { addMessage, replaceMessage } from './message-pages.ts';
+import { addMessage, applyQuotesOf, applyReactions, replaceMessage } from './message-pages.ts';
 import type { ReadMarkers } from './read-markers.ts';
-import type { Conversation, Message, ReadEvent } from './types.ts';
+import type { Conversation, Message, ReactionsChange, ReadEvent } from './types.ts';
 
 /**
  * What writes to the caches need: tRPC's typed helpers for each procedure's
@@ -76,7 +76,7 @@ export function receiveMessage(cache: Cache, message: Message, myId: string, rea
   let known = true;
   writeLasting(queryClient, keys.conversations(), () =>
     utils.conversations.list.setData(undefined, (list) => {
-      const result = applyMessage(list, message);
+      const result = applyMessage(list, message, myId);
       known &&= result.known;
       return result.list;
     }),
@@ -87,13 +87,24 @@ export function receiveMessage(cache: Cache, message: Message, myId: string, rea
   refreshUsersIfUnknown(cache, [message.sender_id], myId);
 }
 
-/** Puts the new state of an edited or deleted message into the history, the list and searches. */
-export function receiveMessageUpdate({ utils, queryClient }: Cache, message: Message): void {
+/**
+ * Puts the new state of an edited or deleted message into the history (its
+ * quotes in replies too), the list and searches. When it mentions me, or
+ * did, my unread mentions are counted again.
+ */
+export function receiveMessageUpdate({ utils, queryClient }: Cache, message: Message, myId: string): void {
+  const input = historyInput(message.conversation_id);
+  const before = utils.messages.list
+    .getInfiniteData(input)
+    ?.pages.flatMap((page) => page.messages)
+    .find((m) => m.id === message.id);
   writeLasting(queryClient, keys.history(message.conversation_id), () =>
-    utils.messages.list.setInfiniteData(historyInput(message.conversation_id), (data) =>
-      replaceMessage(data, message),
+    utils.messages.list.setInfiniteData(input, (data) =>
+      applyQuotesOf(replaceMessage(data, message), message),
     ),
   );
+  if (message.mentions.includes(myId) || before?.mentions.includes(myId))
+    void utils.conversations.list.invalidate();
   writeLasting(queryClient, keys.conversations(), () =>
     utils.conversations.list.setData(undefined, (list) => applyMessageUpdate(list, message)),
   );
@@ -135,6 +146,18 @@ export function receiveRead(
   if (event.user_id === myId) readMarkers.serverRead(event.conversation_id, event.last_read_seq);
   writeLasting(queryClient, keys.conversations(), () =>
     utils.conversations.list.setData(undefined, (list) => applyRead(list, event, myId)),
+  );
+  // Read part of the way: which mentions are still unread, only the server can count.
+  const item = utils.conversations.list.getData()?.find((c) => c.id === event.conversation_id);
+  if (event.user_id === myId && item && item.unread_mentions > 0) void utils.conversations.list.invalidate();
+}
+
+/** A message's reactions changed (mine, answered, or anyone's, live). */
+export function receiveReactions({ utils, queryClient }: Cache, change: ReactionsChange): void {
+  writeLasting(queryClient, keys.history(change.conversation_id), () =>
+    utils.messages.list.setInfiniteData(historyInput(change.conversation_id), (data) =>
+      applyReactions(data, change),
+    ),
   );
 }
 

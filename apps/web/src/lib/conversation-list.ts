@@ -14,12 +14,14 @@ export function sortConversations(list: ConversationListItem[]): ConversationLis
 
 /**
  * Applies a new message to the list: last message, seq and activity of its
- * conversation, which moves to the top. `known` is false when the
+ * conversation, which moves to the top, and my unread mentions when it
+ * mentions me (`myId`; default: nobody). `known` is false when the
  * conversation is not in the list (the list should be fetched again).
  */
 export function applyMessage(
   list: ConversationListItem[] | undefined,
   message: Message,
+  myId = '',
 ): { list: ConversationListItem[] | undefined; known: boolean } {
   if (!list) return { list, known: true };
   const index = list.findIndex((c) => c.id === message.conversation_id);
@@ -33,6 +35,8 @@ export function applyMessage(
     last_seq: lastSeq,
     // As the server counts: every message after my read position.
     unread_count: item.unread_count + (lastSeq - item.last_seq),
+    unread_mentions:
+      item.unread_mentions + (message.sender_id !== myId && message.mentions.includes(myId) ? 1 : 0),
     last_activity_at: laterTimestamp(item.last_activity_at, message.created_at),
   };
   return { list: sortConversations(list.map((c, i) => (i === index ? updated : c))), known: true };
@@ -111,6 +115,8 @@ export function applyRead(
   if (mine && seq > item.last_read_seq) {
     updated.last_read_seq = seq;
     updated.unread_count = Math.min(item.unread_count, Math.max(0, item.last_seq - seq));
+    // Read to the end, every mention is read; short of it, the list's next fetch counts them.
+    if (seq >= item.last_seq) updated.unread_mentions = 0;
   }
   return list.map((c, i) => (i === index ? updated : c));
 }
@@ -146,6 +152,11 @@ export function unreadCount(
 ): number {
   if (item.last_message?.sender_id === myId) return 0;
   return Math.max(0, Math.min(item.unread_count, item.last_seq - (localReadSeq ?? 0)));
+}
+
+/** Unread mentions of me, as long as anything is unread (what this page has read counts at once). */
+export function unreadMentions(item: ConversationListItem, unread: number): number {
+  return unread > 0 ? item.unread_mentions : 0;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { TrpcUtils } from '../trpc.ts';
-import type { Message } from './types.ts';
+import type { Message, MessageQuote, ReactionsChange } from './types.ts';
 
 /**
  * A conversation's history as `messages.list`'s infinite query holds it
@@ -19,6 +19,8 @@ export interface PendingMessage {
   status: 'sending' | 'failed';
   /** Why the last attempt failed. */
   error?: string;
+  /** The message it answers, as its quote shows it meanwhile. */
+  reply_to?: MessageQuote | null;
 }
 
 export type TimelineEntry =
@@ -64,6 +66,44 @@ export function isLaterState(next: Message, current: Message): boolean {
   if (current.deleted_at) return false;
   if (next.deleted_at) return true;
   return (next.edited_at ?? '') > (current.edited_at ?? '');
+}
+
+/** Applies `change` to each loaded message `update` returns a new object for; the same data when none. */
+function mapMessages(
+  data: MessagePages | undefined,
+  update: (m: Message) => Message,
+): MessagePages | undefined {
+  if (!data) return data;
+  let changed = false;
+  const pages = data.pages.map((page) => {
+    let pageChanged = false;
+    const messages = page.messages.map((m) => {
+      const next = update(m);
+      if (next !== m) pageChanged = true;
+      return next;
+    });
+    changed ||= pageChanged;
+    return pageChanged ? { ...page, messages } : page;
+  });
+  return changed ? { ...data, pages } : data;
+}
+
+/** A message's reactions, as they are now. */
+export function applyReactions(
+  data: MessagePages | undefined,
+  change: ReactionsChange,
+): MessagePages | undefined {
+  return mapMessages(data, (m) => (m.id === change.message_id ? { ...m, reactions: change.reactions } : m));
+}
+
+/** The quotes of an edited or deleted message in the replies to it (the server keeps its copies so too). */
+export function applyQuotesOf(data: MessagePages | undefined, original: Message): MessagePages | undefined {
+  const deleted = original.deleted_at !== null;
+  return mapMessages(data, (m) =>
+    m.reply_to?.id === original.id
+      ? { ...m, reply_to: { ...m.reply_to, deleted, excerpt: deleted ? null : original.content } }
+      : m,
+  );
 }
 
 /** Puts the new state of an edited or deleted message in place of the loaded one. */

@@ -1,4 +1,4 @@
-import type { RouterOutputs, StreamEvent } from '@pneumatic/client';
+import type { Message, RouterOutputs, StreamEvent } from '@pneumatic/client';
 
 export type {
   Conversation,
@@ -19,3 +19,9 @@ export type SearchResults = RouterOutputs['messages']['search'];
 
 /** A member's read position moved (mine from another device, or someone else's). */
 export type ReadEvent = Extract<StreamEvent, { type: 'read' }>;
+
+/** The message a reply answers, as the reply quotes it. */
+export type MessageQuote = NonNullable<Message['reply_to']>;
+
+/** A message's reactions changed (`messages.react`'s answer, and the `reaction` event). */
+export type ReactionsChange = Omit<Extract<StreamEvent, { type: 'reaction' }>, 'type'>;
