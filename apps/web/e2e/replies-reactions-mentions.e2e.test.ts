@@ -1,6 +1,7 @@
 import type { PneumaticClient } from '@pneumatic/client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessibilityViolations } from './axe.ts';
 import {
   apiAs,
   checkPrerequisites,
@@ -59,7 +60,7 @@ describe('replies, reactions and mentions in the browser', () => {
     const originalText = alice.page.getByRole('log').locator('.message-text', { hasText: 'Which train' });
     expect(await originalText.count()).toBe(0);
     const quote = messageRow(alice, 'The 9:15 then').getByRole('button', {
-      name: 'In reply to Bob Builder: Which train do we take?. Show the original',
+      name: /^In reply to Bob Builder: +Which train do we take\?$/,
     });
     await quote.click();
     const target = alice.page.locator('.message-row[data-highlight]', { hasText: 'Which train do we take?' });
@@ -80,11 +81,12 @@ describe('replies, reactions and mentions in the browser', () => {
     await alice.page.getByRole('menuitem', { name: 'Reply' }).click();
     await replying.getByText('filler 60').waitFor();
     await screenshot(alice, 'reply-composer');
+    expect(await accessibilityViolations(alice.page, 'reply composer and quotes')).toBe('');
     await send(alice, 'Fine by me');
     await waitForMessage(alice, 'Fine by me');
     await replying.waitFor({ state: 'detached' });
     await messageRow(alice, 'Fine by me')
-      .getByRole('button', { name: /^In reply to Bob Builder: filler 60/ })
+      .getByRole('button', { name: /^In reply to Bob Builder: +filler 60$/ })
       .waitFor();
 
     const history = await bob.api.messages.list.query({ conversation_id: direct, limit: 5 });
@@ -94,7 +96,7 @@ describe('replies, reactions and mentions in the browser', () => {
     // Bob deletes his original: the quote says so.
     await bob.api.messages.delete.mutate({ id: original.id });
     await messageRow(alice, 'The 9:15 then')
-      .getByRole('button', { name: 'In reply to Bob Builder: Message deleted. Show the original' })
+      .getByRole('button', { name: /^In reply to Bob Builder: +Message deleted$/ })
       .waitFor();
   });
 
@@ -122,6 +124,7 @@ describe('replies, reactions and mentions in the browser', () => {
     await other.fill('abc');
     await other.press('Enter');
     await picker.getByRole('alert').waitFor();
+    expect(await accessibilityViolations(alice.page, 'reaction chips and picker')).toBe('');
     await other.fill('🦄');
     await other.press('Enter');
     await thumbs('🦄 1, you reacted').waitFor();
@@ -161,6 +164,7 @@ describe('replies, reactions and mentions in the browser', () => {
     // Not a member: plain text.
     expect(await messageRow(alice, 'and @nobody at all').locator('.mention').count()).toBe(0);
     await screenshot(alice, 'mention-highlight');
+    expect(await accessibilityViolations(alice.page, 'mentions and their badge')).toBe('');
 
     // Read: the count goes, here and on the server.
     await item.locator('.mention-badge').waitFor({ state: 'detached' });

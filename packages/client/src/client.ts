@@ -233,7 +233,8 @@ export class PneumaticClient {
       conversation_id: conversationId,
       content,
       message_id: options.messageId ?? newMessageId(),
-      reply_to: options.replyTo ?? null,
+      // Only when answering: a plain send stays as it was on the wire.
+      ...(options.replyTo ? { reply_to: options.replyTo } : {}),
     };
     const retries = options.retries ?? this.#options.sendRetries ?? 5;
     const signals = [this.#closed.signal, ...(options.signal ? [options.signal] : [])];

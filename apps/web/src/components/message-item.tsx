@@ -332,15 +332,14 @@ function Quote({
       type="button"
       className="reply-quote"
       data-deleted={quote.deleted || undefined}
-      aria-label={`In reply to ${name}: ${text}. Show the original`}
+      title="Show the original"
       onClick={() => onQuote(quote)}
     >
+      <span className="sr-only">In reply to {name}: </span>
       <span className="reply-quote-name" aria-hidden="true">
         {name}
       </span>
-      <span className="reply-quote-text" aria-hidden="true">
-        {text}
-      </span>
+      <span className="reply-quote-text">{text}</span>
     </button>
   );
 }

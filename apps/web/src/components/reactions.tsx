@@ -1,6 +1,7 @@
 import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { describeError } from '../lib/errors.ts';
 import type { Message } from '../lib/types.ts';
+import { SmileIcon } from './icons.tsx';
 
 /** The picker's ready choices; anything else goes in its field. */
 const COMMON_EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '😢'];
@@ -36,14 +37,12 @@ export function Reactions({ message, myId, picking, onPicking, onReact, nameOf }
             type="button"
             className="reaction-chip"
             aria-pressed={mine}
+            // The visible "👍 2" starts the name, as speech input expects.
             aria-label={`${reaction.emoji} ${reaction.count}${mine ? ', you reacted' : ''}`}
             title={reaction.user_ids.map(nameOf).join(', ')}
             onClick={() => void onReact(message, reaction.emoji, !mine).catch(() => {})}
           >
-            <span aria-hidden="true">{reaction.emoji}</span>
-            <span aria-hidden="true" className="reaction-count">
-              {reaction.count}
-            </span>
+            {reaction.emoji} <span className="reaction-count">{reaction.count}</span>
           </button>
         );
       })}
@@ -129,7 +128,7 @@ function ReactionPicker({ withButton, open, onOpen, onPick }: ReactionPickerProp
           aria-expanded={open}
           onClick={() => (open ? close(false) : onOpen(true, false))}
         >
-          <span aria-hidden="true">☺+</span>
+          <SmileIcon width={16} height={16} />
         </button>
       )}
       {open && (
