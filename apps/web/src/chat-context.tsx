@@ -6,7 +6,14 @@ import {
   type PneumaticClient,
 } from '@pneumatic/client';
 import { createContext, useCallback, useContext, useMemo, useRef, useSyncExternalStore } from 'react';
-import { type Cache, receiveMessage, receiveMessageUpdate, receiveReactions, useCache } from './lib/cache.ts';
+import {
+  type Cache,
+  reactionEventsOf,
+  receiveMessage,
+  receiveMessageUpdate,
+  receiveReactionAnswer,
+  useCache,
+} from './lib/cache.ts';
 import { describeError } from './lib/errors.ts';
 import type { Outbox } from './lib/outbox.ts';
 import type { ReadMarkers } from './lib/read-markers.ts';
@@ -161,7 +168,8 @@ export function useMessageActions() {
       },
       /** Puts my `emoji` on the message (`on`) or takes it back. */
       async react(message: Message, emoji: string, on: boolean): Promise<void> {
-        receiveReactions(cache, await react({ id: message.id, emoji, on }));
+        const eventsBefore = reactionEventsOf(message.id);
+        receiveReactionAnswer(cache, await react({ id: message.id, emoji, on }), eventsBefore);
       },
     }),
     [cache, myId, edit, remove, react],

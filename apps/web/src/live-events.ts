@@ -7,7 +7,7 @@ import {
   receiveMessageUpdate,
   receiveMute,
   receivePresence,
-  receiveReactions,
+  receiveReactionEvent,
   receiveRead,
   useCache,
 } from './lib/cache.ts';
@@ -50,7 +50,7 @@ export function useLiveEvents(): void {
             receiveMessageUpdate(cache, event.message, myId);
             break;
           case 'reaction':
-            receiveReactions(cache, event);
+            receiveReactionEvent(cache, event);
             break;
           case 'conversation':
             receiveConversation(cache, event.conversation, myId);

@@ -152,8 +152,31 @@ export function receiveRead(
   if (event.user_id === myId && item && item.unread_mentions > 0) void utils.conversations.list.invalidate();
 }
 
-/** A message's reactions changed (mine, answered, or anyone's, live). */
-export function receiveReactions({ utils, queryClient }: Cache, change: ReactionsChange): void {
+/**
+ * Reaction events seen per message. An answer to my reaction is applied only
+ * if no event for that message came while it was on its way: an event is at
+ * least as new (it may be mine, or a later one), and an answer over HTTP can
+ * arrive after the socket brought a later state.
+ */
+const reactionEvents = new Map<string, number>();
+
+/** How many reaction events for the message came so far; compare with {@link receiveReactionAnswer}. */
+export function reactionEventsOf(messageId: string): number {
+  return reactionEvents.get(messageId) ?? 0;
+}
+
+/** My reaction's answer, unless a live event for the message came since `eventsBefore` (see above). */
+export function receiveReactionAnswer(cache: Cache, change: ReactionsChange, eventsBefore: number): void {
+  if (reactionEventsOf(change.message_id) === eventsBefore) receiveReactions(cache, change);
+}
+
+/** A `reaction` event: anyone's, live. */
+export function receiveReactionEvent(cache: Cache, change: ReactionsChange): void {
+  reactionEvents.set(change.message_id, reactionEventsOf(change.message_id) + 1);
+  receiveReactions(cache, change);
+}
+
+function receiveReactions({ utils, queryClient }: Cache, change: ReactionsChange): void {
   writeLasting(queryClient, keys.history(change.conversation_id), () =>
     utils.messages.list.setInfiniteData(historyInput(change.conversation_id), (data) =>
       applyReactions(data, change),

@@ -8,6 +8,7 @@ import {
   seenMessageId,
   sortConversations,
   unreadCount,
+  unreadMentions,
   upsertConversation,
 } from './conversation-list.ts';
 import type { Conversation, ConversationListItem, Message } from './types.ts';
@@ -217,5 +218,26 @@ describe('unreadCount', () => {
   it('is zero when the last message is mine', () => {
     const c = { ...item('a', '2026-11-27T12:00:00.000Z', 10, 0), last_message: message('a', 10, 'x', ME) };
     expect(unreadCount(c, undefined, ME)).toBe(0);
+  });
+});
+
+describe('unread mentions', () => {
+  it("counts a new message that mentions me, not mine nor others' mentions", () => {
+    let list: ConversationListItem[] | undefined = [item('a', '2026-11-27T10:00:00.000Z', 3, 3)];
+    const at = '2026-11-27T12:00:00.000Z';
+    list = applyMessage(list, { ...message('a', 4, at), mentions: [ME] }, ME).list;
+    list = applyMessage(list, { ...message('a', 5, at), mentions: [BOB] }, ME).list;
+    list = applyMessage(list, { ...message('a', 6, at, ME), mentions: [ME] }, ME).list;
+    expect(list?.[0]?.unread_mentions).toBe(1);
+  });
+
+  it('clears them once I have read to the end, and shows none while nothing is unread', () => {
+    const mentioned = { ...item('a', '2026-11-27T10:00:00.000Z', 6, 3), unread_mentions: 2 };
+    const partly = applyRead([mentioned], { conversation_id: 'a', user_id: ME, last_read_seq: 5 }, ME);
+    expect(partly?.[0]?.unread_mentions).toBe(2);
+    const all = applyRead([mentioned], { conversation_id: 'a', user_id: ME, last_read_seq: 6 }, ME);
+    expect(all?.[0]?.unread_mentions).toBe(0);
+    expect(unreadMentions(mentioned, 0)).toBe(0);
+    expect(unreadMentions(mentioned, 3)).toBe(2);
   });
 });

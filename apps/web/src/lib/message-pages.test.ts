@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   addMessage,
+  applyQuotesOf,
+  applyReactions,
   buildTimeline,
   flattenPages,
   type MessagePages,
@@ -171,5 +173,32 @@ describe('buildTimeline', () => {
     const timeline = buildTimeline([message(1, BOB, 'p1')], [pending('p1')], ME);
     expect(timeline.map((e) => e.kind)).toEqual(['message', 'pending']);
     expect(new Set(timeline.map((e) => e.key)).size).toBe(2);
+  });
+});
+
+describe('applyReactions and applyQuotesOf', () => {
+  it("sets a message's reactions, leaving the data as it was when the message is not loaded", () => {
+    const data = pages(page([4, 5], null));
+    const reactions = [{ emoji: '👍', count: 1, user_ids: [ME] }];
+    const next = applyReactions(data, {
+      conversation_id: CONVERSATION,
+      message_id: message(5).id,
+      reactions,
+    });
+    expect(flattenPages(next).map((m) => m.reactions)).toEqual([[], reactions]);
+    expect(applyReactions(data, { conversation_id: CONVERSATION, message_id: 'gone', reactions })).toBe(data);
+  });
+
+  it('keeps the quotes of an edited or deleted message in step', () => {
+    const reply: Message = {
+      ...message(6),
+      reply_to: { id: message(4).id, sender_id: BOB, excerpt: 'message 4', deleted: false },
+    };
+    const data = pages({ messages: [message(4), reply], next_cursor: null });
+    const edited = applyQuotesOf(data, { ...message(4), content: 'changed' });
+    expect(flattenPages(edited)[1]!.reply_to).toMatchObject({ excerpt: 'changed', deleted: false });
+    const deleted = applyQuotesOf(edited, { ...message(4), content: '', deleted_at: message(5).created_at });
+    expect(flattenPages(deleted)[1]!.reply_to).toMatchObject({ excerpt: null, deleted: true });
+    expect(applyQuotesOf(data, message(5))).toBe(data);
   });
 });
