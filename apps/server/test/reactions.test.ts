@@ -108,6 +108,15 @@ describe.each(DIALECTS)('reactions (%s)', (dialect) => {
     expect(joined.reactions[0]).toEqual({ emoji: emoji[0], count: 2, user_ids: [f.alice.id, carol.id] });
   });
 
+  it('loses no reaction to another made at the same moment', async () => {
+    const message = await send(f.alice, 'everyone at once');
+    const emoji = [...'🍎🍐🍊🍋🍌🍉🍇🍓🫐🍒'];
+    await Promise.all(emoji.map((e, i) => react(i % 2 ? f.alice : f.bob, message.id, e)));
+    const reactions = (await inHistory(message.id)).reactions;
+    expect(reactions.map((r) => r.emoji).sort()).toEqual([...emoji].sort());
+    expect(reactions.every((r) => r.count === 1)).toBe(true);
+  });
+
   it('drops reactions when the message is deleted, and refuses new ones', async () => {
     const message = await send(f.alice, 'soon gone');
     await react(f.bob, message.id, '👍');
