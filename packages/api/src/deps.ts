@@ -46,7 +46,7 @@ export interface BudgetResult {
  * calls over a socket and legacy socket frames all spend the same budget.
  */
 export interface RequestBudget {
-  consume(key: string): Promise<BudgetResult>;
+  consume(key: string): BudgetResult | Promise<BudgetResult>;
 }
 
 /**
