@@ -21,7 +21,7 @@ async function seed(url: string): Promise<void> {
   const alice = await apiAs(url, 'alice', 'Alice Liddell');
   const bob = await apiAs(url, 'bob', 'Bob Builder');
   const carol = await apiAs(url, 'carol', 'Carol Danvers');
-  const users = await carol.api.users.list.query();
+  const { users } = await carol.api.users.list.query();
   const id = (username: string) => users.find((u) => u.username === username)!.id;
   const direct = await bob.api.conversations.create.mutate({
     title: 'bob & alice',

@@ -36,7 +36,7 @@ describe('createPneumaticClient', () => {
     ]);
     expect(me).toMatchObject({ username: alice.username, full_name: 'alice' });
     expect(alice.userId).toBe(me.id);
-    expect(Array.isArray(users)).toBe(true);
+    expect(Array.isArray(users.users)).toBe(true);
     expect(conversations).toEqual([]);
     await alice.close();
   });
