@@ -271,7 +271,7 @@ describe.each(DIALECTS)('accounts (%s)', (dialect) => {
       ]);
       const { client } = watch(bob.token);
       expect(await client.users.get.query({ ids: [alice.id] })).toEqual([
-        { id: alice.id, username: 'Deleted user', full_name: null, deleted: true },
+        { id: alice.id, username: 'Deleted user', full_name: null, deleted: true, online: false },
       ]);
       const everyone = (await api.get('/users', bob.token)).body.users as Array<{ id: string }>;
       expect(everyone.some((u) => u.id === alice.id)).toBe(false);

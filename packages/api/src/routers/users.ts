@@ -36,10 +36,16 @@ export const usersRouter = router({
   all: authedProcedure.query(async ({ ctx }) =>
     withPresence(ctx, await usersRepository.listUsersExcept(ctx.deps.database.db, ctx.user.id)),
   ),
-  /** These people by id (unknown ids left out), deleted accounts included: names for message senders. */
+  /**
+   * These people by id (unknown ids left out), deleted accounts included, with
+   * whether they are online: names for conversation members and message senders.
+   */
   get: authedProcedure
     .input(UsersGetInput)
-    .query(({ ctx, input }) =>
-      usersRepository.findUsersByIds(ctx.deps.database.db, [...new Set(input.ids)].filter(isId)),
+    .query(async ({ ctx, input }) =>
+      withPresence(
+        ctx,
+        await usersRepository.findUsersByIds(ctx.deps.database.db, [...new Set(input.ids)].filter(isId)),
+      ),
     ),
 });
