@@ -175,6 +175,15 @@ describe('accessibility', () => {
       await page.getByRole('button', { name: /^Message Bob Builder @bob/ }).waitFor();
       await scan('people');
 
+      await page.getByRole('button', { name: /^Account:/ }).click();
+      const account = page.getByRole('dialog', { name: 'Account' });
+      await account.getByRole('list', { name: 'Sessions' }).waitFor();
+      await account.getByRole('button', { name: 'Change password' }).click();
+      await account.locator('.field-error, .form-error').first().waitFor();
+      await account.getByRole('button', { name: 'Delete account…' }).click();
+      await scan('account with errors');
+      await page.keyboard.press('Escape');
+
       expect(alice.errors).toEqual([]);
       await alice.context.close();
     });
