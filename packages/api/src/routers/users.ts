@@ -4,10 +4,14 @@ import { UsersGetInput, UsersListInput } from '../schemas/account.schema.ts';
 import { isId } from '../schemas/common.ts';
 import { authedProcedure, router } from '../trpc.ts';
 
-/** The users, each with whether they are online now. */
-async function withPresence<T extends PublicUser>(ctx: Context, users: T[]) {
-  const online = (await ctx.deps.presence?.onlineAmong(users.map((u) => u.id))) ?? new Set<string>();
-  return users.map((user) => ({ ...user, online: online.has(user.id) }));
+/**
+ * The users, each with whether they are online now. A deleted account is
+ * never online, though its last sockets may still be in their grace period.
+ */
+async function withPresence<T extends PublicUser & { deleted?: boolean }>(ctx: Context, users: T[]) {
+  const live = users.filter((u) => !u.deleted).map((u) => u.id);
+  const online = (await ctx.deps.presence?.onlineAmong(live)) ?? new Set<string>();
+  return users.map((user) => ({ ...user, online: online.has(user.id) && !user.deleted }));
 }
 
 export const usersRouter = router({
