@@ -33,7 +33,9 @@ describe('server command line', () => {
       name: string;
     }[];
     expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['users', 'messages', 'conversations']));
-    db.prepare("insert into users values ('u1', 'x', 'x', null, 'h', '2026-01-01T00:00:00.000Z')").run();
+    db.prepare(
+      "insert into users (id, username, username_lower, full_name, password_hash, created_at) values ('u1', 'x', 'x', null, 'h', '2026-01-01T00:00:00.000Z')",
+    ).run();
     db.close();
     expect(cli(['reset-db'], env).code).toBe(0);
     const after = new Database(join(dir, 'pneumatic.db'));

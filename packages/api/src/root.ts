@@ -1,3 +1,4 @@
+import { accountRouter } from './routers/account.ts';
 import { authRouter } from './routers/auth.ts';
 import { conversationsRouter } from './routers/conversations.ts';
 import { eventsRouter } from './routers/events.ts';
@@ -7,6 +8,7 @@ import { router } from './trpc.ts';
 
 export const appRouter = router({
   auth: authRouter,
+  account: accountRouter,
   users: usersRouter,
   conversations: conversationsRouter,
   messages: messagesRouter,

@@ -218,6 +218,23 @@ export class PneumaticClient {
   }
 
   /**
+   * Changes the password (`account.changePassword`): every other login of the
+   * user is signed out at once, this client stays signed in.
+   */
+  changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    return this.api.account.changePassword.mutate({
+      current_password: currentPassword,
+      new_password: newPassword,
+    });
+  }
+
+  /** Deletes the account (`account.delete`, the password required) and forgets the tokens. */
+  async deleteAccount(password: string): Promise<void> {
+    await this.api.account.delete.mutate({ password });
+    this.session.signOut();
+  }
+
+  /**
    * Sends a message. It gets a `message_id` (a fresh UUID unless given), and
    * a send that fails on the way (network, 502/503/504) is tried again with
    * that same id, so the server stores it once however many attempts reach it.

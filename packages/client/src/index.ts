@@ -49,6 +49,7 @@ export type {
   CreateConversationInput,
   ListMessagesInput,
   LoginInput,
+  LoginSession,
   Message,
   MessagePage,
   PneumaticApi,
@@ -63,4 +64,5 @@ export type {
   StreamEvent,
   TokenPairResponse,
   User,
+  UserPage,
 } from './types.ts';

@@ -1,6 +1,7 @@
 import { type RunningServer, startServer } from '@pneumatic/test-server';
 import { createTRPCClient } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
 import {
   createPneumaticClient,
   errorCode,
@@ -36,7 +37,7 @@ describe('createPneumaticClient', () => {
     ]);
     expect(me).toMatchObject({ username: alice.username, full_name: 'alice' });
     expect(alice.userId).toBe(me.id);
-    expect(Array.isArray(users)).toBe(true);
+    expect(Array.isArray(users.users)).toBe(true);
     expect(conversations).toEqual([]);
     await alice.close();
   });
@@ -173,6 +174,23 @@ describe('createPneumaticClient', () => {
     const revived = createPneumaticClient({ url: server.url, tokens });
     await expect(revived.session.refresh()).rejects.toThrow(/Login expired/);
     await Promise.all([alice.close(), revived.close()]);
+  });
+
+  it('changes the password: the other login ends, this one stays; deleting the account ends it too', async () => {
+    const alice = await signUp(server.url, 'alice');
+    const laptop = createPneumaticClient({ url: server.url, WebSocket });
+    await laptop.login({ username: alice.username, password: PASSWORD });
+    const wrong = await alice.changePassword('not it', 'a newer long password').catch((e) => e);
+    expect(fieldErrors(wrong)?.current_password).toEqual(['Password is incorrect']);
+    await alice.changePassword(PASSWORD, 'a newer long password');
+    expect(await alice.api.auth.me.query()).toMatchObject({ username: alice.username });
+    await expect(laptop.session.refresh()).rejects.toThrow(/Login expired/);
+    const sessions = await alice.api.account.sessions.query();
+    expect(sessions).toEqual([expect.objectContaining({ current: true })]);
+
+    await alice.deleteAccount('a newer long password');
+    expect(alice.userId).toBeNull();
+    await Promise.all([alice.close(), laptop.close()]);
   });
 
   it('ends events() when the client closes, without an error', async () => {

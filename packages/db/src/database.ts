@@ -18,6 +18,8 @@ export interface UsersTable {
   full_name: string | null;
   password_hash: string;
   created_at: Timestamp;
+  /** When the account was deleted; the row stays so its messages keep a sender. */
+  deleted_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** One login: the family of refresh tokens it rotates through. */
@@ -29,6 +31,11 @@ export interface SessionsTable {
   created_at: Timestamp;
   expires_at: Timestamp;
   revoked_at: Timestamp | null;
+  /** Last login or refresh; null for logins from before it was kept. */
+  last_used_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Client address and User-Agent at the last login or refresh. */
+  ip_address: ColumnType<string | null, string | null | undefined, string | null>;
+  user_agent: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type ConversationKind = 'direct' | 'group';
@@ -119,6 +126,7 @@ export interface Database {
 export type User = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
 export type Session = Selectable<SessionsTable>;
+export type NewSession = Insertable<SessionsTable>;
 export type Conversation = Selectable<ConversationsTable>;
 export type ConversationUpdate = Updateable<ConversationsTable>;
 export type ConversationMember = Selectable<ConversationMembersTable>;

@@ -15,7 +15,12 @@ export function buildOpenApiDocument(version: string) {
       tags: [route.tag],
       ...(route.auth ? { security: [{ bearer: [] }] } : {}),
       ...(route.pathParams || route.queryParams
-        ? { requestParams: { path: route.pathParams, query: route.queryParams } }
+        ? {
+            requestParams: {
+              ...(route.pathParams ? { path: route.pathParams } : {}),
+              ...(route.queryParams ? { query: route.queryParams } : {}),
+            },
+          }
         : {}),
       ...(route.body
         ? { requestBody: { required: true, content: { 'application/json': { schema: route.body } } } }

@@ -1,3 +1,4 @@
+export * from './account.schema.ts';
 export * from './auth.schema.ts';
 export * from './common.ts';
 export * from './conversations.schema.ts';
