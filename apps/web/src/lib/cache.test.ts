@@ -27,6 +27,7 @@ function message(seq: number): Message {
     system: null,
     edited_at: null,
     deleted_at: null,
+    attachments: [],
   };
 }
 
