@@ -1,7 +1,5 @@
 import type { Readable } from 'node:stream';
 import { type FileRow, filesRepository } from '@pneumatic/db';
-import { fileTypeFromBuffer } from 'file-type';
-import { imageSize } from 'image-size';
 import type { ApiDeps } from '../deps.ts';
 import { fail, invalidField, unknownId } from '../errors.ts';
 import { isId } from '../schemas/common.ts';
@@ -63,6 +61,11 @@ export function cleanFileName(raw: string | undefined): string {
 
 /** Type and, for images shown inline, pixel size, from the first bytes; never from the name. */
 async function describeContent(head: Buffer): Promise<Pick<FileRow, 'type' | 'width' | 'height'>> {
+  // Loaded on the first upload, not at start-up (file-type brings a few modules of its own).
+  const [{ fileTypeFromBuffer }, { imageSize }] = await Promise.all([
+    import('file-type'),
+    import('image-size'),
+  ]);
   const detected = await fileTypeFromBuffer(head).catch(() => undefined);
   const type = detected?.mime ?? 'application/octet-stream';
   if (!isInlineImage(type)) return { type, width: null, height: null };
