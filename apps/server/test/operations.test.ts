@@ -34,6 +34,9 @@ describe('operations endpoints', () => {
         'POST /conversations',
         'GET /conversations/{conversation_id}/messages',
         'POST /messages',
+        'POST /files',
+        'GET /files/{id}',
+        'GET /files/{id}/{name}',
       ].sort(),
     );
     expect(reply.body.components.schemas.Message.required).toEqual(

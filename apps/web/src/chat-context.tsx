@@ -10,7 +10,7 @@ import { type Cache, receiveMessage, receiveMessageUpdate, useCache } from './li
 import { describeError } from './lib/errors.ts';
 import type { Outbox } from './lib/outbox.ts';
 import type { ReadMarkers } from './lib/read-markers.ts';
-import type { Message, Person } from './lib/types.ts';
+import type { Attachment, Message, Person } from './lib/types.ts';
 import type { TypingInConversation, TypingState } from './lib/typing.ts';
 import { useDebounced } from './lib/use-debounced.ts';
 import { trpc } from './trpc.ts';
@@ -164,6 +164,7 @@ async function deliver(chat: Chat, cache: Cache, messageId: string): Promise<voi
     // Tried again with the same message_id on network failures: the server stores it once.
     const message = await chat.client.sendMessage(pending.conversation_id, pending.content, {
       messageId: pending.message_id,
+      attachmentIds: pending.attachments?.map((file) => file.id),
     });
     receiveMessage(cache, message, chat.myId, chat.readMarkers);
     chat.outbox.remove(messageId);
@@ -184,12 +185,13 @@ export function useSendMessage() {
   const chat = useChat();
   const cache = useCache();
   const send = useCallback(
-    (conversationId: string, content: string) => {
+    (conversationId: string, content: string, attachments: Attachment[] = []) => {
       const messageId = newMessageId();
       chat.outbox.put({
         message_id: messageId,
         conversation_id: conversationId,
         content,
+        attachments,
         created_at: new Date().toISOString(),
         status: 'sending',
       });

@@ -2,6 +2,7 @@ import { accountRouter } from './routers/account.ts';
 import { authRouter } from './routers/auth.ts';
 import { conversationsRouter } from './routers/conversations.ts';
 import { eventsRouter } from './routers/events.ts';
+import { filesRouter } from './routers/files.ts';
 import { messagesRouter } from './routers/messages.ts';
 import { usersRouter } from './routers/users.ts';
 import { router } from './trpc.ts';
@@ -13,6 +14,7 @@ export const appRouter = router({
   conversations: conversationsRouter,
   messages: messagesRouter,
   events: eventsRouter,
+  files: filesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -29,6 +29,10 @@ export type Conversation = RouterOutputs['conversations']['get'];
 export type ConversationListItem = RouterOutputs['conversations']['list'][number];
 /** A stored message; `seq` orders a conversation without gaps. */
 export type Message = RouterOutputs['messages']['send'];
+/** A file a message carries: `url` downloads it with a bearer token; images have `width`/`height`. */
+export type Attachment = Message['attachments'][number];
+/** An upload, pending until a message of the uploader carries it. */
+export type UploadedFile = Attachment & { conversation_id: string; created_at: string };
 /** A page of history, oldest first; pass `next_cursor` as `cursor` for the page before (null at the start). */
 export type MessagePage = RouterOutputs['messages']['list'];
 export type SignupInput = RouterInputs['auth']['signup'];

@@ -234,3 +234,38 @@ describe('createPneumaticClient', () => {
     await client.close();
   });
 });
+
+describe('files', () => {
+  it('uploads a file, attaches it to a message, and downloads it as the other member', async () => {
+    const alice = await signUp(server.url, 'alice');
+    const bob = await signUp(server.url, 'bob');
+    const conversation = await alice.api.conversations.create.mutate({
+      title: '',
+      member_ids: [bob.userId!],
+    });
+    const bytes = new TextEncoder().encode('minutes of the meeting');
+    const streamed = new Blob([bytes]).stream();
+    const uploaded = await alice.uploadFile(conversation.id, streamed, 'minutes.txt');
+    expect(uploaded).toMatchObject({
+      name: 'minutes.txt',
+      size: bytes.length,
+      conversation_id: conversation.id,
+    });
+    const sent = await alice.sendMessage(conversation.id, '', { attachmentIds: [uploaded.id] });
+    expect(sent.attachments).toEqual([expect.objectContaining({ id: uploaded.id, url: uploaded.url })]);
+
+    const page = await bob.api.messages.list.query({ conversation_id: conversation.id });
+    const [attachment] = page.messages.at(-1)!.attachments;
+    const response = await bob.downloadFile(attachment!);
+    expect(new Uint8Array(await response.arrayBuffer())).toEqual(bytes);
+    expect(response.headers.get('content-disposition')).toMatch(/^attachment; /);
+
+    const carol = await signUp(server.url, 'carol');
+    await expect(carol.downloadFile(attachment!)).rejects.toMatchObject({
+      status: 404,
+      message: 'File not found',
+    });
+    await expect(carol.uploadFile(conversation.id, bytes, 'x.txt')).rejects.toMatchObject({ status: 403 });
+    await Promise.all([alice.close(), bob.close(), carol.close()]);
+  });
+});

@@ -79,6 +79,10 @@ export interface MessagesTable {
   kind: ColumnType<MessageKind, MessageKind | undefined, MessageKind>;
   /** For system lines: JSON describing what happened. */
   system: string | null;
+  /** JSON array of the files it carries (a copy of their rows when sent); null for none or once deleted. */
+  attachments: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The carried files' names, one per line, for search; null for none. */
+  attachment_names: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type MessageKind = 'user' | 'system';
@@ -106,6 +110,36 @@ export interface LogHeadTable {
   pos: Position;
 }
 
+export type FileState = 'uploading' | 'ready';
+
+/**
+ * An uploaded file. `uploading` while its bytes stream in; `ready` once
+ * stored, pending until a message of its uploader claims it through
+ * `message_key` (that message's client message_id).
+ */
+export interface FilesTable {
+  id: string;
+  conversation_id: string;
+  uploader_id: string;
+  /** Sanitized: no path, no control characters. */
+  name: string;
+  size: Position;
+  /** Decided from the bytes, never from the name or the client's Content-Type. */
+  type: string;
+  width: number | null;
+  height: number | null;
+  state: FileState;
+  message_key: string | null;
+  created_at: Timestamp;
+}
+
+/** A file's bytes in order, when they are kept in the database. */
+export interface FileChunksTable {
+  file_id: string;
+  n: number;
+  data: Uint8Array;
+}
+
 /** Facts about this database, such as its `cluster_id`. */
 export interface MetaTable {
   key: string;
@@ -121,6 +155,8 @@ export interface Database {
   events: EventsTable;
   log_head: LogHeadTable;
   meta: MetaTable;
+  files: FilesTable;
+  file_chunks: FileChunksTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -132,3 +168,4 @@ export type ConversationUpdate = Updateable<ConversationsTable>;
 export type ConversationMember = Selectable<ConversationMembersTable>;
 export type MessageRow = Selectable<MessagesTable>;
 export type EventRow = Selectable<EventsTable>;
+export type FileRow = Selectable<FilesTable>;

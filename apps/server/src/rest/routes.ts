@@ -63,11 +63,16 @@ const usersLocate: Locate = (path) => {
 const ConversationsList = z
   .object({ conversations: z.array(schemas.ConversationListItem) })
   .meta({ id: 'ConversationList' });
-const PostMessageBody = schemas.SendMessageInput.extend({ sender_id: schemas.Id });
+const PostMessageBody = schemas.SendMessageFields.extend({ sender_id: schemas.Id }).superRefine(
+  schemas.contentOrFiles,
+);
 /** The old service's rule: a message is sent as its authenticated sender only. */
 const SENDER_MISMATCH = 'sender_id must match authenticated user';
 /** What POST /messages is checked against when its sender_id is not the caller's: is it invalid anyway? */
-const AnySenderBody = schemas.SendMessageInput.extend({ sender_id: z.string(), conversation_id: z.string() });
+const AnySenderBody = schemas.SendMessageFields.extend({
+  sender_id: z.string(),
+  conversation_id: z.string(),
+}).superRefine(schemas.contentOrFiles);
 const HistoryQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).optional().meta({ description: '1–200, default 50' }),
   before: z.coerce.number().int().min(1).optional().meta({ description: 'A seq: return older messages' }),

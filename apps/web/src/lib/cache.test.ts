@@ -34,6 +34,7 @@ function message(seq: number): Message {
     system: null,
     edited_at: null,
     deleted_at: null,
+    attachments: [],
   };
 }
 

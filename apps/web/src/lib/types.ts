@@ -1,12 +1,14 @@
 import type { RouterOutputs, StreamEvent } from '@pneumatic/client';
 
 export type {
+  Attachment,
   Conversation,
   ConversationListItem,
   Message,
   MessagePage,
   SendMessageInput,
   StreamEvent,
+  UploadedFile,
   User,
   UserPage,
 } from '@pneumatic/client';
