@@ -264,7 +264,11 @@ export async function buildServer(
       await deps.writer.idle();
       sockets.closeAll(SHUTTING_DOWN.code, SHUTTING_DOWN.reason);
       // Waits for HTTP requests in flight; sends they queued are written before the database closes.
+      // A client that never finishes its request (an upload refused mid-body, a stalled one) must
+      // not hold the shutdown: after the grace its connection is cut.
+      const cut = setTimeout(() => app.server.closeAllConnections(), graceMs);
       await app.close();
+      clearTimeout(cut);
       sockets.close();
       await runtime.close();
     },
