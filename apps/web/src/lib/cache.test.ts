@@ -45,6 +45,7 @@ function listItem(lastSeq: number): ConversationListItem {
     unread_count: lastSeq,
     read_seqs: {},
     muted: false,
+    roles: {},
   };
 }
 

@@ -5,6 +5,7 @@ import * as chatFeatures from './2026-11-27-0003-chat-features.ts';
 import * as deferredSearchIndex from './2026-11-28-0004-deferred-search-index.ts';
 import * as oneNamePerEventKind from './2026-12-05-0005-one-name-per-event-kind.ts';
 import * as mutePerMember from './2026-12-06-0006-mute-per-member.ts';
+import * as groupRolesAndDisabledUsers from './2026-12-06-0008-group-roles-and-disabled-users.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-28-0004-deferred-search-index': deferredSearchIndex,
   '2026-12-05-0005-one-name-per-event-kind': oneNamePerEventKind,
   '2026-12-06-0006-mute-per-member': mutePerMember,
+  '2026-12-06-0008-group-roles-and-disabled-users': groupRolesAndDisabledUsers,
 };
