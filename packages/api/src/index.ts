@@ -46,6 +46,15 @@ export { serializedOnce } from './realtime/serialized-once.ts';
 export { type AppRouter, appRouter } from './root.ts';
 export * as schemas from './schemas/index.ts';
 export {
+  deleteAccount,
+  disableUser,
+  enableUser,
+  exportConversation,
+  type PruneReport,
+  pruneExpired,
+  revokeAllSessions,
+} from './services/account-admin.service.ts';
+export {
   type AuthenticatedUser,
   authenticate,
   resolveSession,

@@ -50,6 +50,7 @@ export async function authenticate(deps: ApiDeps, token: string | null): Promise
 }
 
 export async function signup(deps: ApiDeps, input: SignupInput): Promise<PublicUser> {
+  if (!deps.settings.allowSignup) throw fail.forbidden('Sign-up is closed on this server; ask an operator');
   const min = deps.settings.passwordMinLength;
   if (input.password.length < min) throw invalidField(['password'], `Must be at least ${min} characters`);
   const user = await usersRepository.insertUser(deps.database.db, {
@@ -95,6 +96,8 @@ export async function login(deps: ApiDeps, input: LoginInput, ip: string): Promi
     await throttle?.failed(usernameLower, ip);
     throw fail.unauthorized('login');
   }
+  // Told only to whoever knows the password.
+  if (user.disabled_at !== null) throw fail.forbidden('This account is disabled');
   await throttle?.succeeded(usernameLower, ip);
   const sessionId = randomUUID();
   const { pair, refresh } = await issuePair(deps, user.id, sessionId);

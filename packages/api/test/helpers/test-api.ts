@@ -35,7 +35,7 @@ export async function openTestApi(dialect: Dialect): Promise<TestApi> {
     bus,
     hub,
     writer: new MessageWriter({ database: database.handle, bus, observer }),
-    settings: { passwordMinLength: 8, replayLimit: 1000, tracing: false },
+    settings: { passwordMinLength: 8, replayLimit: 1000, tracing: false, allowSignup: true },
     observer,
   };
   return {

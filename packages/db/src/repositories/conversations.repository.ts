@@ -129,6 +129,18 @@ export async function findSuccessor(
   return row?.user_id;
 }
 
+/** The members with their names, roles and when they joined, in the order they joined (for exports). */
+export async function listMemberDetails(db: Executor, conversationId: string) {
+  return db
+    .selectFrom('conversation_members as m')
+    .innerJoin('users as u', 'u.id', 'm.user_id')
+    .select(['u.id', 'u.username', 'u.full_name', 'm.role', 'm.joined_at'])
+    .where('m.conversation_id', '=', conversationId)
+    .orderBy('m.joined_at')
+    .orderBy('u.id')
+    .execute();
+}
+
 /** The groups the user belongs to. */
 export async function listGroupIdsOf(db: Executor, userId: string): Promise<string[]> {
   const rows = await db

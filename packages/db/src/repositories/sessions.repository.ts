@@ -41,8 +41,11 @@ export async function revokeSession(db: Executor, sessionId: string, now: string
   return result.numUpdatedRows === 1n;
 }
 
-/** The user behind a live (not revoked, not expired) session, in one query. */
-/** Behind every authenticated request and socket: compiled once. */
+/**
+ * The user behind a live session (not revoked, not expired, the user not
+ * disabled), in one query. Behind every authenticated request and socket:
+ * compiled once.
+ */
 const sessionUser = compiledOnce(
   (db, sessionId: string, userId: string, now: string) =>
     db
@@ -52,11 +55,12 @@ const sessionUser = compiledOnce(
       .where('sessions.id', '=', sessionId)
       .where('sessions.user_id', '=', userId)
       .where('sessions.revoked_at', 'is', null)
-      .where('sessions.expires_at', '>', now),
+      .where('sessions.expires_at', '>', now)
+      .where('users.disabled_at', 'is', null),
   3,
 );
 
-/** The user of a login that still stands (not revoked, not expired), if `sessionId` is theirs. */
+/** The user of a login that still stands (not revoked, not expired, not disabled), if `sessionId` is theirs. */
 export async function findSessionUser(
   db: Executor,
   sessionId: string,
@@ -66,7 +70,7 @@ export async function findSessionUser(
   return (await sessionUser(db, sessionId, userId, now))[0];
 }
 
-/** Which of `sessionIds` still stand (not revoked, not expired, their user still there). */
+/** Which of `sessionIds` still stand (not revoked, not expired, their user still there and not disabled). */
 export async function findStandingSessions(
   db: Executor,
   sessionIds: string[],
@@ -79,6 +83,31 @@ export async function findStandingSessions(
     .where('sessions.id', 'in', sessionIds)
     .where('sessions.revoked_at', 'is', null)
     .where('sessions.expires_at', '>', now)
+    .where('users.disabled_at', 'is', null)
     .execute();
   return new Set(rows.map((row) => row.id));
+}
+
+/** Revokes every login of the user that still stands; returns their ids (for closing their sockets). */
+export async function revokeUserSessions(db: Executor, userId: string, now: string): Promise<string[]> {
+  const rows = await db
+    .updateTable('sessions')
+    .set({ revoked_at: now })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .returning('id')
+    .execute();
+  return rows.map((row) => row.id);
+}
+
+/**
+ * Deletes logins that can no longer be used: expired, or revoked. A token
+ * of a deleted login is refused as one of a revoked login is.
+ */
+export async function pruneSessions(db: Executor, now: string): Promise<number> {
+  const result = await db
+    .deleteFrom('sessions')
+    .where((eb) => eb.or([eb('expires_at', '<=', now), eb('revoked_at', 'is not', null)]))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
