@@ -8,6 +8,7 @@ import {
   startServer as startBuiltServer,
 } from '@pneumatic/test-server';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export { TcpProxy } from '@pneumatic/test-server';
 export type { RunningServer };
@@ -144,4 +145,25 @@ export function messageTexts(person: Person): Promise<string[]> {
 export async function screenshot(person: Person, name: string): Promise<void> {
   mkdirSync(OUTPUT_DIR, { recursive: true });
   await person.page.screenshot({ path: join(OUTPUT_DIR, `${name}.png`) });
+}
+
+/**
+ * The built server and a browser for the tests of one describe block:
+ * started before them, closed after them. Read the fields inside tests.
+ */
+export function useServerAndBrowser(env: Record<string, string> = {}): {
+  server: RunningServer;
+  browser: Browser;
+} {
+  const running = {} as { server: RunningServer; browser: Browser };
+  beforeAll(async () => {
+    checkPrerequisites();
+    running.server = await startServer(env);
+    running.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await running.browser?.close();
+    await running.server?.close();
+  });
+  return running;
 }
