@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import {
   type ApiDeps,
   type ApiObserver,
   ConnectionHub,
   type EventBus,
+  FileLinks,
   followLogOf,
   InMemoryPresenceStore,
   InProcessEventBus,
@@ -15,6 +17,8 @@ import {
   createDatabase,
   type DatabaseHandle,
   type DatabaseOptions,
+  databaseFileStore,
+  diskFileStore,
   logRepository,
   migrateToLatest,
   parseDatabaseUrl,
@@ -160,8 +164,18 @@ export async function createApiDeps(config: Config, options: ApiRuntimeOptions):
       replayLimit: config.REPLAY_LIMIT,
       tracing: options.tracing ?? false,
       allowSignup: config.ALLOW_SIGNUP,
+      uploads: {
+        maxBytes: config.MAX_UPLOAD_BYTES,
+        quotaBytesPerDay: config.UPLOAD_QUOTA_BYTES_PER_DAY,
+        pendingTtlSeconds: config.UPLOAD_PENDING_TTL_SECONDS,
+      },
     },
     observer,
+    files:
+      config.FILE_STORAGE === 'database'
+        ? databaseFileStore(database.db)
+        : diskFileStore(join(config.DATA_DIR, 'files')),
+    fileLinks: new FileLinks(config.SECRET_KEY, config.FILE_LINK_TTL_SECONDS),
   };
 
   return {

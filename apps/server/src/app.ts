@@ -11,6 +11,7 @@ import { createApiDeps } from './api-deps.ts';
 import { registerApiDocs } from './api-docs.ts';
 import type { Config } from './config.ts';
 import { reportFailure } from './failures.ts';
+import { filesPlugin } from './files/files-plugin.ts';
 import { isAllowedSocketOrigin, isUpgrade, registerHttpHygiene } from './http-hygiene.ts';
 import { InFlight } from './in-flight.ts';
 import { legacySocketPlugin } from './legacy/legacy-socket.ts';
@@ -214,6 +215,11 @@ export async function buildServer(
 
   await registerTrpc(app, deps, logger, { tracing, sockets });
   await app.register(restPlugin, { deps, tracing });
+  await app.register(filesPlugin, {
+    deps,
+    stallTimeoutMs: config.UPLOAD_STALL_TIMEOUT_MS,
+    sweepIntervalMs: Math.min(60_000, config.UPLOAD_PENDING_TTL_SECONDS * 1000),
+  });
   await app.register(legacySocketPlugin, {
     tracing,
     deps,

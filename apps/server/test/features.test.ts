@@ -317,7 +317,7 @@ describe.each(DIALECTS)('chat features (%s)', (dialect) => {
       await watcher.started.count(1);
       await stranger.started.count(1);
       const isOnline = async () =>
-        (await as(alice).client.users.list.query()).find((u) => u.id === erin.id)!.online;
+        (await as(alice).client.users.list.query()).users.find((u) => u.id === erin.id)!.online;
       expect(await isOnline()).toBe(false);
       const phone = as(erin);
       const laptop = as(erin);

@@ -95,6 +95,7 @@ describe.each(DIALECTS)('legacy /ws protocol (%s)', (dialect) => {
         system: null,
         edited_at: null,
         deleted_at: null,
+        attachments: [],
       },
     });
     expect((await other.frames.count(1))[0]).toEqual(echo);

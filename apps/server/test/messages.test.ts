@@ -34,6 +34,7 @@ describe.each(DIALECTS)('messages over REST (%s)', (dialect) => {
       system: null,
       edited_at: null,
       deleted_at: null,
+      attachments: [],
     });
   });
 

@@ -122,7 +122,7 @@ describe.each(DIALECTS)('operators (%s)', (dialect) => {
       (await api.post('/auth/login', { username: owner.username, password: owner.password })).status,
     ).toBe(401);
     const people = await pool.as(member).client.users.list.query();
-    expect(people.map((p) => p.id)).not.toContain(owner.id);
+    expect(people.users.map((p) => p.id)).not.toContain(owner.id);
     expect((await cli('delete-user', owner.username)).code).toBe(1);
   });
 

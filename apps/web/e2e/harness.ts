@@ -53,6 +53,27 @@ export function launchBrowser(): Promise<Browser> {
 }
 
 /** One person in their own browser context (own storage, own socket). */
+/**
+ * A built server and a browser for the tests of one describe block, started
+ * before them and closed after; read the fields inside tests.
+ */
+export function useServerAndBrowser(env: Record<string, string> = {}): {
+  server: RunningServer;
+  browser: Browser;
+} {
+  const suite = {} as { server: RunningServer; browser: Browser };
+  beforeAll(async () => {
+    checkPrerequisites();
+    suite.server = await startServer(env);
+    suite.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.server?.close();
+  });
+  return suite;
+}
+
 export interface Person {
   username: string;
   fullName: string;
@@ -145,25 +166,4 @@ export function messageTexts(person: Person): Promise<string[]> {
 export async function screenshot(person: Person, name: string): Promise<void> {
   mkdirSync(OUTPUT_DIR, { recursive: true });
   await person.page.screenshot({ path: join(OUTPUT_DIR, `${name}.png`) });
-}
-
-/**
- * The built server and a browser for the tests of one describe block:
- * started before them, closed after them. Read the fields inside tests.
- */
-export function useServerAndBrowser(env: Record<string, string> = {}): {
-  server: RunningServer;
-  browser: Browser;
-} {
-  const running = {} as { server: RunningServer; browser: Browser };
-  beforeAll(async () => {
-    checkPrerequisites();
-    running.server = await startServer(env);
-    running.browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await running.browser?.close();
-    await running.server?.close();
-  });
-  return running;
 }

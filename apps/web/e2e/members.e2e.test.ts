@@ -16,7 +16,7 @@ describe('group members and roles', () => {
       apiAs(server.url, 'bob', 'Bob Builder'),
       apiAs(server.url, 'carol', 'Carol Danvers'),
     ]);
-    const users = await clients[0]!.api.users.list.query();
+    const { users } = await clients[0]!.api.users.list.query();
     const id = (username: string) => users.find((u) => u.username === username)!.id;
     const group = await clients[0]!.api.conversations.create.mutate({
       title: 'Trip',

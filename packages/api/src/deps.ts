@@ -1,4 +1,5 @@
-import type { DatabaseHandle } from '@pneumatic/db';
+import type { DatabaseHandle, FileStore } from '@pneumatic/db';
+import type { FileLinks } from './auth/file-links.ts';
 import type { TokenService } from './auth/tokens.ts';
 import type { ConnectionHub } from './realtime/connection-hub.ts';
 import type { EventBus } from './realtime/event-bus.ts';
@@ -15,6 +16,16 @@ export interface ApiSettings {
   tracing: boolean;
   /** Whether anyone may sign up (`auth.signup`, `POST /auth/signup`). Default true; the CLI always may. */
   allowSignup: boolean;
+  uploads: UploadSettings;
+}
+
+export interface UploadSettings {
+  /** Largest file accepted, in bytes. Default 25 MiB. */
+  maxBytes: number;
+  /** Bytes one user may upload in any 24 hours (files deleted since give theirs back). Default 500 MiB. */
+  quotaBytesPerDay: number;
+  /** Uploads no message carries are removed after this. Default 3600 s. */
+  pendingTtlSeconds: number;
 }
 
 /** Hooks for the host's metrics and logs; the API never logs by itself. */
@@ -71,6 +82,10 @@ export interface ApiDeps {
   writer: MessageWriter;
   settings: ApiSettings;
   observer: ApiObserver;
+  /** Where uploaded files' bytes live (disk for one machine, the database for several). */
+  files: FileStore;
+  /** Signs and checks download links for `<img>` tags. */
+  fileLinks: FileLinks;
   /** Who is online; absent, everyone shows as offline. */
   presence?: Presence;
   budget?: RequestBudget;

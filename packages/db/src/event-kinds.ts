@@ -8,6 +8,8 @@
  * by edited_at and deleted_at). `conversation`: a conversation was created,
  * or its members, title or anything else changed. `mute`: a member muted or
  * unmuted a conversation; it goes to that member's own devices only.
+ * `user`: a user's public details (display name) changed; it goes to their
+ * contacts and their own devices.
  */
 export const EVENT_KINDS = [
   'message',
@@ -17,6 +19,7 @@ export const EVENT_KINDS = [
   'typing',
   'presence',
   'mute',
+  'user',
   'session_revoked',
 ] as const;
 

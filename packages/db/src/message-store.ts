@@ -12,6 +12,9 @@ export interface NewMessage {
   message_id: string;
   content: string;
   created_at: string;
+  /** JSON of the files it carries (see MessagesTable); null or absent for none. */
+  attachments?: string | null;
+  attachment_names?: string | null;
 }
 
 /** What became of one message of a batch. */
@@ -90,6 +93,8 @@ export function kyselyMessageStore(db: Kysely<Database>, indexForSearch: () => P
         });
         const row: MessageRow = {
           ...m,
+          attachments: m.attachments ?? null,
+          attachment_names: m.attachment_names ?? null,
           seq,
           pos: 0,
           edited_at: null,

@@ -38,6 +38,8 @@ export function writerThread(load: NodeJS.Require): void {
     message_id: string;
     content: string;
     created_at: string;
+    attachments?: string | null;
+    attachment_names?: string | null;
   }
   type Outcome = { stored: { seq: number; pos: number } } | { existing: unknown } | { missing: true };
 
@@ -79,7 +81,18 @@ export function writerThread(load: NodeJS.Require): void {
     let pos = head - fresh.length + 1;
     for (const i of fresh) {
       const m = batch[i]!;
-      insert.run(m.id, m.conversation_id, seqs[i], pos, m.sender_id, m.message_id, m.content, m.created_at);
+      insert.run(
+        m.id,
+        m.conversation_id,
+        seqs[i],
+        pos,
+        m.sender_id,
+        m.message_id,
+        m.content,
+        m.created_at,
+        m.attachments ?? null,
+        m.attachment_names ?? null,
+      );
       outcomes[i] = { stored: { seq: seqs[i]!, pos } };
       pos++;
     }

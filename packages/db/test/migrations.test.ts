@@ -151,11 +151,11 @@ describe.each(DIALECTS)('migrations (%s)', (dialect) => {
     }
   });
 
-  it('backfills an owner for every group at 0008: the creator, else the longest-standing member', async () => {
+  it('backfills an owner for every group at 0009: the creator, else the longest-standing member', async () => {
     const { handle: old, close: dropOld } = await openTestDatabase(dialect);
     try {
       const migrator = new Migrator({ db: old.db, provider: { getMigrations: async () => migrations } });
-      expect((await migrator.migrateTo('2026-12-06-0006-mute-per-member')).error).toBeUndefined();
+      expect((await migrator.migrateTo('2026-12-06-0008-file-attachments')).error).toBeUndefined();
       const db = old.db as Kysely<any>;
       const [creator, early, late] = [randomUUID(), randomUUID(), randomUUID()];
       const at = (minute: number) => `2026-12-01T00:0${minute}:00.000Z`;
@@ -193,7 +193,7 @@ describe.each(DIALECTS)('migrations (%s)', (dialect) => {
         ])
         .execute();
       expect(
-        (await migrator.migrateTo('2026-12-06-0008-group-roles-and-disabled-users')).error,
+        (await migrator.migrateTo('2026-12-06-0009-group-roles-and-disabled-users')).error,
       ).toBeUndefined();
       const roles = await db
         .selectFrom('conversation_members')

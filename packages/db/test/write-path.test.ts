@@ -38,6 +38,8 @@ describe.each(DIALECTS)('the send path (%s)', (dialect) => {
     deleted_at: null,
     kind: 'user',
     system: null,
+    attachments: null,
+    attachment_names: null,
   });
   const search = async (word: string) =>
     (

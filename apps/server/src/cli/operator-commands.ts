@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import {
   type ApiDeps,
-  deleteAccount,
+  deleteUserAccount,
   disableUser,
   enableUser,
   exportConversation,
@@ -113,7 +113,7 @@ they expire, and every login is revoked. ${REACH}`,
 group on), then its name and password are removed and the username is free again.
 Its messages and 1-on-1s stay, shown as from "Deleted user". ${REACH}`,
       done: 'Deleted',
-      act: (deps, user) => deleteAccount(deps, user.id),
+      act: (deps, user) => deleteUserAccount(deps, user.id),
     }),
     {
       name: 'backup',

@@ -16,6 +16,7 @@ import type { Message, Person } from '../lib/types.ts';
 import { Avatar } from './avatar.tsx';
 import { AlertIcon, ClockIcon, EditIcon, TrashIcon } from './icons.tsx';
 import { Menu } from './menu.tsx';
+import { MessageAttachments } from './message-attachments.tsx';
 
 export function senderOf(entry: TimelineEntry, myId: string): string {
   return entry.kind === 'message' ? entry.message.sender_id : myId;
@@ -125,6 +126,11 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
 
   const mine = senderOf(entry, myId) === myId;
   const content = message ? message.content : entry.kind === 'pending' ? entry.pending.content : '';
+  const attachments = message
+    ? message.attachments
+    : entry.kind === 'pending'
+      ? (entry.pending.attachments ?? [])
+      : [];
   const status = entry.kind === 'pending' ? entry.pending.status : 'sent';
   const senderName = mine ? 'You' : displayName(sender);
   const showSender = group && !mine && runStart;
@@ -186,17 +192,22 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
                 {deleted ? (
                   <p className="message-text message-deleted">Message deleted</p>
                 ) : (
-                  <p className="message-text">
-                    {linkify(content).map((part, i) =>
-                      part.kind === 'link' ? (
-                        <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">
-                          {part.text}
-                        </a>
-                      ) : (
-                        part.text
-                      ),
+                  <>
+                    <MessageAttachments files={attachments} />
+                    {content && (
+                      <p className="message-text">
+                        {linkify(content).map((part, i) =>
+                          part.kind === 'link' ? (
+                            <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">
+                              {part.text}
+                            </a>
+                          ) : (
+                            part.text
+                          ),
+                        )}
+                      </p>
                     )}
-                  </p>
+                  </>
                 )}
                 <span className="message-meta">
                   {edited && (

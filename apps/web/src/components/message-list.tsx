@@ -72,7 +72,13 @@ function isAtBottom(el: HTMLElement): boolean {
   return el.scrollHeight - el.scrollTop - el.clientHeight < AT_BOTTOM_WITHIN_PX;
 }
 
-export function MessageList({ conversation, conversationName, users, jumpTo, onJumped }: MessageListProps) {
+export function MessageList({
+  conversation,
+  conversationName,
+  users: members,
+  jumpTo,
+  onJumped,
+}: MessageListProps) {
   const { myId, readMarkers } = useChat();
   const outbox = useOutbox();
   const { retry, discard } = useSendMessage();
@@ -86,6 +92,7 @@ export function MessageList({ conversation, conversationName, users, jumpTo, onJ
   const { data, hasNextPage, isFetchingNextPage, fetchNextPage } = query;
 
   const confirmed = useMemo(() => flattenPages(data), [data]);
+  const users = useWithFormerMembers(members, confirmed, myId);
   const entries = useMemo(() => {
     const pending = outbox.filter((m) => m.conversation_id === conversation.id);
     return buildTimeline(confirmed, pending, myId);
@@ -310,4 +317,30 @@ export function MessageList({ conversation, conversationName, users, jumpTo, onJ
       )}
     </div>
   );
+}
+
+/**
+ * The people list, plus the senders it lacks: members who have left (or whose
+ * account was deleted since), looked up by id so their names still show.
+ */
+function useWithFormerMembers(
+  members: ReadonlyMap<string, Person>,
+  messages: readonly Message[],
+  myId: string,
+): ReadonlyMap<string, Person> {
+  const missing = useMemo(() => {
+    const ids = new Set<string>();
+    for (const m of messages) if (m.sender_id !== myId && !members.has(m.sender_id)) ids.add(m.sender_id);
+    return [...ids].sort().slice(0, 100);
+  }, [messages, members, myId]);
+  const lookup = trpc.users.get.useQuery(
+    { ids: missing },
+    { enabled: missing.length > 0, staleTime: Number.POSITIVE_INFINITY },
+  );
+  return useMemo(() => {
+    if (!lookup.data?.length) return members;
+    const all = new Map(members);
+    for (const person of lookup.data) if (!all.has(person.id)) all.set(person.id, person);
+    return all;
+  }, [members, lookup.data]);
 }

@@ -47,6 +47,7 @@ function message(conversationId: string, seq: number, createdAt: string, sender 
     system: null,
     edited_at: null,
     deleted_at: null,
+    attachments: [],
   };
 }
 

@@ -26,6 +26,7 @@ function message(seq: number, sender = BOB, messageId = `client-${seq}`): Messag
     system: null,
     edited_at: null,
     deleted_at: null,
+    attachments: [],
   };
 }
 

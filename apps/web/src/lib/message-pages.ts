@@ -1,5 +1,5 @@
 import type { TrpcUtils } from '../trpc.ts';
-import type { Message } from './types.ts';
+import type { Attachment, Message } from './types.ts';
 
 /**
  * A conversation's history as `messages.list`'s infinite query holds it
@@ -19,6 +19,8 @@ export interface PendingMessage {
   status: 'sending' | 'failed';
   /** Why the last attempt failed. */
   error?: string;
+  /** Files already uploaded that the message carries. */
+  attachments?: Attachment[];
 }
 
 export type TimelineEntry =

@@ -22,6 +22,7 @@ function line(sender: string, system: Message['system'], content = 'stored text'
     system,
     edited_at: null,
     deleted_at: null,
+    attachments: [],
   };
 }
 

@@ -8,12 +8,12 @@ import {
 import type { ApiDeps } from '../deps.ts';
 import type { Message } from '../schemas/messages.schema.ts';
 import { loadConversation } from './conversations.service.ts';
-import { leaveConversation } from './membership.service.ts';
 import { toMessage } from './views.ts';
 
 /**
- * What an operator (the CLI) does to accounts, and the account deletion
- * that self-service deletion shares. Each change that must reach live
+ * What an operator (the CLI) does to accounts (deletion is
+ * `deleteUserAccount` in account.service.ts, shared with self-service
+ * deletion). Each change that must reach live
  * sockets is announced on the bus: with Redis, every instance closes the
  * user's sockets at once; tokens are refused at once either way, since
  * every request looks the login up (disabled users' logins do not stand).
@@ -27,6 +27,7 @@ export async function revokeAllSessions(deps: ApiDeps, userId: string): Promise<
   const revoked = await sessionsRepository.revokeUserSessions(
     deps.database.db,
     userId,
+    null,
     new Date().toISOString(),
   );
   for (const sessionId of revoked) {
@@ -47,21 +48,6 @@ export async function disableUser(deps: ApiDeps, userId: string): Promise<boolea
 /** Lets a disabled user log in again (their old logins stay revoked). False: no such user. */
 export async function enableUser(deps: ApiDeps, userId: string): Promise<boolean> {
   return usersRepository.setDisabledAt(deps.database.db, userId, null);
-}
-
-/**
- * Deletes an account: its logins are revoked, it leaves every group (a
- * system line each; an owner hands the group on), then it is marked
- * deleted: name and password gone, username free again. Its messages and
- * 1-on-1s stay, so the others keep their history.
- */
-export async function deleteAccount(deps: ApiDeps, userId: string): Promise<void> {
-  await disableUser(deps, userId);
-  const { db } = deps.database;
-  for (const groupId of await conversationsRepository.listGroupIdsOf(db, userId)) {
-    await leaveConversation(deps, userId, groupId);
-  }
-  await usersRepository.markDeleted(db, userId, new Date().toISOString());
 }
 
 export interface PruneReport {

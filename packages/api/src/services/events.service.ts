@@ -60,6 +60,8 @@ function toStreamEvent(event: LogBusEvent | EphemeralBusEvent): StreamEvent {
       return { type: 'presence', user_id: event.user_id, online: event.online };
     case 'mute':
       return { type: 'mute', conversation_id: event.conversation_id, muted: event.muted };
+    case 'user':
+      return { type: 'user', user: event.user };
   }
 }
 

@@ -63,6 +63,8 @@ async function changeConversation(
       deleted_at: null,
       kind: 'system',
       system: JSON.stringify(system),
+      attachments: null,
+      attachment_names: null,
     };
     await messagesRepository.insertMessage(trx, line);
     await conversationsRepository.readUpTo(trx, conversation.id, actorId, seq);

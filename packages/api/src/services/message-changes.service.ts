@@ -2,6 +2,7 @@ import { conversationsRepository, logRepository, messagesRepository } from '@pne
 import type { ApiDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
 import type { EditMessageInput, Message } from '../schemas/messages.schema.ts';
+import { deleteFilesOfMessage } from './files.service.ts';
 import { toMessage } from './views.ts';
 
 type Change = { kind: 'edit'; content: string } | { kind: 'delete' };
@@ -27,8 +28,13 @@ async function changeMessage(deps: ApiDeps, userId: string, id: string, change: 
     const row = await messagesRepository.updateMessage(
       trx,
       id,
-      change.kind === 'edit' ? { content: change.content, edited_at: now } : { content: '', deleted_at: now },
+      change.kind === 'edit'
+        ? { content: change.content, edited_at: now }
+        : { content: '', deleted_at: now, attachments: null, attachment_names: null },
     );
+    // A deleted message's files go with it: rows now, bytes once committed.
+    const files =
+      change.kind === 'delete' ? await deleteFilesOfMessage(trx, row.sender_id, row.message_id) : [];
     const recipients = await conversationsRepository.listMemberIds(trx, row.conversation_id);
     const pos = await logRepository.takePositions(trx);
     await logRepository.insertEvent(trx, {
@@ -39,8 +45,9 @@ async function changeMessage(deps: ApiDeps, userId: string, id: string, change: 
       created_at: now,
       subject_id: row.id,
     });
-    return { row, recipients, pos };
+    return { row, recipients, pos, files };
   });
+  await deps.files.remove(stored.files);
   const message = toMessage(stored.row);
   deps.bus.publish({ kind: 'message_updated', pos: stored.pos, recipients: stored.recipients, message });
   return message;

@@ -15,6 +15,8 @@ export interface SendResult {
 interface PendingSend {
   senderId: string;
   input: SendMessageInput;
+  /** The files the message carries, already claimed for it (files.service.ts). */
+  files: { attachments: string; attachment_names: string } | undefined;
   resolve(result: SendResult): void;
   reject(error: unknown): void;
 }
@@ -76,9 +78,13 @@ export class MessageWriter {
     });
   }
 
-  send(senderId: string, input: SendMessageInput): Promise<SendResult> {
+  send(
+    senderId: string,
+    input: SendMessageInput,
+    files?: { attachments: string; attachment_names: string },
+  ): Promise<SendResult> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ senderId, input, resolve, reject });
+      this.#queue.push({ senderId, input, files, resolve, reject });
       if (!this.#running) {
         this.#running = true;
         setImmediate(() => void this.#drain());
@@ -191,6 +197,8 @@ export class MessageWriter {
           message_id: p.input.message_id,
           content: p.input.content,
           created_at: now,
+          attachments: p.files?.attachments ?? null,
+          attachment_names: p.files?.attachment_names ?? null,
         });
       }
     });
@@ -219,6 +227,8 @@ export class MessageWriter {
       else {
         const message = toMessage({
           ...m,
+          attachments: m.attachments ?? null,
+          attachment_names: m.attachment_names ?? null,
           ...outcome.stored,
           edited_at: null,
           deleted_at: null,

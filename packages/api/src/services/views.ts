@@ -5,7 +5,21 @@ import type {
   MessageRow,
 } from '@pneumatic/db';
 import type { Conversation, ConversationListItem } from '../schemas/conversations.schema.ts';
+import type { Attachment } from '../schemas/files.schema.ts';
 import type { Message, SystemEvent } from '../schemas/messages.schema.ts';
+
+/** What a message row keeps of each file it carries (messages.attachments, JSON). */
+export type StoredAttachment = Omit<Attachment, 'url'>;
+
+/** Where a member downloads a file (with a bearer token): its id, then its name for the browser's sake. */
+export function fileUrl(id: string, name: string): string {
+  return `/files/${id}/${encodeURIComponent(name)}`;
+}
+
+export function toAttachment(file: StoredAttachment): Attachment {
+  const { id, name, size, type, width, height } = file;
+  return { id, name, size, type, width, height, url: fileUrl(id, name) };
+}
 
 /** The public shape of a stored message. */
 export function toMessage(row: MessageRow): Message {
@@ -21,6 +35,7 @@ export function toMessage(row: MessageRow): Message {
     system: row.system ? (JSON.parse(row.system) as SystemEvent) : null,
     edited_at: row.edited_at,
     deleted_at: row.deleted_at,
+    attachments: row.attachments ? (JSON.parse(row.attachments) as StoredAttachment[]).map(toAttachment) : [],
   };
 }
 

@@ -23,6 +23,7 @@ function messageAt(pos: number, recipients: string[] = [alice, bob]): LogBusEven
       sender_id: recipients[0]!,
       conversation_id: 'room',
       content: `message ${pos}`,
+      attachments: [],
       created_at: '2030-01-01T00:00:00.000Z',
       seq: pos,
       kind: 'user',

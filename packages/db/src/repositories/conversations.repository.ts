@@ -237,6 +237,8 @@ export async function listConversationsForUser(db: Executor, userId: string): Pr
       'm.deleted_at as m_deleted_at',
       'm.kind as m_kind',
       'm.system as m_system',
+      'm.attachments as m_attachments',
+      'm.attachment_names as m_attachment_names',
     ])
     .where('me.user_id', '=', userId)
     .orderBy('c.last_activity_at', 'desc')
@@ -297,6 +299,8 @@ export async function listConversationsForUser(db: Executor, userId: string): Pr
             deleted_at: r.m_deleted_at,
             kind: r.m_kind!,
             system: r.m_system,
+            attachments: r.m_attachments,
+            attachment_names: r.m_attachment_names,
           },
   }));
 }

@@ -22,7 +22,13 @@ export async function findMessageById(db: Executor, id: string): Promise<Message
 export async function updateMessage(
   db: Executor,
   id: string,
-  changes: { content: string; edited_at?: string; deleted_at?: string },
+  changes: {
+    content: string;
+    edited_at?: string;
+    deleted_at?: string;
+    attachments?: null;
+    attachment_names?: null;
+  },
 ): Promise<MessageRow> {
   return db
     .updateTable('messages')

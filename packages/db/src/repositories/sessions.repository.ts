@@ -1,10 +1,17 @@
 import { compiledOnce } from '../compiled-once.ts';
 import type { Executor } from '../create-database.ts';
-import type { Session } from '../database.ts';
+import type { NewSession, Session } from '../database.ts';
 import type { PublicUser } from './users.repository.ts';
 
-export async function insertSession(db: Executor, session: Omit<Session, 'revoked_at'>): Promise<void> {
+export async function insertSession(db: Executor, session: NewSession): Promise<void> {
   await db.insertInto('sessions').values(session).execute();
+}
+
+/** Where and when a login was used: set at login and at each refresh. */
+export interface SessionUse {
+  at: string;
+  ipAddress: string | null;
+  userAgent: string | null;
 }
 
 /**
@@ -17,15 +24,20 @@ export async function rotateSession(
   sessionId: string,
   presentedJti: string,
   nextJti: string,
-  now: string,
+  use: SessionUse,
 ): Promise<boolean> {
   const result = await db
     .updateTable('sessions')
-    .set({ current_jti: nextJti })
+    .set({
+      current_jti: nextJti,
+      last_used_at: use.at,
+      ip_address: use.ipAddress,
+      user_agent: use.userAgent,
+    })
     .where('id', '=', sessionId)
     .where('current_jti', '=', presentedJti)
     .where('revoked_at', 'is', null)
-    .where('expires_at', '>', now)
+    .where('expires_at', '>', use.at)
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
@@ -88,16 +100,63 @@ export async function findStandingSessions(
   return new Set(rows.map((row) => row.id));
 }
 
-/** Revokes every login of the user that still stands; returns their ids (for closing their sockets). */
-export async function revokeUserSessions(db: Executor, userId: string, now: string): Promise<string[]> {
+export type SessionListing = Pick<
+  Session,
+  'id' | 'created_at' | 'last_used_at' | 'ip_address' | 'user_agent' | 'expires_at'
+>;
+
+/** The user's logins that still stand, the most recently used first. */
+export async function listStandingSessions(
+  db: Executor,
+  userId: string,
+  now: string,
+): Promise<SessionListing[]> {
   const rows = await db
+    .selectFrom('sessions')
+    .select(['id', 'created_at', 'last_used_at', 'ip_address', 'user_agent', 'expires_at'])
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .execute();
+  const lastUse = (row: SessionListing) => row.last_used_at ?? row.created_at;
+  return rows.sort((a, b) => lastUse(b).localeCompare(lastUse(a)) || a.id.localeCompare(b.id));
+}
+
+/**
+ * Revokes the user's standing logins, all but `keepSessionId` when given;
+ * returns the ids it revoked (their sockets are to be closed).
+ */
+export async function revokeUserSessions(
+  db: Executor,
+  userId: string,
+  keepSessionId: string | null,
+  now: string,
+): Promise<string[]> {
+  let query = db
     .updateTable('sessions')
     .set({ revoked_at: now })
     .where('user_id', '=', userId)
-    .where('revoked_at', 'is', null)
-    .returning('id')
-    .execute();
+    .where('revoked_at', 'is', null);
+  if (keepSessionId) query = query.where('id', '!=', keepSessionId);
+  const rows = await query.returning('id').execute();
   return rows.map((row) => row.id);
+}
+
+/** Revokes one login if it is the user's and still stands; false for anyone else's, or none. */
+export async function revokeUserSession(
+  db: Executor,
+  userId: string,
+  sessionId: string,
+  now: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('sessions')
+    .set({ revoked_at: now })
+    .where('id', '=', sessionId)
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
 }
 
 /**

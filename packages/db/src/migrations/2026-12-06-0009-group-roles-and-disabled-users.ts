@@ -12,15 +12,13 @@ type AnyDb = Kysely<any>;
  * member (the rule for an owner who leaves).
  *
  * `users.disabled_at`: an operator disabled the account (no login, no token
- * accepted). `users.deleted_at`: the account was deleted; its messages stay,
- * its name is gone.
+ * accepted). Deleted accounts have `users.deleted_at` (0007).
  */
 export async function up(db: AnyDb): Promise<void> {
   const pg = db.getExecutor().adapter instanceof PostgresAdapter;
   const ts = pg ? 'timestamptz' : 'text';
   await db.schema.alterTable('conversation_members').addColumn('role', 'text').execute();
   await db.schema.alterTable('users').addColumn('disabled_at', ts).execute();
-  await db.schema.alterTable('users').addColumn('deleted_at', ts).execute();
   await sql`update conversation_members set role = 'owner'
     where exists (select 1 from conversations c
       where c.id = conversation_members.conversation_id and c.kind = 'group'
@@ -36,7 +34,6 @@ export async function up(db: AnyDb): Promise<void> {
 }
 
 export async function down(db: AnyDb): Promise<void> {
-  await db.schema.alterTable('users').dropColumn('deleted_at').execute();
   await db.schema.alterTable('users').dropColumn('disabled_at').execute();
   await db.schema.alterTable('conversation_members').dropColumn('role').execute();
 }
