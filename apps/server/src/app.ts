@@ -17,6 +17,7 @@ import { InFlight } from './in-flight.ts';
 import { legacySocketPlugin } from './legacy/legacy-socket.ts';
 import { registerHttpRateLimit } from './limits/http-rate-limit.ts';
 import { Metrics } from './metrics.ts';
+import { schedulePrune } from './prune-schedule.ts';
 import { inBody, toRestError } from './rest/errors.ts';
 import { restPlugin } from './rest/plugin.ts';
 import { registerServerTiming } from './server-timing.ts';
@@ -109,6 +110,7 @@ export async function buildServer(
   });
   const { deps, redis, redisBus } = runtime;
   const { database } = deps;
+  const stopPruning = schedulePrune(deps, config.PRUNE_INTERVAL_MS, logger);
 
   const app = Fastify({
     // pino's Logger carries more than fastify's logger type declares.
@@ -261,6 +263,7 @@ export async function buildServer(
       // Frames already taken finish while their sockets are open, so their answers still go out.
       if (!(await legacyFrames.drain(graceMs)))
         logger.warn({ event: 'shutdown', inFlight: legacyFrames.count }, 'socket frames still in flight');
+      stopPruning();
       await deps.writer.idle();
       sockets.closeAll(SHUTTING_DOWN.code, SHUTTING_DOWN.reason);
       // Waits for HTTP requests in flight; sends they queued are written before the database closes.

@@ -105,6 +105,13 @@ const Settings = z.object({
    * SQLite, database with PostgreSQL.
    */
   FILE_STORAGE: z.enum(['disk', 'database']).optional(),
+  /** `false` closes sign-up (tRPC and REST answer 403); the CLI's `create-user` still works. Default true. */
+  ALLOW_SIGNUP: z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .default('true')
+    .transform((value) => value === 'true' || value === '1'),
+  /** How often a serving instance prunes expired logins and old events (as `pneumatic prune`); 0 never. Default hourly. */
+  PRUNE_INTERVAL_MS: int(0, 2 ** 31 - 1).default(3_600_000),
 });
 
 /**

@@ -44,7 +44,20 @@ describe('server command line', () => {
   });
 
   it('gives each command its own --help', () => {
-    for (const command of ['serve', 'migrate', 'reset-db', 'create-user', 'seed']) {
+    for (const command of [
+      'serve',
+      'migrate',
+      'reset-db',
+      'create-user',
+      'seed',
+      'disable-user',
+      'enable-user',
+      'revoke-sessions',
+      'delete-user',
+      'backup',
+      'export-conversation',
+      'prune',
+    ]) {
       const result = cli([command, '--help'], {});
       expect(result.code, command).toBe(0);
       expect(result.stdout, command).toMatch(new RegExp(`Usage: pneumatic ${command}`));

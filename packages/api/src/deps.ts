@@ -14,6 +14,8 @@ export interface ApiSettings {
   replayLimit: number;
   /** Whether procedures open spans (OpenTelemetry is configured). Default false. */
   tracing: boolean;
+  /** Whether anyone may sign up (`auth.signup`, `POST /auth/signup`). Default true; the CLI always may. */
+  allowSignup: boolean;
   uploads: UploadSettings;
 }
 
@@ -29,7 +31,7 @@ export interface UploadSettings {
 /** Hooks for the host's metrics and logs; the API never logs by itself. */
 export interface ApiObserver {
   messageStored?(message: Message): void;
-  sessionRevoked?(sessionId: string, reason: 'logout' | 'reuse'): void;
+  sessionRevoked?(sessionId: string, reason: 'logout' | 'reuse' | 'operator'): void;
   /** Every procedure call, with its duration and the error code if it failed. */
   procedureDone?(path: string, type: string, durationMs: number, errorCode: string | null): void;
   /** An event stream opened (+1) or closed (-1). */

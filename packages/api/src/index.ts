@@ -47,6 +47,15 @@ export { Groups } from './realtime/groups.ts';
 export { serializedOnce } from './realtime/serialized-once.ts';
 export { type AppRouter, appRouter } from './root.ts';
 export * as schemas from './schemas/index.ts';
+export { deleteUserAccount } from './services/account.service.ts';
+export {
+  disableUser,
+  enableUser,
+  exportConversation,
+  type PruneReport,
+  pruneExpired,
+  revokeAllSessions,
+} from './services/account-admin.service.ts';
 export {
   type AuthenticatedUser,
   authenticate,

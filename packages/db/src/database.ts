@@ -18,6 +18,8 @@ export interface UsersTable {
   full_name: string | null;
   password_hash: string;
   created_at: Timestamp;
+  /** When an operator disabled the account: no login, no token accepted. Null while enabled. */
+  disabled_at: ColumnType<string | null, string | null | undefined, string | null>;
   /** When the account was deleted; the row stays so its messages keep a sender. */
   deleted_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
@@ -59,7 +61,11 @@ export interface ConversationMembersTable {
   last_read_seq: ColumnType<number, number | undefined, number>;
   /** When the member muted the conversation (no notifications for them); null while not muted. */
   muted_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** In a group: 'owner' (one per group), 'admin', or null for a plain member. */
+  role: ColumnType<MemberRole | null, MemberRole | null | undefined, MemberRole | null>;
 }
+
+export type MemberRole = 'owner' | 'admin';
 
 export interface MessagesTable {
   id: string;

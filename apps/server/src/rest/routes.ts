@@ -94,7 +94,7 @@ export const restRoutes: RestRoute[] = [
   {
     method: 'POST',
     path: '/auth/signup',
-    summary: 'Create an account',
+    summary: 'Create an account (403 while sign-up is closed: ALLOW_SIGNUP=false)',
     tag: 'auth',
     auth: false,
     status: 201,

@@ -320,8 +320,9 @@ export function MessageList({
 }
 
 /**
- * The people list, plus the senders it lacks: members who have left (or whose
- * account was deleted since), looked up by id so their names still show.
+ * The people list, plus the senders and people named by system lines it
+ * lacks: members who have left or were removed (or whose account was
+ * deleted since), looked up by id so their names still show.
  */
 function useWithFormerMembers(
   members: ReadonlyMap<string, Person>,
@@ -330,7 +331,15 @@ function useWithFormerMembers(
 ): ReadonlyMap<string, Person> {
   const missing = useMemo(() => {
     const ids = new Set<string>();
-    for (const m of messages) if (m.sender_id !== myId && !members.has(m.sender_id)) ids.add(m.sender_id);
+    for (const m of messages) {
+      // Senders, and whom system lines name (someone removed is no longer a member).
+      const named = [
+        m.sender_id,
+        ...(m.system?.user_ids ?? []),
+        ...(m.system?.owner_id ? [m.system.owner_id] : []),
+      ];
+      for (const id of named) if (id !== myId && !members.has(id)) ids.add(id);
+    }
     return [...ids].sort().slice(0, 100);
   }, [messages, members, myId]);
   const lookup = trpc.users.get.useQuery(

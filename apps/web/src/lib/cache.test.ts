@@ -53,6 +53,7 @@ function listItem(lastSeq: number): ConversationListItem {
     unread_count: lastSeq,
     read_seqs: {},
     muted: false,
+    roles: {},
   };
 }
 

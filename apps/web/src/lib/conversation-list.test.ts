@@ -30,6 +30,7 @@ function item(id: string, lastActivity: string, lastSeq = 0, lastReadSeq = 0): C
     unread_count: lastSeq - lastReadSeq,
     read_seqs: {},
     muted: false,
+    roles: {},
   };
 }
 

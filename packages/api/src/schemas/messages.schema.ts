@@ -52,11 +52,15 @@ export type ListMessagesInput = z.infer<typeof ListMessagesInput>;
 /** What a system line records. */
 export const SystemEvent = z
   .object({
-    action: z.enum(['added', 'left', 'renamed']),
-    /** Who was added or left. */
+    action: z.enum(['added', 'left', 'renamed', 'removed', 'role_changed']),
+    /** Who was added, left, was removed or had their role changed. */
     user_ids: z.array(Id).optional(),
     /** The new title, for a rename. */
     title: z.string().optional(),
+    /** Their new role, for `role_changed`. */
+    role: z.enum(['admin', 'member']).optional(),
+    /** Who owns the group now, when its owner left or was deleted and ownership passed on. */
+    owner_id: Id.optional(),
   })
   .meta({ id: 'SystemEvent' });
 export type SystemEvent = z.infer<typeof SystemEvent>;

@@ -11,6 +11,7 @@ import type {
 } from '../schemas/account.schema.ts';
 import { isId, type PublicUser } from '../schemas/common.ts';
 import { checkPasswordLength } from './auth.service.ts';
+import { leaveConversation } from './membership.service.ts';
 
 /** Who is asking, from which login and address. */
 export interface AccountCaller {
@@ -137,15 +138,24 @@ export async function deleteAccount(
   input: DeleteAccountInput,
 ): Promise<void> {
   await confirmPassword(deps, caller, input.password, 'password');
+  await deleteUserAccount(deps, caller.user.id);
+}
+
+/**
+ * Deletes an account, for its owner (`deleteAccount`) and for an operator
+ * (`pneumatic delete-user`): it leaves its groups first (a system line each;
+ * an owner hands the group on, see leaveConversation), then every login
+ * ends, sockets included, and the row stays as "Deleted user".
+ */
+export async function deleteUserAccount(deps: ApiDeps, userId: string): Promise<void> {
+  for (const groupId of await conversationsRepository.listGroupIdsOf(deps.database.db, userId)) {
+    await leaveConversation(deps, userId, groupId);
+  }
   const now = new Date().toISOString();
   const revoked = await deps.database.db.transaction().execute(async (trx) => {
-    await usersRepository.markUserDeleted(trx, caller.user.id, now);
-    return sessionsRepository.revokeUserSessions(trx, caller.user.id, null, now);
+    await usersRepository.markUserDeleted(trx, userId, now);
+    return sessionsRepository.revokeUserSessions(trx, userId, null, now);
   });
-  announceRevoked(deps, caller.user.id, revoked, 'logout');
-  await announceUser(deps, {
-    id: caller.user.id,
-    username: usersRepository.DELETED_USERNAME,
-    full_name: null,
-  });
+  announceRevoked(deps, userId, revoked, 'logout');
+  await announceUser(deps, { id: userId, username: usersRepository.DELETED_USERNAME, full_name: null });
 }

@@ -56,6 +56,7 @@ export function checkPasswordLength(deps: ApiDeps, password: string, field: stri
 }
 
 export async function signup(deps: ApiDeps, input: SignupInput): Promise<PublicUser> {
+  if (!deps.settings.allowSignup) throw fail.forbidden('Sign-up is closed on this server; ask an operator');
   checkPasswordLength(deps, input.password, 'password');
   const user = await usersRepository.insertUser(deps.database.db, {
     id: randomUUID(),
@@ -116,6 +117,8 @@ export async function login(deps: ApiDeps, input: LoginInput, origin: ClientOrig
     await throttle?.failed(usernameLower, ip);
     throw fail.unauthorized('login');
   }
+  // Told only to whoever knows the password.
+  if (user.disabled_at !== null) throw fail.forbidden('This account is disabled');
   await throttle?.succeeded(usernameLower, ip);
   const sessionId = randomUUID();
   const { pair, refresh } = await issuePair(deps, user.id, sessionId);

@@ -1,4 +1,9 @@
-import type { Conversation as ConversationRow, ConversationSummary, MessageRow } from '@pneumatic/db';
+import type {
+  Conversation as ConversationRow,
+  ConversationSummary,
+  MemberRole,
+  MessageRow,
+} from '@pneumatic/db';
 import type { Conversation, ConversationListItem } from '../schemas/conversations.schema.ts';
 import type { Attachment } from '../schemas/files.schema.ts';
 import type { Message, SystemEvent } from '../schemas/messages.schema.ts';
@@ -38,6 +43,7 @@ export function toConversation(
   row: ConversationRow,
   members: string[],
   lastMessage: MessageRow | null,
+  roles: Record<string, MemberRole>,
 ): Conversation {
   return {
     id: row.id,
@@ -49,13 +55,14 @@ export function toConversation(
     last_activity_at: row.last_activity_at,
     last_seq: row.last_seq,
     last_message: lastMessage ? toMessage(lastMessage) : null,
+    roles,
   };
 }
 
 export function toConversationListItem(summary: ConversationSummary): ConversationListItem {
-  const { conversation, members, last_message, last_read_seq, read_seqs, muted } = summary;
+  const { conversation, members, last_message, last_read_seq, read_seqs, muted, roles } = summary;
   return {
-    ...toConversation(conversation, members, last_message),
+    ...toConversation(conversation, members, last_message, roles),
     last_read_seq,
     read_seqs,
     muted,

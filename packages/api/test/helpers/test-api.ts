@@ -40,6 +40,7 @@ export async function openTestApi(dialect: Dialect): Promise<TestApi> {
       passwordMinLength: 8,
       replayLimit: 1000,
       tracing: false,
+      allowSignup: true,
       uploads: { maxBytes: 25 * 1024 * 1024, quotaBytesPerDay: 100 * 1024 * 1024, pendingTtlSeconds: 3600 },
     },
     observer,

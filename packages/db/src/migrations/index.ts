@@ -7,6 +7,7 @@ import * as oneNamePerEventKind from './2026-12-05-0005-one-name-per-event-kind.
 import * as mutePerMember from './2026-12-06-0006-mute-per-member.ts';
 import * as accounts from './2026-12-06-0007-accounts.ts';
 import * as fileAttachments from './2026-12-06-0008-file-attachments.ts';
+import * as groupRolesAndDisabledUsers from './2026-12-06-0009-group-roles-and-disabled-users.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-06-0006-mute-per-member': mutePerMember,
   '2026-12-06-0007-accounts': accounts,
   '2026-12-06-0008-file-attachments': fileAttachments,
+  '2026-12-06-0009-group-roles-and-disabled-users': groupRolesAndDisabledUsers,
 };

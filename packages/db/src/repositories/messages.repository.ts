@@ -136,3 +136,20 @@ export async function insertMessages(db: Executor, messages: readonly MessageRow
     .execute();
   return rows.length;
 }
+
+/** A conversation's messages with seq above `afterSeq`, oldest first, at most `limit` (for exports). */
+export async function listMessagesAfter(
+  db: Executor,
+  conversationId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<MessageRow[]> {
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('conversation_id', '=', conversationId)
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+}

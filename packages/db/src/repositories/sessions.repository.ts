@@ -53,7 +53,11 @@ export async function revokeSession(db: Executor, sessionId: string, now: string
   return result.numUpdatedRows === 1n;
 }
 
-/** Behind every authenticated request and socket: compiled once. */
+/**
+ * The user behind a live session (not revoked, not expired, the user not
+ * disabled), in one query. Behind every authenticated request and socket:
+ * compiled once.
+ */
 const sessionUser = compiledOnce(
   (db, sessionId: string, userId: string, now: string) =>
     db
@@ -63,11 +67,12 @@ const sessionUser = compiledOnce(
       .where('sessions.id', '=', sessionId)
       .where('sessions.user_id', '=', userId)
       .where('sessions.revoked_at', 'is', null)
-      .where('sessions.expires_at', '>', now),
+      .where('sessions.expires_at', '>', now)
+      .where('users.disabled_at', 'is', null),
   3,
 );
 
-/** The user of a login that still stands (not revoked, not expired), if `sessionId` is theirs. */
+/** The user of a login that still stands (not revoked, not expired, not disabled), if `sessionId` is theirs. */
 export async function findSessionUser(
   db: Executor,
   sessionId: string,
@@ -77,7 +82,7 @@ export async function findSessionUser(
   return (await sessionUser(db, sessionId, userId, now))[0];
 }
 
-/** Which of `sessionIds` still stand (not revoked, not expired, their user still there). */
+/** Which of `sessionIds` still stand (not revoked, not expired, their user still there and not disabled). */
 export async function findStandingSessions(
   db: Executor,
   sessionIds: string[],
@@ -90,6 +95,7 @@ export async function findStandingSessions(
     .where('sessions.id', 'in', sessionIds)
     .where('sessions.revoked_at', 'is', null)
     .where('sessions.expires_at', '>', now)
+    .where('users.disabled_at', 'is', null)
     .execute();
   return new Set(rows.map((row) => row.id));
 }
@@ -151,4 +157,16 @@ export async function revokeUserSession(
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
+}
+
+/**
+ * Deletes logins that can no longer be used: expired, or revoked. A token
+ * of a deleted login is refused as one of a revoked login is.
+ */
+export async function pruneSessions(db: Executor, now: string): Promise<number> {
+  const result = await db
+    .deleteFrom('sessions')
+    .where((eb) => eb.or([eb('expires_at', '<=', now), eb('revoked_at', 'is not', null)]))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

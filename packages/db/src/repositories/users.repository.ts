@@ -134,7 +134,7 @@ export async function findUserById(db: Executor, id: string): Promise<PublicUser
   return db.selectFrom('users').select(publicColumns).where('id', '=', id).executeTakeFirst();
 }
 
-/** Everyone but `exceptUserId`, ordered by username. */
+/** Everyone but `exceptUserId` and deleted accounts, ordered by username. */
 export async function listUsersExcept(db: Executor, exceptUserId: string): Promise<PublicUser[]> {
   return db
     .selectFrom('users')
@@ -155,4 +155,18 @@ export async function findExistingUserIds(db: Executor, ids: readonly string[]):
     .where('deleted_at', 'is', null)
     .execute();
   return new Set(rows.map((r) => r.id));
+}
+
+/** Sets or clears (null) the account's disabled mark; false when there is no such user. */
+export async function setDisabledAt(
+  db: Executor,
+  userId: string,
+  disabledAt: string | null,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set({ disabled_at: disabledAt })
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
 }
