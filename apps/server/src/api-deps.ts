@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import {
   type ApiDeps,
   type ApiObserver,
   ConnectionHub,
   type EventBus,
+  FileLinks,
   followLogOf,
   InMemoryPresenceStore,
   InProcessEventBus,
@@ -15,6 +17,8 @@ import {
   createDatabase,
   type DatabaseHandle,
   type DatabaseOptions,
+  databaseFileStore,
+  diskFileStore,
   logRepository,
   migrateToLatest,
   parseDatabaseUrl,
@@ -49,6 +53,14 @@ export interface ApiRuntimeOptions {
    * from the database).
    */
   serving: boolean;
+  /**
+   * A CLI command whose changes running servers must hear of at once (a
+   * disabled user's sockets closed, a group's members changed): with
+   * REDIS_URL, it publishes on the instances' bus. Without Redis, servers
+   * see it at their next session check (SOCKET_SESSION_CHECK_MS); tokens
+   * are refused at once either way.
+   */
+  announce?: boolean;
   /** Hooks for metrics and logs. */
   observer?: ApiObserver;
   /** Procedures open spans. */
@@ -99,10 +111,10 @@ export async function createApiDeps(config: Config, options: ApiRuntimeOptions):
   });
   // ioredis and the Redis-backed stores are loaded only when Redis is configured.
   const shared =
-    serving && config.REDIS_URL
+    (serving || options.announce) && config.REDIS_URL
       ? { url: config.REDIS_URL, ...(await import('./redis-backends.ts')) }
       : undefined;
-  const redis = shared?.connectRedis(shared.url, logger, 'state');
+  const redis = serving ? shared?.connectRedis(shared.url, logger, 'state') : undefined;
   if (shared && redis && !(await shared.waitUntilReady(redis)))
     logger.warn({ event: 'redis down' }, 'starting without Redis');
   const clusterId = await logRepository.readClusterId(database.db);
@@ -151,8 +163,19 @@ export async function createApiDeps(config: Config, options: ApiRuntimeOptions):
       passwordMinLength: config.PASSWORD_MIN_LENGTH,
       replayLimit: config.REPLAY_LIMIT,
       tracing: options.tracing ?? false,
+      allowSignup: config.ALLOW_SIGNUP,
+      uploads: {
+        maxBytes: config.MAX_UPLOAD_BYTES,
+        quotaBytesPerDay: config.UPLOAD_QUOTA_BYTES_PER_DAY,
+        pendingTtlSeconds: config.UPLOAD_PENDING_TTL_SECONDS,
+      },
     },
     observer,
+    files:
+      config.FILE_STORAGE === 'database'
+        ? databaseFileStore(database.db)
+        : diskFileStore(join(config.DATA_DIR, 'files')),
+    fileLinks: new FileLinks(config.SECRET_KEY, config.FILE_LINK_TTL_SECONDS),
   };
 
   return {
@@ -174,9 +197,13 @@ export async function createApiDeps(config: Config, options: ApiRuntimeOptions):
  * Runs `fn` with the API's dependencies, as a CLI command does, and closes
  * them after. Warnings go to stderr; stdout is the command's own.
  */
-export async function withApiDeps<T>(config: Config, fn: (deps: ApiDeps) => Promise<T>): Promise<T> {
+export async function withApiDeps<T>(
+  config: Config,
+  fn: (deps: ApiDeps) => Promise<T>,
+  options: Pick<ApiRuntimeOptions, 'announce'> = {},
+): Promise<T> {
   const logger = createLogger('warn', { destination: process.stderr });
-  const runtime = await createApiDeps(config, { logger, serving: false });
+  const runtime = await createApiDeps(config, { logger, serving: false, ...options });
   try {
     return await fn(runtime.deps);
   } finally {

@@ -11,11 +11,13 @@ import { createApiDeps } from './api-deps.ts';
 import { registerApiDocs } from './api-docs.ts';
 import type { Config } from './config.ts';
 import { reportFailure } from './failures.ts';
+import { filesPlugin } from './files/files-plugin.ts';
 import { isAllowedSocketOrigin, isUpgrade, registerHttpHygiene } from './http-hygiene.ts';
 import { InFlight } from './in-flight.ts';
 import { legacySocketPlugin } from './legacy/legacy-socket.ts';
 import { registerHttpRateLimit } from './limits/http-rate-limit.ts';
 import { Metrics } from './metrics.ts';
+import { schedulePrune } from './prune-schedule.ts';
 import { inBody, toRestError } from './rest/errors.ts';
 import { restPlugin } from './rest/plugin.ts';
 import { registerServerTiming } from './server-timing.ts';
@@ -108,6 +110,7 @@ export async function buildServer(
   });
   const { deps, redis, redisBus } = runtime;
   const { database } = deps;
+  const stopPruning = schedulePrune(deps, config.PRUNE_INTERVAL_MS, logger);
 
   const app = Fastify({
     // pino's Logger carries more than fastify's logger type declares.
@@ -212,6 +215,11 @@ export async function buildServer(
 
   await registerTrpc(app, deps, logger, { tracing, sockets });
   await app.register(restPlugin, { deps, tracing });
+  await app.register(filesPlugin, {
+    deps,
+    stallTimeoutMs: config.UPLOAD_STALL_TIMEOUT_MS,
+    sweepIntervalMs: Math.min(60_000, config.UPLOAD_PENDING_TTL_SECONDS * 1000),
+  });
   await app.register(legacySocketPlugin, {
     tracing,
     deps,
@@ -255,10 +263,15 @@ export async function buildServer(
       // Frames already taken finish while their sockets are open, so their answers still go out.
       if (!(await legacyFrames.drain(graceMs)))
         logger.warn({ event: 'shutdown', inFlight: legacyFrames.count }, 'socket frames still in flight');
+      stopPruning();
       await deps.writer.idle();
       sockets.closeAll(SHUTTING_DOWN.code, SHUTTING_DOWN.reason);
       // Waits for HTTP requests in flight; sends they queued are written before the database closes.
+      // A client that never finishes its request (an upload refused mid-body, a stalled one) must
+      // not hold the shutdown: after the grace its connection is cut.
+      const cut = setTimeout(() => app.server.closeAllConnections(), graceMs);
       await app.close();
+      clearTimeout(cut);
       sockets.close();
       await runtime.close();
     },

@@ -89,6 +89,29 @@ const Settings = z.object({
   MAX_SOCKETS_PER_USER: positiveInt(20),
   /** Open sockets one client address may hold on one instance, authenticated or not. */
   MAX_SOCKETS_PER_ADDRESS: positiveInt(100),
+  /** Largest upload, in bytes (413 past it). Default 25 MiB. */
+  MAX_UPLOAD_BYTES: positiveInt(25 * 1024 * 1024),
+  /** Bytes one user may upload in any 24 hours (429 past it). Default 500 MiB. */
+  UPLOAD_QUOTA_BYTES_PER_DAY: positiveInt(500 * 1024 * 1024),
+  /** Uploads that no message carries are removed after this. */
+  UPLOAD_PENDING_TTL_SECONDS: positiveInt(3600),
+  /** An upload that sends nothing for this long is dropped (408) and its bytes removed. */
+  UPLOAD_STALL_TIMEOUT_MS: millis(10_000),
+  /** How long a signed download link (`files.link`, for <img> tags) works. */
+  FILE_LINK_TTL_SECONDS: positiveInt(3600),
+  /**
+   * Where file bytes live: `disk` (DATA_DIR/files, one machine) or `database`
+   * (chunks in the database, any instance serves any file). Default: disk with
+   * SQLite, database with PostgreSQL.
+   */
+  FILE_STORAGE: z.enum(['disk', 'database']).optional(),
+  /** `false` closes sign-up (tRPC and REST answer 403); the CLI's `create-user` still works. Default true. */
+  ALLOW_SIGNUP: z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .default('true')
+    .transform((value) => value === 'true' || value === '1'),
+  /** How often a serving instance prunes expired logins and old events (as `pneumatic prune`); 0 never. Default hourly. */
+  PRUNE_INTERVAL_MS: int(0, 2 ** 31 - 1).default(3_600_000),
 });
 
 /**
@@ -124,6 +147,7 @@ const ConfigSchema = Settings.superRefine((e, ctx) => {
     HOST: e.HOST ?? (e.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1'),
     DATA_DIR: dataDir,
     DATABASE_URL: e.DATABASE_URL ?? join(dataDir, 'pneumatic.db'),
+    FILE_STORAGE: e.FILE_STORAGE ?? (/^postgres(ql)?:\/\//i.test(e.DATABASE_URL ?? '') ? 'database' : 'disk'),
     SECRET_KEY: e.SECRET_KEY ?? developmentSecret(dataDir),
   };
 });

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { describeFailure } from '@pneumatic/api';
 import { type Command, UsageError } from './cli/command.ts';
 import { databaseCommands } from './cli/database-commands.ts';
+import { operatorCommands } from './cli/operator-commands.ts';
 import { serveCommand } from './cli/serve-command.ts';
 import { userCommands } from './cli/user-commands.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
@@ -19,12 +20,13 @@ const commands: Command[] = [
   serveCommand(getConfig),
   ...databaseCommands(getConfig),
   ...userCommands(getConfig),
+  ...operatorCommands(getConfig),
 ];
 
 const USAGE = `Usage: pneumatic <command> [options]
 
 Commands:
-${commands.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n')}
+${commands.map((c) => `  ${c.name.padEnd(20)} ${c.summary}`).join('\n')}
 
 Run \`pneumatic <command> --help\` for a command's options.
 Configuration comes from the environment; see the README.`;
@@ -45,12 +47,23 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    const { values } = parseArgs({ args: rest, options: command.options ?? {}, strict: true });
-    return await command.run(values);
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: command.options ?? {},
+      strict: true,
+      allowPositionals: command.positionals !== undefined,
+    });
+    const wanted = command.positionals ?? [];
+    if (positionals.length !== wanted.length)
+      throw new UsageError(
+        wanted.length ? `expected ${wanted.map((name) => `<${name}>`).join(' ')}` : 'unexpected argument',
+      );
+    return await command.run(values, positionals);
   } catch (error) {
     if (
       error instanceof UsageError ||
-      (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+      (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+      (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
     ) {
       process.stderr.write(`${(error as Error).message}\n\n${command.help}\n`);
       return 2;

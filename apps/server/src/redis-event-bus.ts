@@ -81,6 +81,9 @@ export class RedisEventBus implements EventBus {
 
   async close(): Promise<void> {
     this.#handlers.clear();
+    // Redis answers in order: once this ping is answered, every publish before it went out
+    // (a CLI command publishes and exits at once).
+    if (this.#publisher.status === 'ready') await this.#publisher.ping().catch(() => {});
     this.#publisher.disconnect();
     this.#subscriber.disconnect();
   }

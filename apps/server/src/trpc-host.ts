@@ -68,7 +68,11 @@ export async function registerTrpc(
       maxBatchSize: MAX_BATCH_SIZE,
       async createContext({ req }): Promise<Context> {
         const traceParent = options.tracing ? requestContext(req) : undefined;
-        return createContext(requestIdentityOf(deps, req), { ip: req.ip, traceParent });
+        return createContext(requestIdentityOf(deps, req), {
+          ip: req.ip,
+          userAgent: req.headers['user-agent'],
+          traceParent,
+        });
       },
       // Failed calls answer with their failure's status: a database that is busy or away 503 with
       // Retry-After (retry later), not 500.

@@ -65,7 +65,10 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 }
 
 /** The last frame built for an event, reused while the next subscriber has the same ids (most do). */
-const lastFrames = new WeakMap<object, { key: string; frame: string }>();
+const lastFrames = new WeakMap<
+  object,
+  { subscriptionId: Id; jsonrpc: JsonRpc; eventId: string; frame: string }
+>();
 
 /**
  * A tracked event's `data` frame, exactly as tRPC's adapter writes it
@@ -73,14 +76,15 @@ const lastFrames = new WeakMap<object, { key: string; frame: string }>();
  * with the event's JSON made once for all its subscribers.
  */
 export function trackedFrame(subscriptionId: Id, jsonrpc: JsonRpc, eventId: string, event: object): string {
-  const key = `${typeof subscriptionId}:${subscriptionId}\n${jsonrpc ?? ''}\n${eventId}`;
   const last = lastFrames.get(event);
-  if (last?.key === key) return last.frame;
+  // Strict equality: a subscription id 1 and "1" get different frames.
+  if (last && last.subscriptionId === subscriptionId && last.jsonrpc === jsonrpc && last.eventId === eventId)
+    return last.frame;
   const id = JSON.stringify(eventId);
   const frame =
     `{"id":${JSON.stringify(subscriptionId)},${jsonrpc === undefined ? '' : '"jsonrpc":"2.0",'}` +
     `"result":{"type":"data","data":{"id":${id},"data":${serializedOnce(event)}},"id":${id}}}`;
-  lastFrames.set(event, { key, frame });
+  lastFrames.set(event, { subscriptionId, jsonrpc, eventId, frame });
   return frame;
 }
 

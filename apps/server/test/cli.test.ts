@@ -33,7 +33,9 @@ describe('server command line', () => {
       name: string;
     }[];
     expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['users', 'messages', 'conversations']));
-    db.prepare("insert into users values ('u1', 'x', 'x', null, 'h', '2026-01-01T00:00:00.000Z')").run();
+    db.prepare(
+      "insert into users (id, username, username_lower, full_name, password_hash, created_at) values ('u1', 'x', 'x', null, 'h', '2026-01-01T00:00:00.000Z')",
+    ).run();
     db.close();
     expect(cli(['reset-db'], env).code).toBe(0);
     const after = new Database(join(dir, 'pneumatic.db'));
@@ -42,7 +44,20 @@ describe('server command line', () => {
   });
 
   it('gives each command its own --help', () => {
-    for (const command of ['serve', 'migrate', 'reset-db', 'create-user', 'seed']) {
+    for (const command of [
+      'serve',
+      'migrate',
+      'reset-db',
+      'create-user',
+      'seed',
+      'disable-user',
+      'enable-user',
+      'revoke-sessions',
+      'delete-user',
+      'backup',
+      'export-conversation',
+      'prune',
+    ]) {
       const result = cli([command, '--help'], {});
       expect(result.code, command).toBe(0);
       expect(result.stdout, command).toMatch(new RegExp(`Usage: pneumatic ${command}`));

@@ -4,17 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rest, type TestUser } from './helpers/rest.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { sleep, trpcClient } from './helpers/sockets.ts';
+import { rejection } from './helpers/trpc-calls.ts';
 
 type Client = ReturnType<typeof trpcClient>;
-
-async function rejection(promise: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return { code: (error as { data?: { code?: string } }).data?.code, message: (error as Error).message };
-  }
-  throw new Error('expected a rejection');
-}
 
 describe.each(DIALECTS)('chat features (%s)', (dialect) => {
   let t: TestServer;
@@ -325,7 +317,7 @@ describe.each(DIALECTS)('chat features (%s)', (dialect) => {
       await watcher.started.count(1);
       await stranger.started.count(1);
       const isOnline = async () =>
-        (await as(alice).client.users.list.query()).find((u) => u.id === erin.id)!.online;
+        (await as(alice).client.users.list.query()).users.find((u) => u.id === erin.id)!.online;
       expect(await isOnline()).toBe(false);
       const phone = as(erin);
       const laptop = as(erin);

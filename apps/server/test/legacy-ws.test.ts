@@ -95,10 +95,11 @@ describe.each(DIALECTS)('legacy /ws protocol (%s)', (dialect) => {
         system: null,
         edited_at: null,
         deleted_at: null,
-        // Additive fields (replies, mentions, reactions): old clients ignore them.
+        // Additive fields (replies, mentions, reactions, files): old clients ignore them.
         reply_to: null,
         mentions: [],
         reactions: [],
+        attachments: [],
       },
     });
     expect((await other.frames.count(1))[0]).toEqual(echo);

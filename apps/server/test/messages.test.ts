@@ -34,10 +34,11 @@ describe.each(DIALECTS)('messages over REST (%s)', (dialect) => {
       system: null,
       edited_at: null,
       deleted_at: null,
-      // Additive fields (replies, mentions, reactions): old clients ignore them.
+      // Additive fields (replies, mentions, reactions, files): old clients ignore them.
       reply_to: null,
       mentions: [],
       reactions: [],
+      attachments: [],
     });
   });
 

@@ -73,7 +73,7 @@ describe('several instances on one PostgreSQL and Redis', () => {
     await watch.events.until((items) =>
       items.some((e) => e.data.type === 'presence' && (e.data as { user_id?: string }).user_id === carol.id),
     );
-    const seenFromB = (await daveOnB.client.users.list.query()).find((u) => u.id === carol.id);
+    const seenFromB = (await daveOnB.client.users.list.query()).users.find((u) => u.id === carol.id);
     expect(seenFromB?.online).toBe(true);
     await carolOnA.client.conversations.typing.mutate({ conversation_id: room });
     const typing = await watch.events.until((items) => items.some((e) => e.data.type === 'typing'));
@@ -145,6 +145,27 @@ describe('several instances on one PostgreSQL and Redis', () => {
     expect((await resumed.events.count(21))[20]!.data.message?.id).toBe(live.body.id);
     await sleep(300);
     expect(resumed.events.items).toHaveLength(21);
+  });
+
+  it("closes the user's other sockets on the other instance when the password changes on this one", async () => {
+    const alice = await apiA.user('alice');
+    const other = await apiB.post('/auth/login', { username: alice.username, password: alice.password });
+    const onB = trpcClient(b.url, other.body.access_token);
+    closers.push(() => onB.close());
+    await onB.stream().started.count(1);
+    const legacyOnB = await legacySocket(b.url, `?token=${other.body.access_token}`);
+    closers.push(() => legacyOnB.ws.close());
+    await legacyOnB.authenticated();
+    const changed = await apiA.post(
+      '/auth/password',
+      { current_password: alice.password, new_password: 'a brand new password' },
+      alice.token,
+    );
+    expect(changed.status).toBe(204);
+    expect((await onB.closes.count(1))[0]).toMatchObject({ code: 4403, reason: 'session revoked' });
+    expect((await legacyOnB.closed.count(1))[0]).toEqual({ code: 4403, reason: 'session revoked' });
+    expect((await apiB.post('/auth/refresh', { refresh_token: other.body.refresh_token })).status).toBe(401);
+    expect((await apiB.get('/auth/me', alice.token)).status).toBe(200);
   });
 });
 

@@ -4,17 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rest, type TestUser } from './helpers/rest.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { sleep, trpcClient } from './helpers/sockets.ts';
+import { rejection } from './helpers/trpc-calls.ts';
 
 type Client = ReturnType<typeof trpcClient>;
-
-async function rejection(promise: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return { code: (error as { data?: { code?: string } }).data?.code, message: (error as Error).message };
-  }
-  throw new Error('expected a rejection');
-}
 
 describe.each(DIALECTS)('muting a conversation (%s)', (dialect) => {
   let t: TestServer;

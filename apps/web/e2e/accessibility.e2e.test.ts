@@ -21,7 +21,7 @@ async function seed(url: string): Promise<void> {
   const alice = await apiAs(url, 'alice', 'Alice Liddell');
   const bob = await apiAs(url, 'bob', 'Bob Builder');
   const carol = await apiAs(url, 'carol', 'Carol Danvers');
-  const users = await carol.api.users.list.query();
+  const { users } = await carol.api.users.list.query();
   const id = (username: string) => users.find((u) => u.username === username)!.id;
   const direct = await bob.api.conversations.create.mutate({
     title: 'bob & alice',
@@ -174,6 +174,15 @@ describe('accessibility', () => {
       await page.getByRole('tab', { name: 'People' }).click();
       await page.getByRole('button', { name: /^Message Bob Builder @bob/ }).waitFor();
       await scan('people');
+
+      await page.getByRole('button', { name: /^Account:/ }).click();
+      const account = page.getByRole('dialog', { name: 'Account' });
+      await account.getByRole('list', { name: 'Sessions' }).waitFor();
+      await account.getByRole('button', { name: 'Change password' }).click();
+      await account.locator('.field-error, .form-error').first().waitFor();
+      await account.getByRole('button', { name: 'Delete account…' }).click();
+      await scan('account with errors');
+      await page.keyboard.press('Escape');
 
       expect(alice.errors).toEqual([]);
       await alice.context.close();

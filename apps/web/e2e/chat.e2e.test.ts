@@ -194,7 +194,7 @@ describe('Pneumatic web app in Chromium', () => {
     expect(requests.filter((url) => !calls.includes(url)).map((url) => url.href)).toEqual([]);
     // The hooks' queries, by the paths tRPC's HTTP batch link puts in the URL.
     const procedures = new Set(calls.flatMap((url) => url.pathname.slice('/trpc/'.length).split(',')));
-    for (const procedure of ['auth.me', 'conversations.list', 'users.list', 'messages.list', 'messages.send'])
+    for (const procedure of ['auth.me', 'conversations.list', 'users.get', 'messages.list', 'messages.send'])
       expect(procedures).toContain(procedure);
     expect(sockets.map((url) => url.pathname)).toEqual(['/trpc']);
   });

@@ -68,7 +68,7 @@ describe('chat features, live across browsers', () => {
     // Dave has an account but no browser open: never online. His group makes the others contacts,
     // and presence goes live to contacts only.
     dave = await apiAs(server.url, 'dave', 'Dave Grohl');
-    const everyone = await dave.api.users.list.query();
+    const { users: everyone } = await dave.api.users.list.query();
     await dave.api.conversations.create.mutate({
       member_ids: everyone.filter((u) => u.username !== 'dave').map((u) => u.id),
       title: 'Band',

@@ -8,6 +8,7 @@ import {
   startServer as startBuiltServer,
 } from '@pneumatic/test-server';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export { TcpProxy } from '@pneumatic/test-server';
 export type { RunningServer };
@@ -52,6 +53,27 @@ export function launchBrowser(): Promise<Browser> {
 }
 
 /** One person in their own browser context (own storage, own socket). */
+/**
+ * A built server and a browser for the tests of one describe block, started
+ * before them and closed after; read the fields inside tests.
+ */
+export function useServerAndBrowser(env: Record<string, string> = {}): {
+  server: RunningServer;
+  browser: Browser;
+} {
+  const suite = {} as { server: RunningServer; browser: Browser };
+  beforeAll(async () => {
+    checkPrerequisites();
+    suite.server = await startServer(env);
+    suite.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.server?.close();
+  });
+  return suite;
+}
+
 export interface Person {
   username: string;
   fullName: string;

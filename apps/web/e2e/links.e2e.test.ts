@@ -38,7 +38,9 @@ describe('links in messages', () => {
     alice = await openAs(browser, server.url, 'alice', 'Alice Liddell');
     await signUp(alice);
     const bob = await apiAs(server.url, 'bob', 'Bob Builder');
-    const [aliceUser] = await bob.api.users.list.query();
+    const {
+      users: [aliceUser],
+    } = await bob.api.users.list.query();
     const conversation = await bob.api.conversations.create.mutate({
       title: 'bob & alice',
       member_ids: [aliceUser!.id],

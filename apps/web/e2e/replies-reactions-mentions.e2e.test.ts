@@ -35,7 +35,8 @@ describe('replies, reactions and mentions in the browser', () => {
     await signUp(alice);
     bob = await apiAs(server.url, 'bob', 'Bob Builder');
     carol = await apiAs(server.url, 'carol', 'Carol Danvers');
-    const aliceId = (await bob.api.users.list.query()).find((u) => u.username === 'alice')!.id;
+    const { users } = await bob.api.users.list.query();
+    const aliceId = users.find((u) => u.username === 'alice')!.id;
     direct = (await bob.api.conversations.create.mutate({ member_ids: [aliceId], title: '' })).id;
   });
 
@@ -140,7 +141,7 @@ describe('replies, reactions and mentions in the browser', () => {
   });
 
   it('highlights a mention of me and counts unread mentions in the list until I read them', async () => {
-    const users = await carol.api.users.list.query();
+    const { users } = await carol.api.users.list.query();
     const ids = users.filter((u) => u.username !== 'carol').map((u) => u.id);
     const group = await carol.api.conversations.create.mutate({ member_ids: ids, title: 'Trip planning' });
     await carol.sendMessage(group.id, 'hello everyone');

@@ -17,8 +17,9 @@ import {
 import { describeError } from './lib/errors.ts';
 import type { Outbox } from './lib/outbox.ts';
 import type { ReadMarkers } from './lib/read-markers.ts';
-import type { Message, Person } from './lib/types.ts';
+import type { Attachment, Message, Person } from './lib/types.ts';
 import type { TypingInConversation, TypingState } from './lib/typing.ts';
+import { useDebounced } from './lib/use-debounced.ts';
 import { trpc } from './trpc.ts';
 
 export interface Chat {
@@ -50,24 +51,88 @@ export function useMe() {
   return trpc.auth.me.useQuery(undefined, { staleTime: Number.POSITIVE_INFINITY });
 }
 
-/** How often the people list is read again: presence of people I share no conversation with, and newcomers. */
-const PEOPLE_REFRESH_MS = 30_000;
+/** How many people one `users.get` asks for. */
+const PEOPLE_PER_LOOKUP = 100;
+
+const NO_IDS: readonly string[] = [];
 
 /**
- * Everyone but me, by id, with whether they are online. Presence of people
- * I share a conversation with is live (`presence` events); everyone else's
- * is as of the last fetch, every half minute. While my own connection is
- * down nobody shows online: I cannot know, and the list is fetched again on
- * reconnect.
+ * The people whose names this login shows, by id, with whether they are
+ * online: the members of my conversations, and `extraIds` (senders who have
+ * since left). Looked up by id (`users.get`), never the whole directory;
+ * presence and names stay live through `presence` and `user` events (the
+ * server sends both to contacts). While my own connection is down nobody
+ * shows online: I cannot know, and the lookups run again on reconnect.
  */
-export function useUsers(): { users: Person[]; byId: ReadonlyMap<string, Person>; isPending: boolean } {
-  const query = trpc.users.list.useQuery(undefined, { refetchInterval: PEOPLE_REFRESH_MS });
+export function useUsers(extraIds: readonly string[] = NO_IDS): {
+  users: Person[];
+  byId: ReadonlyMap<string, Person>;
+  isPending: boolean;
+} {
+  const { myId } = useChat();
+  const conversations = useConversations();
+  const ids = useMemo(() => {
+    const wanted = new Set<string>(extraIds);
+    for (const c of conversations.data ?? []) for (const id of c.members) wanted.add(id);
+    wanted.delete(myId);
+    return [...wanted].sort();
+  }, [conversations.data, extraIds, myId]);
+  const lookups = trpc.useQueries((t) =>
+    chunked(ids, PEOPLE_PER_LOOKUP).map((chunk) =>
+      t.users.get({ ids: chunk }, { staleTime: Number.POSITIVE_INFINITY }),
+    ),
+  );
   const connected = useConnectionStatus() === 'online';
-  const data = query.data;
+  const pending = conversations.isPending || lookups.some((q) => q.isPending);
+  // Each answer's time stamp changes with it (fetched, or written by a live event): it stands for the answers.
+  const answered = lookups.map((q) => q.dataUpdatedAt).join();
+  const latest = useRef(lookups);
+  latest.current = lookups;
   return useMemo(() => {
-    const users = (data ?? []).map((u) => (u.online && !connected ? { ...u, online: false } : u));
-    return { users, byId: new Map(users.map((u) => [u.id, u])), isPending: query.isPending };
-  }, [data, connected, query.isPending]);
+    const users = latest.current
+      .flatMap((q) => q.data ?? [])
+      .map((u) => (u.online && !connected ? { ...u, online: false } : u))
+      .sort((a, b) => a.username.localeCompare(b.username));
+    return { users, byId: new Map(users.map((u) => [u.id, u])), isPending: pending };
+  }, [answered, connected, pending]);
+}
+
+function chunked<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+/** How long the people search waits for typing to pause. */
+const SEARCH_DEBOUNCE_MS = 250;
+
+/** What is typed into a people search, once typing pauses. */
+export function useSearchTerm(typed: string): string {
+  return useDebounced(typed, SEARCH_DEBOUNCE_MS);
+}
+
+/** People per page of the directory. */
+export const PEOPLE_PAGE_SIZE = 30;
+
+/**
+ * The directory: everyone but me whose username or name contains `query`,
+ * searched on the server a page at a time (`fetchNextPage` for more).
+ */
+export function useDirectory(query: string, options: { enabled?: boolean } = {}) {
+  const connected = useConnectionStatus() === 'online';
+  const result = trpc.users.list.useInfiniteQuery(
+    { query: query.trim() || undefined, limit: PEOPLE_PAGE_SIZE },
+    { getNextPageParam: (page) => page.next_cursor, enabled: options.enabled },
+  );
+  const pages = result.data?.pages;
+  const people = useMemo(
+    () =>
+      (pages ?? [])
+        .flatMap((page) => page.users)
+        .map((u) => (u.online && !connected ? { ...u, online: false } : u)),
+    [pages, connected],
+  );
+  return { ...result, people };
 }
 
 export function useConversations() {
@@ -107,6 +172,7 @@ async function deliver(chat: Chat, cache: Cache, messageId: string): Promise<voi
     const message = await chat.client.sendMessage(pending.conversation_id, pending.content, {
       messageId: pending.message_id,
       replyTo: pending.reply_to?.id,
+      attachmentIds: pending.attachments?.map((file) => file.id),
     });
     receiveMessage(cache, message, chat.myId, chat.readMarkers);
     chat.outbox.remove(messageId);
@@ -127,12 +193,17 @@ export function useSendMessage() {
   const chat = useChat();
   const cache = useCache();
   const send = useCallback(
-    (conversationId: string, content: string, replyTo: Message | null = null) => {
+    (
+      conversationId: string,
+      content: string,
+      { attachments = [], replyTo = null }: { attachments?: Attachment[]; replyTo?: Message | null } = {},
+    ) => {
       const messageId = newMessageId();
       chat.outbox.put({
         message_id: messageId,
         conversation_id: conversationId,
         content,
+        attachments,
         created_at: new Date().toISOString(),
         status: 'sending',
         reply_to: replyTo && {

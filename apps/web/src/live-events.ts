@@ -9,6 +9,7 @@ import {
   receivePresence,
   receiveReactionEvent,
   receiveRead,
+  receiveUser,
   useCache,
 } from './lib/cache.ts';
 
@@ -34,6 +35,7 @@ export function useLiveEvents(): void {
         return;
       }
       // A resumed stream replays what is stored, but not who came and went or read meanwhile.
+      void utils.users.get.invalidate();
       void utils.users.list.invalidate();
       void utils.conversations.list.invalidate();
     };
@@ -44,7 +46,7 @@ export function useLiveEvents(): void {
           case 'message':
             receiveMessage(cache, event.message, myId, readMarkers);
             typing.stopped(event.message.conversation_id, event.message.sender_id);
-            notifyOfMessage(utils, event.message, myId);
+            notifyOfMessage(cache, event.message, myId);
             break;
           case 'message_updated':
             receiveMessageUpdate(cache, event.message, myId);
@@ -53,9 +55,8 @@ export function useLiveEvents(): void {
             receiveReactionEvent(cache, event);
             break;
           case 'conversation':
+            // New members are looked up by id, whether they are online included.
             receiveConversation(cache, event.conversation, myId);
-            // New members are new contacts: whether they are online comes with the list.
-            void utils.users.list.invalidate();
             break;
           case 'read':
             receiveRead(cache, event, myId, readMarkers);
@@ -69,6 +70,9 @@ export function useLiveEvents(): void {
             break;
           case 'presence':
             receivePresence(cache, event.user_id, event.online, myId);
+            break;
+          case 'user':
+            receiveUser(cache, event.user, myId);
             break;
           case 'resync':
             void utils.invalidate();

@@ -112,7 +112,9 @@ describe('the example bot', () => {
     await alice.login({ username: 'alice', password: PASSWORD });
     inbox = new Inbox(alice);
     await inbox.live();
-    botId = (await alice.api.users.list.query()).find((user) => user.username === 'helper-bot')!.id;
+    botId = (await alice.api.users.list.query({ query: 'helper-bot' })).users.find(
+      (user) => user.username === 'helper-bot',
+    )!.id;
   });
 
   afterAll(async () => {

@@ -15,6 +15,8 @@ export interface Context {
   socket?: SocketHandle;
   /** The client's address (after TRUST_PROXY), for per-address limits. */
   ip: string;
+  /** The client's User-Agent, over HTTP: kept with a login for its sessions list. */
+  userAgent?: string;
   /** The trace context of the HTTP request, when tracing is on. */
   traceParent?: OtelContext;
 }
@@ -30,8 +32,15 @@ export interface SocketHandle {
 export function createContextFactory(deps: ApiDeps) {
   return (
     identify: () => Promise<AuthenticatedUser>,
-    host: { ip: string; socket?: SocketHandle; traceParent?: OtelContext },
-  ): Context => ({ deps, identify, ip: host.ip, socket: host.socket, traceParent: host.traceParent });
+    host: { ip: string; userAgent?: string; socket?: SocketHandle; traceParent?: OtelContext },
+  ): Context => ({
+    deps,
+    identify,
+    ip: host.ip,
+    userAgent: host.userAgent,
+    socket: host.socket,
+    traceParent: host.traceParent,
+  });
 }
 
 /** A socket's identity, resolved when it opened: good until its access token expires. */

@@ -1,4 +1,5 @@
-import type { DatabaseHandle } from '@pneumatic/db';
+import type { DatabaseHandle, FileStore } from '@pneumatic/db';
+import type { FileLinks } from './auth/file-links.ts';
 import type { TokenService } from './auth/tokens.ts';
 import type { ConnectionHub } from './realtime/connection-hub.ts';
 import type { EventBus } from './realtime/event-bus.ts';
@@ -13,12 +14,24 @@ export interface ApiSettings {
   replayLimit: number;
   /** Whether procedures open spans (OpenTelemetry is configured). Default false. */
   tracing: boolean;
+  /** Whether anyone may sign up (`auth.signup`, `POST /auth/signup`). Default true; the CLI always may. */
+  allowSignup: boolean;
+  uploads: UploadSettings;
+}
+
+export interface UploadSettings {
+  /** Largest file accepted, in bytes. Default 25 MiB. */
+  maxBytes: number;
+  /** Bytes one user may upload in any 24 hours (files deleted since give theirs back). Default 500 MiB. */
+  quotaBytesPerDay: number;
+  /** Uploads no message carries are removed after this. Default 3600 s. */
+  pendingTtlSeconds: number;
 }
 
 /** Hooks for the host's metrics and logs; the API never logs by itself. */
 export interface ApiObserver {
   messageStored?(message: Message): void;
-  sessionRevoked?(sessionId: string, reason: 'logout' | 'reuse'): void;
+  sessionRevoked?(sessionId: string, reason: 'logout' | 'reuse' | 'operator'): void;
   /** Every procedure call, with its duration and the error code if it failed. */
   procedureDone?(path: string, type: string, durationMs: number, errorCode: string | null): void;
   /** An event stream opened (+1) or closed (-1). */
@@ -46,7 +59,7 @@ export interface BudgetResult {
  * calls over a socket and legacy socket frames all spend the same budget.
  */
 export interface RequestBudget {
-  consume(key: string): Promise<BudgetResult>;
+  consume(key: string): BudgetResult | Promise<BudgetResult>;
 }
 
 /**
@@ -69,6 +82,10 @@ export interface ApiDeps {
   writer: MessageWriter;
   settings: ApiSettings;
   observer: ApiObserver;
+  /** Where uploaded files' bytes live (disk for one machine, the database for several). */
+  files: FileStore;
+  /** Signs and checks download links for `<img>` tags. */
+  fileLinks: FileLinks;
   /** Who is online; absent, everyone shows as offline. */
   presence?: Presence;
   budget?: RequestBudget;

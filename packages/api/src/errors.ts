@@ -72,6 +72,7 @@ export const fail = {
   notMember: () => new TRPCError({ code: 'FORBIDDEN', message: 'Not a member of this conversation' }),
   notFound: (message: string) => new TRPCError({ code: 'NOT_FOUND', message }),
   conflict: (message: string) => new TRPCError({ code: 'CONFLICT', message }),
+  tooLarge: (message: string) => new TRPCError({ code: 'PAYLOAD_TOO_LARGE', message }),
   tooManyRequests: (message: string, retryAfterSeconds?: number) =>
     new TRPCError({
       code: 'TOO_MANY_REQUESTS',

@@ -2,6 +2,7 @@ import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { type AppRouter, appRouter } from './root.ts';
 import { createCallerFactory } from './trpc.ts';
 
+export { FileLinks } from './auth/file-links.ts';
 export { HASH_CONCURRENCY, hashPassword, verifyPassword } from './auth/passwords.ts';
 export { type TokenClaims, TokenError, TokenService, type TokenSettings } from './auth/tokens.ts';
 export {
@@ -19,6 +20,7 @@ export type {
   BudgetResult,
   LoginThrottle,
   RequestBudget,
+  UploadSettings,
 } from './deps.ts';
 export { callDirect, directProcedure } from './direct-calls.ts';
 export {
@@ -45,6 +47,15 @@ export { Groups } from './realtime/groups.ts';
 export { serializedOnce } from './realtime/serialized-once.ts';
 export { type AppRouter, appRouter } from './root.ts';
 export * as schemas from './schemas/index.ts';
+export { deleteUserAccount } from './services/account.service.ts';
+export {
+  disableUser,
+  enableUser,
+  exportConversation,
+  type PruneReport,
+  pruneExpired,
+  revokeAllSessions,
+} from './services/account-admin.service.ts';
 export {
   type AuthenticatedUser,
   authenticate,
@@ -60,6 +71,15 @@ export {
   type StreamHandle,
   sharedStreamEvent,
 } from './services/events.service.ts';
+export {
+  cleanFileName,
+  linkFile,
+  type OpenedFile,
+  openFile,
+  sweepAbandonedFiles,
+  type UploadRequest,
+  uploadFile,
+} from './services/files.service.ts';
 export { followLogOf } from './services/log-reader.ts';
 export { MessageWriter, type SendResult } from './services/message-writer.ts';
 export { sendMessage } from './services/messages.service.ts';

@@ -27,12 +27,14 @@ import {
   type TokenStorage,
 } from './session.ts';
 import type {
+  Attachment,
   LoginInput,
   Message,
   PneumaticApi,
   PneumaticRouter,
   SignupInput,
   TokenPairResponse,
+  UploadedFile,
   User,
 } from './types.ts';
 
@@ -107,6 +109,26 @@ export interface SendMessageOptions {
   retries?: number;
   /** Gives up (the promise rejects with the last error, or an AbortError before the first try). */
   signal?: AbortSignal;
+  /** Files from {@link PneumaticClient.uploadFile} to attach (uploaded to the same conversation). */
+  attachmentIds?: string[];
+}
+
+export interface FileRequestOptions {
+  signal?: AbortSignal;
+}
+
+/** What {@link PneumaticClient.uploadFile} sends: the whole file, or a stream of it (sent chunked). */
+export type FileBody = Blob | ArrayBuffer | ArrayBufferView | ReadableStream<Uint8Array>;
+
+/** An upload or download the server refused: `status` is the HTTP status, the message its `detail`. */
+export class FileRequestError extends Error {
+  override name = 'FileRequestError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface HistoryOptions {
@@ -142,11 +164,14 @@ export class PneumaticClient {
   readonly #tracker = new ConnectionTracker();
   readonly #stopWatchingUser: () => void;
   readonly #retryDelay: (attempt: number) => number;
+  /** The server's address without a trailing slash: files are at `<url>/files`. */
+  readonly #baseUrl: string;
   #socket: TRPCWebSocketClient | null = null;
 
   constructor(options: PneumaticClientOptions) {
     this.#options = options;
     this.#retryDelay = options.reconnectDelayMs ?? reconnectDelay;
+    this.#baseUrl = options.url.replace(/\/+$/, '');
     const base = new URL(options.url);
     base.pathname = `${base.pathname.replace(/\/+$/, '')}/trpc`;
     const httpUrl = base.toString();
@@ -220,6 +245,23 @@ export class PneumaticClient {
   }
 
   /**
+   * Changes the password (`account.changePassword`): every other login of the
+   * user is signed out at once, this client stays signed in.
+   */
+  changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    return this.api.account.changePassword.mutate({
+      current_password: currentPassword,
+      new_password: newPassword,
+    });
+  }
+
+  /** Deletes the account (`account.delete`, the password required) and forgets the tokens. */
+  async deleteAccount(password: string): Promise<void> {
+    await this.api.account.delete.mutate({ password });
+    this.session.signOut();
+  }
+
+  /**
    * Sends a message. It gets a `message_id` (a fresh UUID unless given), and
    * a send that fails on the way (network, 502/503/504) is tried again with
    * that same id, so the server stores it once however many attempts reach it.
@@ -233,6 +275,7 @@ export class PneumaticClient {
       conversation_id: conversationId,
       content,
       message_id: options.messageId ?? newMessageId(),
+      ...(options.attachmentIds ? { attachment_ids: options.attachmentIds } : {}),
       // Only when answering: a plain send stays as it was on the wire.
       ...(options.replyTo ? { reply_to: options.replyTo } : {}),
     };
@@ -246,6 +289,71 @@ export class PneumaticClient {
         if (attempt >= retries || stopped || !isRetryableSend(error)) throw error;
         await delay(this.#retryDelay(attempt), signals);
       }
+    }
+  }
+
+  /**
+   * Uploads a file to a conversation (`POST /files`, streamed); attach it by
+   * passing its id to {@link sendMessage} (`attachmentIds`). The server
+   * decides its type from its bytes; `name` is only its name. Rejects with a
+   * {@link FileRequestError}: 413 too large, 429 over the daily quota, 403
+   * not a member.
+   */
+  async uploadFile(
+    conversationId: string,
+    body: FileBody,
+    name: string,
+    options: FileRequestOptions = {},
+  ): Promise<UploadedFile> {
+    const query = new URLSearchParams({ conversation_id: conversationId, name });
+    // A stream cannot be sent twice, so it is not retried after a refused token.
+    const replayable = !(typeof ReadableStream !== 'undefined' && body instanceof ReadableStream);
+    const response = await this.#fileRequest(
+      `${this.#baseUrl}/files?${query}`,
+      {
+        method: 'POST',
+        body: body as BodyInit,
+        headers: { 'content-type': 'application/octet-stream' },
+        duplex: 'half',
+      },
+      replayable,
+      options.signal,
+    );
+    return (await response.json()) as UploadedFile;
+  }
+
+  /**
+   * Downloads a file a message carries (its `url`, or its id) with this
+   * login's token; the body streams from the response.
+   */
+  downloadFile(file: Attachment | string, options: FileRequestOptions = {}): Promise<Response> {
+    const path = typeof file === 'string' ? `/files/${encodeURIComponent(file)}` : file.url;
+    return this.#fileRequest(`${this.#baseUrl}${path}`, { method: 'GET' }, true, options.signal);
+  }
+
+  /** A request to the files endpoints with the bearer token, tried once more with a new token if refused. */
+  async #fileRequest(
+    url: string,
+    init: RequestInit & { duplex?: 'half' },
+    replayable: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<Response> {
+    const doFetch = this.#options.fetch ?? fetch;
+    let token = await this.session.accessToken();
+    for (let attempt = 0; ; attempt++) {
+      const headers = new Headers(init.headers);
+      if (token) headers.set('authorization', `Bearer ${token}`);
+      const response = await doFetch(url, { ...init, headers, signal } as RequestInit);
+      if (response.ok) return response;
+      if (response.status === 401 && attempt === 0 && replayable && token) {
+        token = await this.session.accessTokenAfterRejection(token);
+        continue;
+      }
+      const detail = await response
+        .json()
+        .then((b: { detail?: unknown }) => (typeof b.detail === 'string' ? b.detail : response.statusText))
+        .catch(() => response.statusText);
+      throw new FileRequestError(response.status, detail);
     }
   }
 

@@ -2,6 +2,9 @@ export { TRPCClientError } from '@trpc/client';
 export { MAX_RECONNECT_DELAY_MS, reconnectDelay } from './backoff.ts';
 export {
   createPneumaticClient,
+  type FileBody,
+  FileRequestError,
+  type FileRequestOptions,
   type HistoryOptions,
   PneumaticClient,
   type PneumaticClientOptions,
@@ -44,11 +47,13 @@ export {
   type TokenStorage,
 } from './session.ts';
 export type {
+  Attachment,
   Conversation,
   ConversationListItem,
   CreateConversationInput,
   ListMessagesInput,
   LoginInput,
+  LoginSession,
   Message,
   MessagePage,
   PneumaticApi,
@@ -62,5 +67,7 @@ export type {
   SignupInput,
   StreamEvent,
   TokenPairResponse,
+  UploadedFile,
   User,
+  UserPage,
 } from './types.ts';

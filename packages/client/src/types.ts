@@ -29,6 +29,10 @@ export type Conversation = RouterOutputs['conversations']['get'];
 export type ConversationListItem = RouterOutputs['conversations']['list'][number];
 /** A stored message; `seq` orders a conversation without gaps. */
 export type Message = RouterOutputs['messages']['send'];
+/** A file a message carries: `url` downloads it with a bearer token; images have `width`/`height`. */
+export type Attachment = Message['attachments'][number];
+/** An upload, pending until a message of the uploader carries it. */
+export type UploadedFile = Attachment & { conversation_id: string; created_at: string };
 /** A page of history, oldest first; pass `next_cursor` as `cursor` for the page before (null at the start). */
 export type MessagePage = RouterOutputs['messages']['list'];
 export type SignupInput = RouterInputs['auth']['signup'];
@@ -36,11 +40,15 @@ export type LoginInput = RouterInputs['auth']['login'];
 export type CreateConversationInput = RouterInputs['conversations']['create'];
 export type SendMessageInput = RouterInputs['messages']['send'];
 export type ListMessagesInput = RouterInputs['messages']['list'];
+/** One of the user's logins in `account.sessions`; `current` marks the one the client uses. */
+export type LoginSession = RouterOutputs['account']['sessions'][number];
+/** A page of `users.list`; pass `next_cursor` as `cursor` for the next page (null on the last). */
+export type UserPage = RouterOutputs['users']['list'];
 
 /**
  * What the per-user event stream yields, told apart by `type`: `message` (new), `conversation`
  * (created, changed, or the user was added), `resync` (too much missed: refetch), and the others
- * the server sends (edits, deletions, read positions, typing, presence, and `mute`: the user muted
- * or unmuted a conversation on one of their devices).
+ * the server sends (edits, deletions, read positions, typing, presence, `mute`: the user muted
+ * or unmuted a conversation on one of their devices, and `user`: a contact's new display name).
  */
 export type StreamEvent = PneumaticProcedures['events']['stream']['event'];

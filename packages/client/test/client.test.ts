@@ -1,6 +1,7 @@
 import { type RunningServer, startServer } from '@pneumatic/test-server';
 import { createTRPCClient } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
 import {
   createPneumaticClient,
   errorCode,
@@ -36,7 +37,7 @@ describe('createPneumaticClient', () => {
     ]);
     expect(me).toMatchObject({ username: alice.username, full_name: 'alice' });
     expect(alice.userId).toBe(me.id);
-    expect(Array.isArray(users)).toBe(true);
+    expect(Array.isArray(users.users)).toBe(true);
     expect(conversations).toEqual([]);
     await alice.close();
   });
@@ -175,6 +176,23 @@ describe('createPneumaticClient', () => {
     await Promise.all([alice.close(), revived.close()]);
   });
 
+  it('changes the password: the other login ends, this one stays; deleting the account ends it too', async () => {
+    const alice = await signUp(server.url, 'alice');
+    const laptop = createPneumaticClient({ url: server.url, WebSocket });
+    await laptop.login({ username: alice.username, password: PASSWORD });
+    const wrong = await alice.changePassword('not it', 'a newer long password').catch((e) => e);
+    expect(fieldErrors(wrong)?.current_password).toEqual(['Password is incorrect']);
+    await alice.changePassword(PASSWORD, 'a newer long password');
+    expect(await alice.api.auth.me.query()).toMatchObject({ username: alice.username });
+    await expect(laptop.session.refresh()).rejects.toThrow(/Login expired/);
+    const sessions = await alice.api.account.sessions.query();
+    expect(sessions).toEqual([expect.objectContaining({ current: true })]);
+
+    await alice.deleteAccount('a newer long password');
+    expect(alice.userId).toBeNull();
+    await Promise.all([alice.close(), laptop.close()]);
+  });
+
   it('ends events() when the client closes, without an error', async () => {
     const alice = await signUp(server.url, 'alice');
     const events = new Collector(alice.events());
@@ -214,5 +232,40 @@ describe('createPneumaticClient', () => {
     const client = createPneumaticClient({ url: server.url });
     await expect(client.events().next()).rejects.toThrow(/Signed out/);
     await client.close();
+  });
+});
+
+describe('files', () => {
+  it('uploads a file, attaches it to a message, and downloads it as the other member', async () => {
+    const alice = await signUp(server.url, 'alice');
+    const bob = await signUp(server.url, 'bob');
+    const conversation = await alice.api.conversations.create.mutate({
+      title: '',
+      member_ids: [bob.userId!],
+    });
+    const bytes = new TextEncoder().encode('minutes of the meeting');
+    const streamed = new Blob([bytes]).stream();
+    const uploaded = await alice.uploadFile(conversation.id, streamed, 'minutes.txt');
+    expect(uploaded).toMatchObject({
+      name: 'minutes.txt',
+      size: bytes.length,
+      conversation_id: conversation.id,
+    });
+    const sent = await alice.sendMessage(conversation.id, '', { attachmentIds: [uploaded.id] });
+    expect(sent.attachments).toEqual([expect.objectContaining({ id: uploaded.id, url: uploaded.url })]);
+
+    const page = await bob.api.messages.list.query({ conversation_id: conversation.id });
+    const [attachment] = page.messages.at(-1)!.attachments;
+    const response = await bob.downloadFile(attachment!);
+    expect(new Uint8Array(await response.arrayBuffer())).toEqual(bytes);
+    expect(response.headers.get('content-disposition')).toMatch(/^attachment; /);
+
+    const carol = await signUp(server.url, 'carol');
+    await expect(carol.downloadFile(attachment!)).rejects.toMatchObject({
+      status: 404,
+      message: 'File not found',
+    });
+    await expect(carol.uploadFile(conversation.id, bytes, 'x.txt')).rejects.toMatchObject({ status: 403 });
+    await Promise.all([alice.close(), bob.close(), carol.close()]);
   });
 });

@@ -18,6 +18,10 @@ export interface UsersTable {
   full_name: string | null;
   password_hash: string;
   created_at: Timestamp;
+  /** When an operator disabled the account: no login, no token accepted. Null while enabled. */
+  disabled_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When the account was deleted; the row stays so its messages keep a sender. */
+  deleted_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** One login: the family of refresh tokens it rotates through. */
@@ -29,6 +33,11 @@ export interface SessionsTable {
   created_at: Timestamp;
   expires_at: Timestamp;
   revoked_at: Timestamp | null;
+  /** Last login or refresh; null for logins from before it was kept. */
+  last_used_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Client address and User-Agent at the last login or refresh. */
+  ip_address: ColumnType<string | null, string | null | undefined, string | null>;
+  user_agent: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type ConversationKind = 'direct' | 'group';
@@ -52,7 +61,11 @@ export interface ConversationMembersTable {
   last_read_seq: ColumnType<number, number | undefined, number>;
   /** When the member muted the conversation (no notifications for them); null while not muted. */
   muted_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** In a group: 'owner' (one per group), 'admin', or null for a plain member. */
+  role: ColumnType<MemberRole | null, MemberRole | null | undefined, MemberRole | null>;
 }
+
+export type MemberRole = 'owner' | 'admin';
 
 export interface MessagesTable {
   id: string;
@@ -72,7 +85,7 @@ export interface MessagesTable {
   kind: ColumnType<MessageKind, MessageKind | undefined, MessageKind>;
   /** For system lines: JSON describing what happened. */
   system: string | null;
-  // Replies, mentions and reactions (migration 0007): columns of the message, read with it.
+  // Replies, mentions and reactions (migration 0010): columns of the message, read with it.
   /** The message this one answers, of the same conversation; null for none. */
   reply_to: Extra<string>;
   /** The answered message's sender, copied at send time. */
@@ -83,6 +96,10 @@ export interface MessagesTable {
   mentions: Extra<string>;
   /** JSON array of `{emoji, user_ids}` in the order first used; null for none (and once deleted). */
   reactions: Extra<string>;
+  /** JSON array of the files it carries (a copy of their rows when sent); null for none or once deleted. */
+  attachments: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The carried files' names, one per line, for search; null for none. */
+  attachment_names: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** A nullable column a plain insert may leave out. */
@@ -113,6 +130,36 @@ export interface LogHeadTable {
   pos: Position;
 }
 
+export type FileState = 'uploading' | 'ready';
+
+/**
+ * An uploaded file. `uploading` while its bytes stream in; `ready` once
+ * stored, pending until a message of its uploader claims it through
+ * `message_key` (that message's client message_id).
+ */
+export interface FilesTable {
+  id: string;
+  conversation_id: string;
+  uploader_id: string;
+  /** Sanitized: no path, no control characters. */
+  name: string;
+  size: Position;
+  /** Decided from the bytes, never from the name or the client's Content-Type. */
+  type: string;
+  width: number | null;
+  height: number | null;
+  state: FileState;
+  message_key: string | null;
+  created_at: Timestamp;
+}
+
+/** A file's bytes in order, when they are kept in the database. */
+export interface FileChunksTable {
+  file_id: string;
+  n: number;
+  data: Uint8Array;
+}
+
 /** Facts about this database, such as its `cluster_id`. */
 export interface MetaTable {
   key: string;
@@ -128,13 +175,17 @@ export interface Database {
   events: EventsTable;
   log_head: LogHeadTable;
   meta: MetaTable;
+  files: FilesTable;
+  file_chunks: FileChunksTable;
 }
 
 export type User = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
 export type Session = Selectable<SessionsTable>;
+export type NewSession = Insertable<SessionsTable>;
 export type Conversation = Selectable<ConversationsTable>;
 export type ConversationUpdate = Updateable<ConversationsTable>;
 export type ConversationMember = Selectable<ConversationMembersTable>;
 export type MessageRow = Selectable<MessagesTable>;
 export type EventRow = Selectable<EventsTable>;
+export type FileRow = Selectable<FilesTable>;

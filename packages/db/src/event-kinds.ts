@@ -9,6 +9,8 @@
  * or its members, title or anything else changed. `mute`: a member muted or
  * unmuted a conversation; it goes to that member's own devices only.
  * `reaction`: a message's reactions changed (the new set of them).
+ * `user`: a user's public details (display name) changed; it goes to their
+ * contacts and their own devices.
  */
 export const EVENT_KINDS = [
   'message',
@@ -19,6 +21,7 @@ export const EVENT_KINDS = [
   'presence',
   'mute',
   'reaction',
+  'user',
   'session_revoked',
 ] as const;
 

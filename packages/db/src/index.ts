@@ -1,6 +1,7 @@
 export * from './create-database.ts';
 export type * from './database.ts';
 export { EVENT_KINDS, type EventKind, type OfEventKinds } from './event-kinds.ts';
+export { databaseFileStore, diskFileStore, FILE_CHUNK_BYTES, type FileStore } from './file-store.ts';
 export { type MessageStore, type NewMessage, newMessageRow, type StoreOutcome } from './message-store.ts';
 export { dropEverything, type MigrationReport, migrateToLatest } from './migrate.ts';
 export {
@@ -12,6 +13,7 @@ export {
 } from './outage.ts';
 export type { ConversationSummary } from './repositories/conversations.repository.ts';
 export * as conversationsRepository from './repositories/conversations.repository.ts';
+export * as filesRepository from './repositories/files.repository.ts';
 export type { LogEntry } from './repositories/log.repository.ts';
 export * as logRepository from './repositories/log.repository.ts';
 export type { HistoryPage } from './repositories/messages.repository.ts';

@@ -17,6 +17,9 @@ export interface NewMessage {
   reply_sender_id?: string | null;
   reply_excerpt?: string | null;
   mentions?: string | null;
+  /** JSON of the files it carries (see MessagesTable); null or absent for none. */
+  attachments?: string | null;
+  attachment_names?: string | null;
 }
 
 /** The row a new message is stored as, at its seq and log position. */
@@ -39,6 +42,8 @@ export function newMessageRow(m: NewMessage, seq: number, pos: number): MessageR
     reply_excerpt: m.reply_excerpt ?? null,
     mentions: m.mentions ?? null,
     reactions: null,
+    attachments: m.attachments ?? null,
+    attachment_names: m.attachment_names ?? null,
   };
 }
 

@@ -42,6 +42,8 @@ export function writerThread(load: NodeJS.Require): void {
     reply_sender_id?: string | null;
     reply_excerpt?: string | null;
     mentions?: string | null;
+    attachments?: string | null;
+    attachment_names?: string | null;
   }
   type Outcome = { stored: { seq: number; pos: number } } | { existing: unknown } | { missing: true };
 
@@ -96,6 +98,8 @@ export function writerThread(load: NodeJS.Require): void {
         m.reply_sender_id ?? null,
         m.reply_excerpt ?? null,
         m.mentions ?? null,
+        m.attachments ?? null,
+        m.attachment_names ?? null,
       );
       outcomes[i] = { stored: { seq: seqs[i]!, pos } };
       pos++;

@@ -13,13 +13,13 @@ const STATEMENTS = {
     'update conversation_members set last_read_seq = ? where conversation_id = ? and user_id = ? and last_read_seq < ?',
   takePositions: 'update log_head set pos = pos + ? where id = 1 returning pos',
   insert: `insert into messages (id, conversation_id, seq, pos, sender_id, message_id, content, created_at, edited_at, deleted_at, kind, system,
-      reply_to, reply_sender_id, reply_excerpt, mentions)
-    values (?, ?, ?, ?, ?, ?, ?, ?, null, null, 'user', null, ?, ?, ?, ?)`,
+      reply_to, reply_sender_id, reply_excerpt, mentions, attachments, attachment_names)
+    values (?, ?, ?, ?, ?, ?, ?, ?, null, null, 'user', null, ?, ?, ?, ?, ?, ?)`,
   // Search indexing (migration 0004): queued rowids, oldest first, a batch per transaction.
   pendingRange: `select max(id) as last, count(*) as count
     from (select id from messages_fts_pending order by id limit ?)`,
-  index: `insert into messages_fts (rowid, content)
-    select m.rowid, m.content from messages_fts_pending p join messages m on m.rowid = p.id where p.id <= ?`,
+  index: `insert into messages_fts (rowid, content, attachment_names)
+    select m.rowid, m.content, m.attachment_names from messages_fts_pending p join messages m on m.rowid = p.id where p.id <= ?`,
   unqueue: 'delete from messages_fts_pending where id <= ?',
 };
 

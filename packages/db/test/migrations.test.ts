@@ -150,4 +150,68 @@ describe.each(DIALECTS)('migrations (%s)', (dialect) => {
       await dropOld();
     }
   });
+
+  it('backfills an owner for every group at 0009: the creator, else the longest-standing member', async () => {
+    const { handle: old, close: dropOld } = await openTestDatabase(dialect);
+    try {
+      const migrator = new Migrator({ db: old.db, provider: { getMigrations: async () => migrations } });
+      expect((await migrator.migrateTo('2026-12-06-0008-file-attachments')).error).toBeUndefined();
+      const db = old.db as Kysely<any>;
+      const [creator, early, late] = [randomUUID(), randomUUID(), randomUUID()];
+      const at = (minute: number) => `2026-12-01T00:0${minute}:00.000Z`;
+      for (const [i, id] of [creator, early, late].entries()) {
+        await db
+          .insertInto('users')
+          .values({ id, username: `u${i}`, username_lower: `u${i}`, password_hash: 'x', created_at: at(0) })
+          .execute();
+      }
+      const [kept, orphaned, direct] = [randomUUID(), randomUUID(), randomUUID()];
+      for (const [id, kind] of [
+        [kept, 'group'],
+        [orphaned, 'group'],
+        [direct, 'direct'],
+      ] as const) {
+        await db
+          .insertInto('conversations')
+          .values({ id, kind, title: 't', created_by: creator, created_at: at(0), last_activity_at: at(0) })
+          .execute();
+      }
+      const member = (conversation_id: string, user_id: string, minute: number) => ({
+        conversation_id,
+        user_id,
+        joined_at: at(minute),
+      });
+      await db
+        .insertInto('conversation_members')
+        .values([
+          member(kept, creator, 1),
+          member(kept, early, 1),
+          member(orphaned, late, 3),
+          member(orphaned, early, 2),
+          member(direct, creator, 1),
+          member(direct, late, 1),
+        ])
+        .execute();
+      expect(
+        (await migrator.migrateTo('2026-12-06-0009-group-roles-and-disabled-users')).error,
+      ).toBeUndefined();
+      const roles = await db
+        .selectFrom('conversation_members')
+        .select(['conversation_id', 'user_id', 'role'])
+        .where('role', 'is not', null)
+        .execute();
+      expect(roles).toEqual(
+        expect.arrayContaining([
+          { conversation_id: kept, user_id: creator, role: 'owner' },
+          { conversation_id: orphaned, user_id: early, role: 'owner' },
+        ]),
+      );
+      expect(roles).toHaveLength(2);
+      const users = await db.selectFrom('users').select(['disabled_at', 'deleted_at']).execute();
+      expect(users.every((u) => u.disabled_at === null && u.deleted_at === null)).toBe(true);
+    } finally {
+      await old.close();
+      await dropOld();
+    }
+  });
 });

@@ -43,6 +43,8 @@ describe.each(DIALECTS)('the send path (%s)', (dialect) => {
     reply_excerpt: null,
     mentions: null,
     reactions: null,
+    attachments: null,
+    attachment_names: null,
   });
   const search = async (word: string) =>
     (

@@ -62,7 +62,8 @@ command line is visible to other users of the machine.`,
               : undefined;
         if (password === undefined) throw new UsageError('give --password-stdin or --password');
         const fullName = typeof values['full-name'] === 'string' ? values['full-name'] : undefined;
-        return withApiDeps(config(), async (deps) => {
+        // An operator creates accounts even when sign-up is closed (ALLOW_SIGNUP=false).
+        return withApiDeps({ ...config(), ALLOW_SIGNUP: true }, async (deps) => {
           const user = await callerFor(deps).auth.signup({ username, password, full_name: fullName });
           process.stdout.write(`Created ${user.username} (${user.id})\n`);
           return 0;
@@ -82,7 +83,7 @@ alice and bob and a group of all three, with a few messages. Users that exist ar
           process.stderr.write('seed refuses to run when NODE_ENV=production\n');
           return 1;
         }
-        return withApiDeps(cfg, async (deps) => {
+        return withApiDeps({ ...cfg, ALLOW_SIGNUP: true }, async (deps) => {
           const anonymous = callerFor(deps);
           const ids: string[] = [];
           for (const demo of DEMO_USERS) {

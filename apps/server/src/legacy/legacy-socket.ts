@@ -28,10 +28,10 @@ const MAX_PENDING_FRAMES = 1000;
 
 // Ids are any string here: one that is not a UUID is answered as an unknown one (the contract).
 const JoinFrame = z.object({ type: z.literal('join'), conversation_id: z.string() });
-const MessageFrame = schemas.SendMessageInput.extend({
+const MessageFrame = schemas.SendMessageFields.extend({
   type: z.literal('message'),
   conversation_id: z.string(),
-});
+}).superRefine(schemas.contentOrFiles);
 
 function describe(error: z.ZodError): string {
   return error.issues

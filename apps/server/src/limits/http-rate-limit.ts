@@ -26,6 +26,13 @@ function isExempt(request: FastifyRequest): boolean {
  * the client address.
  */
 async function budgetKey(deps: ApiDeps, request: FastifyRequest): Promise<string> {
+  // A signed download link (an <img> tag's) counts for the user it was signed for.
+  const { access } = request.query as { access?: unknown };
+  if (typeof access === 'string' && request.url.startsWith('/files/')) {
+    const id = request.url.slice('/files/'.length).split(/[/?]/, 1)[0]!;
+    const userId = deps.fileLinks.verify(id, access);
+    return userId ? `user:${userId}` : `ip:${request.ip}`;
+  }
   if (bearerToken(request) === null) return `ip:${request.ip}`;
   try {
     return `user:${(await accessClaims(deps, request)).sub}`;

@@ -40,6 +40,7 @@ export async function restPlugin(
           const caller = createCaller(
             createContext(identify, {
               ip: request.ip,
+              userAgent: request.headers['user-agent'],
               traceParent: opts.tracing ? requestContext(request) : undefined,
             }),
           );

@@ -13,7 +13,7 @@ export interface RestRequest {
 
 /** One documented REST path, served by calling the tRPC procedure behind it. */
 export interface RestRoute {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** OpenAPI style: `/conversations/{conversation_id}/messages`. */
   path: string;
   summary: string;
@@ -44,15 +44,35 @@ export const ErrorDetail = z
   })
   .meta({ id: 'Error' });
 
-const UsersList = z.object({ users: z.array(schemas.PublicUser) }).meta({ id: 'UserList' });
+const UsersList = z
+  .object({
+    users: z.array(schemas.PublicUser),
+    next_cursor: z.string().nullable().optional().meta({ description: 'Only when paging: the next page' }),
+  })
+  .meta({ id: 'UserList' });
+const UsersQuery = z.object({
+  q: z.string().optional().meta({ description: 'Part of a username or full name, any case' }),
+  limit: z.coerce.number().int().min(1).max(100).optional().meta({ description: '1–100: page by page' }),
+  cursor: z.string().optional().meta({ description: '`next_cursor` of the previous page' }),
+});
+/** Without `q`, `limit` or `cursor`, GET /users answers everyone, as it always did. */
+const usersLocate: Locate = (path) => {
+  const field = String(path[0] ?? 'q');
+  return ['query', field === 'query' ? 'q' : field];
+};
 const ConversationsList = z
   .object({ conversations: z.array(schemas.ConversationListItem) })
   .meta({ id: 'ConversationList' });
-const PostMessageBody = schemas.SendMessageInput.extend({ sender_id: schemas.Id });
+const PostMessageBody = schemas.SendMessageFields.extend({ sender_id: schemas.Id }).superRefine(
+  schemas.contentOrFiles,
+);
 /** The old service's rule: a message is sent as its authenticated sender only. */
 const SENDER_MISMATCH = 'sender_id must match authenticated user';
 /** What POST /messages is checked against when its sender_id is not the caller's: is it invalid anyway? */
-const AnySenderBody = schemas.SendMessageInput.extend({ sender_id: z.string(), conversation_id: z.string() });
+const AnySenderBody = schemas.SendMessageFields.extend({
+  sender_id: z.string(),
+  conversation_id: z.string(),
+}).superRefine(schemas.contentOrFiles);
 const HistoryQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).optional().meta({ description: '1–200, default 50' }),
   before: z.coerce.number().int().min(1).optional().meta({ description: 'A seq: return older messages' }),
@@ -74,7 +94,7 @@ export const restRoutes: RestRoute[] = [
   {
     method: 'POST',
     path: '/auth/signup',
-    summary: 'Create an account',
+    summary: 'Create an account (403 while sign-up is closed: ALLOW_SIGNUP=false)',
     tag: 'auth',
     auth: false,
     status: 201,
@@ -125,14 +145,80 @@ export const restRoutes: RestRoute[] = [
     call: (caller) => caller.auth.me(),
   },
   {
+    method: 'POST',
+    path: '/auth/password',
+    summary: "Change the password (the current one required); the caller's other logins are signed out",
+    tag: 'auth',
+    auth: true,
+    status: 204,
+    body: schemas.ChangePasswordInput,
+    call: (caller, input) => caller.account.changePassword(input as never),
+  },
+  {
+    method: 'GET',
+    path: '/auth/sessions',
+    summary: "The caller's logins that still stand, the current one marked",
+    tag: 'auth',
+    auth: true,
+    status: 200,
+    response: schemas.LoginSessionList,
+    call: async (caller) => ({ sessions: await caller.account.sessions() }),
+  },
+  {
+    method: 'DELETE',
+    path: '/auth/sessions/{session_id}',
+    summary: "Sign out one of the caller's logins (anyone else's is not found)",
+    tag: 'auth',
+    auth: true,
+    status: 204,
+    pathParams: z.object({ session_id: z.string() }),
+    input: (req) => ({ session_id: req.params.session_id }),
+    locate: (path) => ['path', ...path.map((p) => (typeof p === 'number' ? p : String(p)))],
+    call: (caller, input) => caller.account.revokeSession(input as never),
+  },
+  {
+    method: 'PATCH',
+    path: '/auth/me',
+    summary: 'Change the display name (full_name); contacts see it live',
+    tag: 'auth',
+    auth: true,
+    status: 200,
+    body: schemas.RenameInput,
+    response: schemas.PublicUser,
+    call: (caller, input) => caller.account.rename(input as never),
+  },
+  {
+    method: 'DELETE',
+    path: '/auth/me',
+    summary: 'Delete the account (the password required); its messages stay, from "Deleted user"',
+    tag: 'auth',
+    auth: true,
+    status: 204,
+    body: schemas.DeleteAccountInput,
+    call: (caller, input) => caller.account.delete(input as never),
+  },
+  {
     method: 'GET',
     path: '/users',
     summary: 'Everyone but the caller, by username',
     tag: 'users',
     auth: true,
     status: 200,
+    queryParams: UsersQuery,
     response: UsersList,
-    call: async (caller) => ({ users: await caller.users.list() }),
+    locate: usersLocate,
+    input: (req) =>
+      req.query.q === undefined && req.query.limit === undefined && req.query.cursor === undefined
+        ? undefined
+        : {
+            query: req.query.q,
+            limit: queryNumber(req.query.limit ?? 50),
+            cursor: req.query.cursor,
+          },
+    call: async (caller, input) => {
+      if (input === undefined) return { users: await caller.users.all() };
+      return caller.users.list(input as never);
+    },
   },
   {
     method: 'GET',

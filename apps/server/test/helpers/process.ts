@@ -120,3 +120,46 @@ export class ServerExit extends Error {
     super(`server exited (${code}): ${stderr}`);
   }
 }
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a `pneumatic` command in its own process (bundled, as `pnpm build`
+ * makes it), without blocking this one: servers in the test process keep
+ * serving meanwhile.
+ */
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+): Promise<CliResult> {
+  const child = spawn(process.execPath, [await bundledServer(), ...args], {
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'pneumatic-cli-')),
+      SECRET_KEY: TEST_SECRET,
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: SERVER_DIR,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => {
+    stdout += d.toString();
+  });
+  child.stderr!.on('data', (d) => {
+    stderr += d.toString();
+  });
+  child.stdin!.end(input ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}

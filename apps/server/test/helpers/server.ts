@@ -12,6 +12,7 @@ export interface TestServer {
   url: string;
   wsUrl: string;
   server: Server;
+  config: Config;
   database: TestDatabase;
   close(): Promise<void>;
 }
@@ -35,6 +36,8 @@ export async function startServer(
     // Tests that are about rate limits set their own.
     RATE_LIMIT_PER_MINUTE: 1_000_000,
     RATE_LIMIT_PER_HOUR: 1_000_000_000,
+    // As a real deployment of each dialect has it (the default is read from DATABASE_URL).
+    FILE_STORAGE: dialect === 'postgres' ? 'database' : 'disk',
     ...overrides,
   };
   const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -44,6 +47,7 @@ export async function startServer(
     url: address,
     wsUrl: address.replace(/^http/, 'ws'),
     server,
+    config,
     database,
     async close() {
       await server.close();

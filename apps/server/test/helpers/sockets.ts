@@ -40,7 +40,7 @@ export interface StreamItem {
   data: {
     type: string;
     message?: { id: string; content: string; seq: number };
-    conversation?: { id: string };
+    conversation?: { id: string; members?: string[]; roles?: Record<string, string> };
   };
 }
 

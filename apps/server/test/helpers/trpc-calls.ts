@@ -3,7 +3,7 @@ import { trpcClient } from './sockets.ts';
 
 export type Client = ReturnType<typeof trpcClient>;
 
-/** A tRPC call's failure reduced to its code and message; fails the test if the call succeeds. */
+/** What a tRPC call that must fail failed with: its tRPC code and message. */
 export async function rejection(promise: Promise<unknown>): Promise<{ code?: string; message: string }> {
   try {
     await promise;
@@ -13,20 +13,34 @@ export async function rejection(promise: Promise<unknown>): Promise<{ code?: str
   throw new Error('expected a rejection');
 }
 
+/** tRPC clients made on demand for the users of a test file, closed together at its end. */
+export function clientPool(url: () => string) {
+  const clients: ReturnType<typeof trpcClient>[] = [];
+  return {
+    as(user: TestUser) {
+      const client = trpcClient(url(), user.token);
+      clients.push(client);
+      return client;
+    },
+    closeAll() {
+      for (const client of clients.splice(0)) client.close();
+    },
+  };
+}
+
 /**
  * One tRPC client per user, made on first use: each holds a socket, and a
  * user's sockets are capped. `close` closes them all.
  */
 export function clientPerUser(url: () => string) {
+  const pool = clientPool(url);
   const clients = new Map<string, Client>();
   return {
     as(user: TestUser): Client {
-      const c = clients.get(user.id) ?? trpcClient(url(), user.token);
-      clients.set(user.id, c);
-      return c;
+      const client = clients.get(user.id) ?? pool.as(user);
+      clients.set(user.id, client);
+      return client;
     },
-    close() {
-      for (const c of clients.values()) c.close();
-    },
+    close: () => pool.closeAll(),
   };
 }

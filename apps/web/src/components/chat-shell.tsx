@@ -3,6 +3,7 @@ import { useChat, useConversations, useReadMarkers } from '../chat-context.tsx';
 import { unreadCount } from '../lib/conversation-list.ts';
 import { conversationHash, conversationIdFromHash } from '../lib/route.ts';
 import { useLiveEvents } from '../live-events.ts';
+import { AccountDialog } from './account-dialog.tsx';
 import { ConnectionBanner } from './connection-banner.tsx';
 import { ConversationView } from './conversation-view.tsx';
 import { LogoMark, NewGroupIcon } from './icons.tsx';
@@ -93,6 +94,7 @@ export function ChatShell() {
   const conversations = useConversations();
   const markers = useReadMarkers();
   const [groupDialogOpen, setGroupDialogOpen] = useState(false);
+  const [accountOpen, setAccountOpen] = useState(false);
   const [jump, setJump] = useState<JumpTarget | null>(null);
 
   const list = conversations.data ?? [];
@@ -102,6 +104,7 @@ export function ChatShell() {
   const selected = list.find((c) => c.id === selectedId);
   useCloseWhenGone(selectedId, selected !== undefined, close);
   const openNewGroup = useCallback(() => setGroupDialogOpen(true), []);
+  const openAccount = useCallback(() => setAccountOpen(true), []);
   const jumpTo = useCallback(
     (target: Omit<JumpTarget, 'nonce'>) => {
       open(target.conversationId);
@@ -114,7 +117,13 @@ export function ChatShell() {
   return (
     <div className="app" data-view={selectedId ? 'conversation' : 'list'}>
       <ConnectionBanner />
-      <Sidebar selectedId={selectedId} onOpen={open} onJump={jumpTo} onNewGroup={openNewGroup} />
+      <Sidebar
+        selectedId={selectedId}
+        onOpen={open}
+        onJump={jumpTo}
+        onNewGroup={openNewGroup}
+        onAccount={openAccount}
+      />
       <main className="main">
         {selected ? (
           <ConversationView
@@ -154,6 +163,7 @@ export function ChatShell() {
         )}
       </main>
       {groupDialogOpen && <NewGroupDialog onClose={() => setGroupDialogOpen(false)} onCreated={open} />}
+      {accountOpen && <AccountDialog onClose={() => setAccountOpen(false)} />}
     </div>
   );
 }

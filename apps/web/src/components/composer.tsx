@@ -1,6 +1,9 @@
 import {
+  type ClipboardEvent,
+  type DragEvent,
   type FormEvent,
   type KeyboardEvent,
+  useCallback,
   useEffect,
   useId,
   useLayoutEffect,
@@ -8,9 +11,67 @@ import {
   useState,
 } from 'react';
 import { useAnnounceTyping, useChat, useSendMessage, useUsers } from '../chat-context.tsx';
-import { characterCount, displayName, MAX_MESSAGE_LENGTH } from '../lib/format.ts';
-import type { Message } from '../lib/types.ts';
-import { CloseIcon, ReplyIcon, SendIcon } from './icons.tsx';
+import { characterCount, displayName, formatBytes, MAX_MESSAGE_LENGTH } from '../lib/format.ts';
+import type { Message, UploadedFile } from '../lib/types.ts';
+import { uploadWithProgress } from '../lib/upload.ts';
+import { AttachIcon, CloseIcon, ReplyIcon, SendIcon } from './icons.tsx';
+
+/** A file on its way into the message: uploading, ready, or refused. */
+interface Upload {
+  key: string;
+  name: string;
+  size: number;
+  /** 0 to 1. */
+  progress: number;
+  uploaded?: UploadedFile;
+  error?: string;
+  abort: AbortController;
+}
+
+/** Files picked, dropped or pasted, uploaded at once with progress; the message carries the ones that made it. */
+function useUploads(conversationId: string) {
+  const { client } = useChat();
+  const [uploads, setUploads] = useState<Upload[]>([]);
+  const change = (key: string, patch: Partial<Upload>) =>
+    setUploads((list) => list.map((u) => (u.key === key ? { ...u, ...patch } : u)));
+  const add = useCallback(
+    (files: Iterable<File>) => {
+      for (const file of files) {
+        const upload: Upload = {
+          key: crypto.randomUUID(),
+          name: file.name || 'pasted file',
+          size: file.size,
+          progress: 0,
+          abort: new AbortController(),
+        };
+        setUploads((list) => [...list, upload]);
+        void (async () => {
+          try {
+            const token = await client.session.accessToken();
+            const uploaded = await uploadWithProgress({
+              conversationId,
+              file,
+              name: upload.name,
+              token: token ?? '',
+              signal: upload.abort.signal,
+              onProgress: (progress) => change(upload.key, { progress }),
+            });
+            change(upload.key, { uploaded, progress: 1 });
+          } catch (error) {
+            change(upload.key, { error: error instanceof Error ? error.message : 'Upload failed' });
+          }
+        })();
+      }
+    },
+    [client, conversationId],
+  );
+  const remove = (key: string) =>
+    setUploads((list) => {
+      list.find((u) => u.key === key)?.abort.abort();
+      return list.filter((u) => u.key !== key);
+    });
+  return { uploads, add, remove, clear: () => setUploads([]) };
+}
 
 /** Unsent text per conversation, kept while switching between them. */
 const drafts = new Map<string, string>();
@@ -34,12 +95,17 @@ export function Composer({ conversationId, placeholder, replyingTo, onCancelRepl
   const draftKey = `${myId}:${conversationId}`;
   const [text, setText] = useState(() => drafts.get(draftKey) ?? '');
   const textareaRef = useRef<HTMLTextAreaElement>(null);
+  const fileInputRef = useRef<HTMLInputElement>(null);
   const counterId = useId();
+  const { uploads, add, remove, clear } = useUploads(conversationId);
+  const [dragging, setDragging] = useState(false);
 
   const trimmed = text.trim();
   const count = characterCount(trimmed);
   const tooLong = count > MAX_MESSAGE_LENGTH;
-  const canSend = count > 0 && !tooLong;
+  const ready = uploads.flatMap((u) => (u.uploaded ? [u.uploaded] : []));
+  const uploading = uploads.some((u) => !u.uploaded && !u.error);
+  const canSend = (count > 0 || ready.length > 0) && !tooLong && !uploading;
 
   useEffect(() => {
     drafts.set(draftKey, text);
@@ -65,9 +131,10 @@ export function Composer({ conversationId, placeholder, replyingTo, onCancelRepl
 
   const submit = () => {
     if (!canSend) return;
-    send(conversationId, trimmed, replyingTo);
+    send(conversationId, trimmed, { attachments: ready, replyTo: replyingTo });
     onCancelReply();
     setText('');
+    clear();
     textareaRef.current?.focus();
   };
 
@@ -87,6 +154,24 @@ export function Composer({ conversationId, placeholder, replyingTo, onCancelRepl
     }
   };
 
+  const onPaste = (event: ClipboardEvent<HTMLTextAreaElement>) => {
+    const files = [...event.clipboardData.files];
+    if (files.length === 0) return;
+    event.preventDefault();
+    add(files);
+  };
+  const onDrop = (event: DragEvent<HTMLFormElement>) => {
+    if (event.dataTransfer.files.length === 0) return;
+    event.preventDefault();
+    setDragging(false);
+    add([...event.dataTransfer.files]);
+  };
+  const onDragOver = (event: DragEvent<HTMLFormElement>) => {
+    if (!event.dataTransfer.types.includes('Files')) return;
+    event.preventDefault();
+    setDragging(true);
+  };
+
   const replyName = replyingTo
     ? replyingTo.sender_id === myId
       ? 'yourself'
@@ -94,7 +179,14 @@ export function Composer({ conversationId, placeholder, replyingTo, onCancelRepl
     : '';
 
   return (
-    <form className="composer" onSubmit={onSubmit}>
+    <form
+      className="composer"
+      onSubmit={onSubmit}
+      onDrop={onDrop}
+      onDragOver={onDragOver}
+      onDragLeave={() => setDragging(false)}
+      data-dragging={dragging || undefined}
+    >
       {replyingTo && (
         <div className="composer-reply" role="status">
           <ReplyIcon width={16} height={16} />
@@ -116,6 +208,54 @@ export function Composer({ conversationId, placeholder, replyingTo, onCancelRepl
           </button>
         </div>
       )}
+      {uploads.length > 0 && (
+        <ul className="composer-uploads" aria-label="Attached files">
+          {uploads.map((u) => (
+            <li key={u.key} className="upload-chip" data-failed={u.error ? true : undefined}>
+              <span className="upload-name">{u.name}</span>
+              <span className="upload-size">{u.error ?? formatBytes(u.size)}</span>
+              {!u.uploaded && !u.error && (
+                <progress
+                  className="upload-progress"
+                  max={1}
+                  value={u.progress}
+                  aria-label={`Uploading ${u.name}`}
+                />
+              )}
+              <button
+                type="button"
+                className="icon-button upload-remove"
+                aria-label={`Remove ${u.name}`}
+                onClick={() => remove(u.key)}
+              >
+                <CloseIcon width={14} height={14} />
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <input
+        ref={fileInputRef}
+        type="file"
+        multiple
+        hidden
+        aria-hidden="true"
+        tabIndex={-1}
+        data-testid="file-input"
+        onChange={(e) => {
+          if (e.target.files) add([...e.target.files]);
+          e.target.value = '';
+        }}
+      />
+      <button
+        type="button"
+        className="attach-button"
+        aria-label="Attach files"
+        title="Attach files"
+        onClick={() => fileInputRef.current?.click()}
+      >
+        <AttachIcon />
+      </button>
       <div className="composer-field">
         <textarea
           ref={textareaRef}
@@ -128,6 +268,7 @@ export function Composer({ conversationId, placeholder, replyingTo, onCancelRepl
             announceTyping(e.target.value);
           }}
           onKeyDown={onKeyDown}
+          onPaste={onPaste}
           aria-invalid={tooLong || undefined}
           aria-describedby={count >= COUNTER_FROM ? counterId : undefined}
           enterKeyHint="send"

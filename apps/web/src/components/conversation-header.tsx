@@ -6,6 +6,7 @@ import type { ConversationListItem, Person } from '../lib/types.ts';
 import { useSetMuted } from '../use-set-muted.ts';
 import { Avatar } from './avatar.tsx';
 import { BackIcon, BellIcon, EditIcon, LogoutIcon, NewGroupIcon } from './icons.tsx';
+import { MembersDialog } from './members-dialog.tsx';
 import { AddPeopleDialog, LeaveDialog, RenameDialog } from './membership-dialogs.tsx';
 import { Menu, type MenuItem } from './menu.tsx';
 import { NewGroupDialog } from './new-group-dialog.tsx';
@@ -28,7 +29,7 @@ function groupSubtitle(conversation: ConversationListItem, myId: string, users: 
   return [...shown, rest > 0 ? `${rest} more` : null, 'you'].filter(Boolean).join(', ');
 }
 
-type Dialog = 'add' | 'rename' | 'leave' | 'new-group' | null;
+type Dialog = 'add' | 'members' | 'rename' | 'leave' | 'new-group' | null;
 
 /** Who the conversation is with, whether they are online, and what members can do to a group. */
 export function ConversationHeader({ conversation, name, users, onBack, onOpen }: ConversationHeaderProps) {
@@ -112,6 +113,11 @@ export function ConversationHeader({ conversation, name, users, onBack, onOpen }
               ? [
                   muteItem,
                   {
+                    label: 'Members',
+                    icon: <NewGroupIcon width={16} height={16} />,
+                    onSelect: () => setDialog('members'),
+                  },
+                  {
                     label: 'Rename group',
                     icon: <EditIcon width={16} height={16} />,
                     onSelect: () => setDialog('rename'),
@@ -129,6 +135,9 @@ export function ConversationHeader({ conversation, name, users, onBack, onOpen }
       </div>
 
       {dialog === 'add' && <AddPeopleDialog conversation={conversation} name={name} onClose={close} />}
+      {dialog === 'members' && (
+        <MembersDialog conversation={conversation} name={name} users={users} onClose={close} />
+      )}
       {dialog === 'rename' && <RenameDialog conversation={conversation} name={name} onClose={close} />}
       {dialog === 'leave' && <LeaveDialog conversation={conversation} name={name} onClose={close} />}
       {dialog === 'new-group' && (

@@ -211,12 +211,29 @@ export function ReplyIcon(props: IconProps) {
   );
 }
 
+export function AttachIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="m21 11-8.6 8.6a5 5 0 0 1-7-7l8.5-8.6a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4l7.9-7.9" />
+    </Icon>
+  );
+}
+
 export function SmileIcon(props: IconProps) {
   return (
     <Icon {...props}>
       <circle cx="12" cy="12" r="9" />
       <path d="M8.5 14.5a4.5 4.5 0 0 0 7 0" />
       <path d="M9 9.5h.01M15 9.5h.01" />
+    </Icon>
+  );
+}
+
+export function FileIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M14 3H6v18h12V7Z" />
+      <path d="M14 3v4h4" />
     </Icon>
   );
 }

@@ -18,6 +18,7 @@ import type { Message, MessageQuote, Person } from '../lib/types.ts';
 import { Avatar } from './avatar.tsx';
 import { AlertIcon, ClockIcon, EditIcon, ReplyIcon, SmileIcon, TrashIcon } from './icons.tsx';
 import { Menu, type MenuItem } from './menu.tsx';
+import { MessageAttachments } from './message-attachments.tsx';
 import { Reactions } from './reactions.tsx';
 
 export function senderOf(entry: TimelineEntry, myId: string): string {
@@ -150,6 +151,11 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
 
   const mine = senderOf(entry, myId) === myId;
   const content = message ? message.content : entry.kind === 'pending' ? entry.pending.content : '';
+  const attachments = message
+    ? message.attachments
+    : entry.kind === 'pending'
+      ? (entry.pending.attachments ?? [])
+      : [];
   const status = entry.kind === 'pending' ? entry.pending.status : 'sent';
   const senderName = mine ? 'You' : displayName(sender);
   const showSender = group && !mine && runStart;
@@ -231,29 +237,36 @@ export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
                 {deleted ? (
                   <p className="message-text message-deleted">Message deleted</p>
                 ) : (
-                  <p className="message-text">
-                    {linkify(content).map((part, i) =>
-                      part.kind === 'link' ? (
-                        <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">
-                          {part.text}
-                        </a>
-                      ) : (
-                        splitMentions(part.text, mentioned).map((piece, j) =>
-                          piece.kind === 'mention' ? (
-                            <span
-                              key={`${i}-${j}`}
-                              className="mention"
-                              data-me={piece.username === people.username(myId)?.toLowerCase() || undefined}
-                            >
-                              {piece.text}
-                            </span>
+                  <>
+                    <MessageAttachments files={attachments} />
+                    {content && (
+                      <p className="message-text">
+                        {linkify(content).map((part, i) =>
+                          part.kind === 'link' ? (
+                            <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">
+                              {part.text}
+                            </a>
                           ) : (
-                            piece.text
+                            splitMentions(part.text, mentioned).map((piece, j) =>
+                              piece.kind === 'mention' ? (
+                                <span
+                                  key={`${i}-${j}`}
+                                  className="mention"
+                                  data-me={
+                                    piece.username === people.username(myId)?.toLowerCase() || undefined
+                                  }
+                                >
+                                  {piece.text}
+                                </span>
+                              ) : (
+                                piece.text
+                              ),
+                            )
                           ),
-                        )
-                      ),
+                        )}
+                      </p>
                     )}
-                  </p>
+                  </>
                 )}
                 <span className="message-meta">
                   {edited && (

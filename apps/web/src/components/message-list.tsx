@@ -76,19 +76,12 @@ function isAtBottom(el: HTMLElement): boolean {
 }
 
 export function MessageList(props: MessageListProps) {
-  const { conversation, conversationName, users, jumpTo, onJumped, onReply, onQuote } = props;
+  const { conversation, conversationName, users: members, jumpTo, onJumped, onReply, onQuote } = props;
   const { myId, readMarkers } = useChat();
   const outbox = useOutbox();
   const { retry, discard } = useSendMessage();
   const { remove, react } = useMessageActions();
   const myUsername = useMe().data?.username;
-  const people = useMemo<People>(
-    () => ({
-      name: (id) => (id === myId ? 'You' : displayName(users.get(id))),
-      username: (id) => (id === myId ? myUsername : users.get(id)?.username),
-    }),
-    [users, myId, myUsername],
-  );
   const query = trpc.messages.list.useInfiniteQuery(historyInput(conversation.id), {
     getNextPageParam: (page) => page.next_cursor,
     // The event stream keeps it current; a resync invalidates it.
@@ -98,6 +91,14 @@ export function MessageList(props: MessageListProps) {
   const { data, hasNextPage, isFetchingNextPage, fetchNextPage } = query;
 
   const confirmed = useMemo(() => flattenPages(data), [data]);
+  const users = useWithFormerMembers(members, confirmed, myId);
+  const people = useMemo<People>(
+    () => ({
+      name: (id) => (id === myId ? 'You' : displayName(users.get(id))),
+      username: (id) => (id === myId ? myUsername : users.get(id)?.username),
+    }),
+    [users, myId, myUsername],
+  );
   const entries = useMemo(() => {
     const pending = outbox.filter((m) => m.conversation_id === conversation.id);
     return buildTimeline(confirmed, pending, myId);
@@ -326,4 +327,42 @@ export function MessageList(props: MessageListProps) {
       )}
     </div>
   );
+}
+
+/**
+ * The people list, plus the senders and people named by system lines it
+ * lacks: members who have left or were removed (or whose account was
+ * deleted since), looked up by id so their names still show.
+ */
+function useWithFormerMembers(
+  members: ReadonlyMap<string, Person>,
+  messages: readonly Message[],
+  myId: string,
+): ReadonlyMap<string, Person> {
+  const missing = useMemo(() => {
+    const ids = new Set<string>();
+    for (const m of messages) {
+      // Senders, and whom system lines name (someone removed is no longer a member).
+      const named = [
+        m.sender_id,
+        ...(m.system?.user_ids ?? []),
+        ...(m.system?.owner_id ? [m.system.owner_id] : []),
+        // Whom quotes and mentions name.
+        ...(m.reply_to ? [m.reply_to.sender_id] : []),
+        ...m.mentions,
+      ];
+      for (const id of named) if (id !== myId && !members.has(id)) ids.add(id);
+    }
+    return [...ids].sort().slice(0, 100);
+  }, [messages, members, myId]);
+  const lookup = trpc.users.get.useQuery(
+    { ids: missing },
+    { enabled: missing.length > 0, staleTime: Number.POSITIVE_INFINITY },
+  );
+  return useMemo(() => {
+    if (!lookup.data?.length) return members;
+    const all = new Map(members);
+    for (const person of lookup.data) if (!all.has(person.id)) all.set(person.id, person);
+    return all;
+  }, [members, lookup.data]);
 }

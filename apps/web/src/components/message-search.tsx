@@ -1,12 +1,14 @@
 import { keepPreviousData } from '@tanstack/react-query';
-import { Fragment, useEffect, useState } from 'react';
+import { Fragment } from 'react';
 import { useChat } from '../chat-context.tsx';
 import { describeError } from '../lib/errors.ts';
 import { conversationName, displayName, formatListTime } from '../lib/format.ts';
 import { snippetParts } from '../lib/snippet.ts';
 import type { ConversationListItem, Person } from '../lib/types.ts';
+import { useDebounced } from '../lib/use-debounced.ts';
 import { trpc } from '../trpc.ts';
 import type { JumpTarget } from './message-list.tsx';
+import { MoreButton } from './more-button.tsx';
 
 /** Fewer characters than this only filter the lists; from here on, messages are searched too. */
 export const SEARCH_MIN_LENGTH = 2;
@@ -14,15 +16,6 @@ const SEARCH_DEBOUNCE_MS = 250;
 const RESULTS_PER_PAGE = 20;
 /** The server finds words: letters and digits in any script. */
 const HAS_WORD = /[\p{L}\p{N}_]/u;
-
-function useDebounced<T>(value: T, ms: number): T {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setDebounced(value), ms);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return debounced;
-}
 
 /** Whether `query` is worth sending to `messages.search`. */
 export function isMessageQuery(query: string): boolean {
@@ -111,16 +104,7 @@ export function MessageSearch({ query, conversations, users, onJump }: MessageSe
           })}
         </ul>
       )}
-      {search.hasNextPage && (
-        <button
-          type="button"
-          className="link-button more-results"
-          disabled={search.isFetchingNextPage}
-          onClick={() => void search.fetchNextPage()}
-        >
-          {search.isFetchingNextPage ? 'Loading…' : 'More results'}
-        </button>
-      )}
+      <MoreButton label="More results" className="link-button more-results" pages={search} />
     </section>
   );
 }

@@ -1,5 +1,5 @@
-import { type KeyboardEvent, type RefObject, useEffect, useState } from 'react';
-import { useMe, useUsers } from '../chat-context.tsx';
+import { type KeyboardEvent, type RefObject, useState } from 'react';
+import { useDirectory, useMe, useSearchTerm } from '../chat-context.tsx';
 import { displayName } from '../lib/format.ts';
 import type { Person } from '../lib/types.ts';
 import { trpc } from '../trpc.ts';
@@ -30,10 +30,14 @@ export interface PeoplePicker {
   resolve(): Promise<Person[] | null>;
 }
 
+/** The word being typed: what suggestions are searched for. */
+function lastWord(entry: string): string {
+  return parseUsernames(entry).at(-1) ?? '';
+}
+
 /**
- * People picked by username. An unknown name may belong to someone who
- * signed up since the people list was fetched, so it is fetched again once
- * before the name is refused.
+ * People picked by username. Suggestions are searched on the server as the
+ * last word is typed; a name is checked against the server when it is added.
  */
 export function usePeoplePicker({
   initial = [],
@@ -44,16 +48,12 @@ export function usePeoplePicker({
   refuse?: (person: Person) => string | null;
 } = {}): PeoplePicker {
   const utils = trpc.useUtils();
-  const { users } = useUsers();
   const me = useMe();
   const [entry, setEntry] = useState('');
   const [people, setPeople] = useState<Person[]>(initial);
   const [error, setError] = useState<string | null>(null);
-
-  // Suggest people who signed up since the list was fetched.
-  useEffect(() => {
-    void utils.users.list.invalidate();
-  }, [utils]);
+  const searched = useSearchTerm(lastWord(entry));
+  const { people: found } = useDirectory(searched, { enabled: searched !== '' });
 
   const resolve = async (): Promise<Person[] | null> => {
     const names = parseUsernames(entry).filter(
@@ -61,13 +61,12 @@ export function usePeoplePicker({
     );
     const find = (list: readonly Person[], name: string) =>
       list.find((u) => u.username.toLowerCase() === name.toLowerCase());
-    let known: readonly Person[] = users;
-    if (names.some((name) => !find(known, name))) {
-      known = await utils.users.list.fetch(undefined, { staleTime: 0 }).catch(() => known);
-    }
     const picked = [...people];
     for (const [index, name] of names.entries()) {
-      const person = find(known, name);
+      const page = await utils.users.list
+        .fetch({ query: name, limit: 100 }, { staleTime: 0 })
+        .catch(() => ({ users: [] as Person[] }));
+      const person = find(page.users, name);
       const refusal = person
         ? refuse(person)
         : `No one is called “${name}”. Check the username and try again.`;
@@ -85,7 +84,7 @@ export function usePeoplePicker({
     return picked;
   };
 
-  const suggestions = users.filter((u) => !people.some((p) => p.id === u.id) && !refuse(u));
+  const suggestions = found.filter((u) => !people.some((p) => p.id === u.id) && !refuse(u));
   return { entry, setEntry, people, setPeople, error, setError, suggestions, resolve };
 }
 

@@ -3,9 +3,11 @@ import {
   useChat,
   useConnectionStatus,
   useConversations,
+  useDirectory,
   useMe,
   useOutbox,
   useReadMarkers,
+  useSearchTerm,
   useUsers,
 } from '../chat-context.tsx';
 import { receiveConversation, useCache } from '../lib/cache.ts';
@@ -20,6 +22,7 @@ import { Avatar } from './avatar.tsx';
 import { BellIcon, LogoMark, LogoutIcon, NewGroupIcon, SearchIcon } from './icons.tsx';
 import type { JumpTarget } from './message-list.tsx';
 import { isMessageQuery, MessageSearch } from './message-search.tsx';
+import { MoreButton } from './more-button.tsx';
 import { NotificationControl } from './notification-control.tsx';
 import { ThemeSwitch } from './theme-switch.tsx';
 
@@ -31,6 +34,8 @@ interface SidebarProps {
   /** Opens a conversation at a message (a search result). */
   onJump(target: Omit<JumpTarget, 'nonce'>): void;
   onNewGroup(): void;
+  /** Opens the account dialog (password, sessions, name, deletion). */
+  onAccount(): void;
 }
 
 function matches(query: string, ...texts: (string | null | undefined)[]): boolean {
@@ -38,13 +43,13 @@ function matches(query: string, ...texts: (string | null | undefined)[]): boolea
   return !q || texts.some((t) => t?.toLowerCase().includes(q));
 }
 
-export function Sidebar({ selectedId, onOpen, onJump, onNewGroup }: SidebarProps) {
+export function Sidebar({ selectedId, onOpen, onJump, onNewGroup, onAccount }: SidebarProps) {
   const { myId, logout } = useChat();
   const cache = useCache();
   const { utils } = cache;
   const create = trpc.conversations.create.useMutation();
   const me = useMe();
-  const { users, byId, isPending: usersPending } = useUsers();
+  const { byId } = useUsers();
   const conversations = useConversations();
   const [tab, setTab] = useState<Tab>('chats');
   const [query, setQuery] = useState('');
@@ -57,7 +62,7 @@ export function Sidebar({ selectedId, onOpen, onJump, onNewGroup }: SidebarProps
     const others = c.members.filter((id) => id !== myId).map((id) => byId.get(id));
     return matches(query, conversationName(c, myId, byId), ...others.map((u) => u?.username));
   });
-  const shownPeople = users.filter((u) => matches(query, u.username, u.full_name));
+  const directory = useDirectory(useSearchTerm(query), { enabled: tab === 'people' });
 
   /** Opens the 1-on-1 with `user`, creating it the first time; the server returns an existing one. */
   const openDirect = async (user: Person) => {
@@ -83,7 +88,7 @@ export function Sidebar({ selectedId, onOpen, onJump, onNewGroup }: SidebarProps
     }
   };
 
-  // No event announces new sign-ups, so the list is fetched again whenever it is looked at.
+  // No event announces new sign-ups, so the directory is searched again whenever it is looked at.
   const showPeople = () => {
     setTab('people');
     void utils.users.list.invalidate();
@@ -184,22 +189,39 @@ export function Sidebar({ selectedId, onOpen, onJump, onNewGroup }: SidebarProps
               </p>
             )}
             <PeopleList
-              people={shownPeople}
-              loading={usersPending}
+              people={directory.people}
+              loading={directory.isPending}
               filtered={query.trim() !== ''}
               openingId={openingId}
               onOpen={openDirect}
             />
+            {directory.isError && (
+              <p className="inline-error" role="alert">
+                Could not load people: {describeError(directory.error)}
+              </p>
+            )}
+            <MoreButton label="More people" className="button list-more" pages={directory} />
           </>
         )}
       </div>
 
       <footer className="sidebar-footer">
-        <Avatar id={myId} name={myName || '?'} size="sm" />
-        <div className="me">
-          <span className="me-name">{myName}</span>
-          <ConnectionLabel />
-        </div>
+        <button
+          type="button"
+          className="me-button"
+          aria-haspopup="dialog"
+          title="Account settings"
+          onClick={onAccount}
+        >
+          <Avatar id={myId} name={myName || '?'} size="sm" />
+          <span className="me">
+            <span className="me-name">
+              <span className="sr-only">Account: </span>
+              {myName}
+            </span>
+            <ConnectionLabel />
+          </span>
+        </button>
         <ThemeSwitch />
         <NotificationControl />
         <button type="button" className="icon-button" aria-label="Log out" title="Log out" onClick={logout}>

@@ -1,4 +1,4 @@
-import type { TrpcUtils } from '../trpc.ts';
+import { type Cache, knownPeople } from './cache.ts';
 import { conversationName, displayName } from './format.ts';
 import {
   type NotificationState,
@@ -126,8 +126,8 @@ function show(content: ReturnType<typeof notificationContent>, conversationId: s
  * deserves one (see shouldNotify), with the sender's name from the people
  * list and my own mute and read state from the conversation list.
  */
-export function notifyOfMessage(utils: TrpcUtils, message: Message, myId: string): void {
-  const list = utils.conversations.list.getData();
+export function notifyOfMessage(cache: Cache, message: Message, myId: string): void {
+  const list = cache.utils.conversations.list.getData();
   const conversation = list?.find((c) => c.id === message.conversation_id);
   const notify = shouldNotify(message, {
     myId,
@@ -137,7 +137,7 @@ export function notifyOfMessage(utils: TrpcUtils, message: Message, myId: string
     pageInView: pageInView(),
   });
   if (!notify) return;
-  const users = new Map((utils.users.list.getData() ?? []).map((user) => [user.id, user]));
+  const users = knownPeople(cache);
   const groupName = conversation?.kind === 'group' ? conversationName(conversation, myId, users) : null;
   show(
     notificationContent(message, displayName(users.get(message.sender_id)), groupName),

@@ -5,10 +5,17 @@ import { createTRPCQueryUtils } from '@trpc/react-query';
 import { observable } from '@trpc/server/observable';
 import { describe, expect, it } from 'vitest';
 import { historyInput, trpc } from '../trpc.ts';
-import { type Cache, receiveConversation, receiveMessage, receivePresence, receiveRead } from './cache.ts';
+import {
+  type Cache,
+  receiveConversation,
+  receiveMessage,
+  receivePresence,
+  receiveRead,
+  receiveUser,
+} from './cache.ts';
 import { flattenPages, type MessagePages } from './message-pages.ts';
 import { ReadMarkers } from './read-markers.ts';
-import type { ConversationListItem, Message, MessagePage, Person } from './types.ts';
+import type { ConversationListItem, KnownPerson, Message, MessagePage } from './types.ts';
 
 const ME = '00000000-0000-4000-8000-0000000000a1';
 const BOB = '00000000-0000-4000-8000-0000000000b1';
@@ -30,6 +37,7 @@ function message(seq: number): Message {
     reply_to: null,
     mentions: [],
     reactions: [],
+    attachments: [],
   };
 }
 
@@ -49,6 +57,7 @@ function listItem(lastSeq: number): ConversationListItem {
     read_seqs: {},
     muted: false,
     unread_mentions: 0,
+    roles: {},
   };
 }
 
@@ -160,18 +169,36 @@ describe('receiveRead', () => {
   });
 });
 
-describe('receivePresence', () => {
-  const bob: Person = { id: BOB, username: 'bob', full_name: null, online: false };
+describe('receivePresence and receiveUser', () => {
+  const bob: KnownPerson = { id: BOB, username: 'bob', full_name: null, online: false, deleted: false };
 
-  it('turns the dot on and off, and refetches the people list for someone it lacks', () => {
+  it('turns the dot on and off in lookups by id and in directory pages', () => {
     const cache = testCache();
-    const { utils, queryClient } = cache;
-    utils.users.list.setData(undefined, [bob]);
-    const usersState = () => queryClient.getQueryCache().getAll()[0]?.state;
+    const { utils } = cache;
+    utils.users.get.setData({ ids: [BOB] }, [bob]);
+    const search = { query: 'bo', limit: 30 };
+    utils.users.list.setInfiniteData(search, {
+      pages: [{ users: [{ id: BOB, username: 'bob', full_name: null, online: false }], next_cursor: null }],
+      pageParams: [null],
+    });
     receivePresence(cache, BOB, true, ME);
-    expect(utils.users.list.getData()?.[0]?.online).toBe(true);
-    expect(usersState()?.isInvalidated).toBe(false);
+    expect(utils.users.get.getData({ ids: [BOB] })?.[0]?.online).toBe(true);
+    expect(utils.users.list.getInfiniteData(search)?.pages[0]?.users[0]?.online).toBe(true);
     receivePresence(cache, 'someone-new', true, ME);
-    expect(usersState()?.isInvalidated).toBe(true);
+    expect(utils.users.get.getData({ ids: [BOB] })).toHaveLength(1);
+  });
+
+  it('renames a contact everywhere, and me in auth.me', () => {
+    const cache = testCache();
+    const { utils } = cache;
+    utils.users.get.setData({ ids: [BOB] }, [bob]);
+    receiveUser(cache, { id: BOB, username: 'bob', full_name: 'Bob Renamed' }, ME);
+    expect(utils.users.get.getData({ ids: [BOB] })?.[0]).toMatchObject({
+      full_name: 'Bob Renamed',
+      online: false,
+    });
+    utils.auth.me.setData(undefined, { id: ME, username: 'me', full_name: null });
+    receiveUser(cache, { id: ME, username: 'me', full_name: 'Me Myself' }, ME);
+    expect(utils.auth.me.getData()?.full_name).toBe('Me Myself');
   });
 });

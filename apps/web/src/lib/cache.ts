@@ -1,4 +1,4 @@
-import { type QueryClient, type QueryKey, useQueryClient } from '@tanstack/react-query';
+import { type InfiniteData, type QueryClient, type QueryKey, useQueryClient } from '@tanstack/react-query';
 import { getQueryKey } from '@trpc/react-query';
 import { useMemo } from 'react';
 import { historyInput, type TrpcUtils, trpc } from '../trpc.ts';
@@ -12,7 +12,16 @@ import {
 } from './conversation-list.ts';
 import { addMessage, applyQuotesOf, applyReactions, replaceMessage } from './message-pages.ts';
 import type { ReadMarkers } from './read-markers.ts';
-import type { Conversation, Message, ReactionsChange, ReadEvent } from './types.ts';
+import type {
+  Conversation,
+  KnownPerson,
+  Message,
+  Person,
+  ReactionsChange,
+  ReadEvent,
+  User,
+  UserPage,
+} from './types.ts';
 
 /**
  * What writes to the caches need: tRPC's typed helpers for each procedure's
@@ -35,7 +44,10 @@ const keys = {
   history: (conversationId: string) =>
     getQueryKey(trpc.messages.list, historyInput(conversationId), 'infinite'),
   conversations: () => getQueryKey(trpc.conversations.list, undefined, 'query'),
-  users: () => getQueryKey(trpc.users.list, undefined, 'query'),
+  /** Every people lookup by id, whatever the ids. */
+  peopleLookups: () => getQueryKey(trpc.users.get, undefined, 'query'),
+  /** Every page of the directory, whatever the search. */
+  directory: () => getQueryKey(trpc.users.list, undefined, 'infinite'),
 };
 
 /**
@@ -57,14 +69,6 @@ function writeLasting(queryClient: QueryClient, queryKey: QueryKey, write: () =>
   });
 }
 
-/** Refetches the people list when `ids` holds someone it does not know (they signed up since). */
-function refreshUsersIfUnknown({ utils }: Cache, ids: readonly string[], myId: string): void {
-  const users = utils.users.list.getData();
-  if (!users) return;
-  const known = new Set(users.map((u) => u.id));
-  if (ids.some((id) => id !== myId && !known.has(id))) void utils.users.list.invalidate();
-}
-
 /** Puts a stored message (live event or the answer to my send) into the history and the list. */
 export function receiveMessage(cache: Cache, message: Message, myId: string, readMarkers: ReadMarkers): void {
   const { utils, queryClient } = cache;
@@ -84,7 +88,6 @@ export function receiveMessage(cache: Cache, message: Message, myId: string, rea
   if (!known) void utils.conversations.list.invalidate();
   // Sending means having read up to there, from whichever device it was sent.
   if (message.sender_id === myId) readMarkers.markRead(message.conversation_id, message.seq);
-  refreshUsersIfUnknown(cache, [message.sender_id], myId);
 }
 
 /**
@@ -125,7 +128,6 @@ export function receiveConversation(cache: Cache, conversation: Conversation, my
   writeLasting(queryClient, keys.conversations(), () =>
     utils.conversations.list.setData(undefined, (list) => upsertConversation(list, conversation)),
   );
-  refreshUsersIfUnknown(cache, conversation.members, myId);
 }
 
 /** Drops a conversation I left from the list and its history from the cache. */
@@ -184,25 +186,47 @@ function receiveReactions({ utils, queryClient }: Cache, change: ReactionsChange
   );
 }
 
-/** Someone came online or went offline; someone the people list lacks makes it refetch. */
-export function receivePresence(
-  { utils, queryClient }: Cache,
+/** Applies `change` to a person wherever the caches hold them: lookups by id and directory pages. */
+function updatePerson(
+  { queryClient }: Cache,
   userId: string,
-  online: boolean,
-  myId: string,
+  change: <T extends Person>(person: T) => T,
 ): void {
-  if (userId === myId) return;
-  let known = false;
-  writeLasting(queryClient, keys.users(), () =>
-    utils.users.list.setData(undefined, (users) =>
-      users?.map((user) => {
-        if (user.id !== userId) return user;
-        known = true;
-        return user.online === online ? user : { ...user, online };
-      }),
-    ),
+  const apply = <T extends Person>(people: T[]) =>
+    people.some((p) => p.id === userId) ? people.map((p) => (p.id === userId ? change(p) : p)) : people;
+  queryClient.setQueriesData<KnownPerson[]>({ queryKey: keys.peopleLookups() }, (people) =>
+    people ? apply(people) : people,
   );
-  if (!known) void utils.users.list.invalidate();
+  queryClient.setQueriesData<InfiniteData<UserPage>>({ queryKey: keys.directory() }, (data) =>
+    data ? { ...data, pages: data.pages.map((page) => ({ ...page, users: apply(page.users) })) } : data,
+  );
+}
+
+/** Someone came online or went offline. */
+export function receivePresence(cache: Cache, userId: string, online: boolean, myId: string): void {
+  if (userId === myId) return;
+  updatePerson(cache, userId, (person) => (person.online === online ? person : { ...person, online }));
+}
+
+/** Someone (or I) changed their display name, or their account was deleted: the new public details. */
+export function receiveUser(cache: Cache, user: User, myId: string): void {
+  if (user.id === myId) {
+    cache.utils.auth.me.setData(undefined, (me) => (me ? { ...me, ...user } : me));
+    return;
+  }
+  updatePerson(cache, user.id, (person) => ({
+    ...person,
+    username: user.username,
+    full_name: user.full_name,
+  }));
+}
+
+/** A person by id from whatever the caches hold (outside React: notifications). */
+export function knownPeople({ queryClient }: Cache): Map<string, Person> {
+  const people = new Map<string, Person>();
+  for (const [, data] of queryClient.getQueriesData<KnownPerson[]>({ queryKey: keys.peopleLookups() }))
+    for (const person of data ?? []) people.set(person.id, person);
+  return people;
 }
 
 /** I muted or unmuted a conversation (on this device or another: the server tells them all). */

@@ -32,6 +32,7 @@ function item(id: string, lastActivity: string, lastSeq = 0, lastReadSeq = 0): C
     read_seqs: {},
     muted: false,
     unread_mentions: 0,
+    roles: {},
   };
 }
 
@@ -51,6 +52,7 @@ function message(conversationId: string, seq: number, createdAt: string, sender 
     reply_to: null,
     mentions: [],
     reactions: [],
+    attachments: [],
   };
 }
 

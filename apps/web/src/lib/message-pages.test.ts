@@ -31,6 +31,7 @@ function message(seq: number, sender = BOB, messageId = `client-${seq}`): Messag
     reply_to: null,
     mentions: [],
     reactions: [],
+    attachments: [],
   };
 }
 

@@ -1,5 +1,5 @@
 import type { TrpcUtils } from '../trpc.ts';
-import type { Message, MessageQuote, ReactionsChange } from './types.ts';
+import type { Attachment, Message, MessageQuote, ReactionsChange } from './types.ts';
 
 /**
  * A conversation's history as `messages.list`'s infinite query holds it
@@ -21,6 +21,8 @@ export interface PendingMessage {
   error?: string;
   /** The message it answers, as its quote shows it meanwhile. */
   reply_to?: MessageQuote | null;
+  /** Files already uploaded that the message carries. */
+  attachments?: Attachment[];
 }
 
 export type TimelineEntry =

@@ -25,6 +25,7 @@ function line(sender: string, system: Message['system'], content = 'stored text'
     reply_to: null,
     mentions: [],
     reactions: [],
+    attachments: [],
   };
 }
 
@@ -48,6 +49,32 @@ describe('describeSystemLine', () => {
     expect(describeSystemLine(line(ME, { action: 'renamed', title: 'Hiking crew' }), ME, users)).toBe(
       'You renamed the group to “Hiking crew”',
     );
+  });
+
+  it('says who removed whom, who made whom an admin, and who owns the group after its owner left', () => {
+    expect(describeSystemLine(line('alice', { action: 'removed', user_ids: [ME] }), ME, users)).toBe(
+      'Alice Liddell removed you',
+    );
+    expect(
+      describeSystemLine(line(ME, { action: 'role_changed', user_ids: ['bob'], role: 'admin' }), ME, users),
+    ).toBe('You made bob an admin');
+    expect(
+      describeSystemLine(
+        line('alice', { action: 'role_changed', user_ids: ['bob'], role: 'member' }),
+        ME,
+        users,
+      ),
+    ).toBe('Alice Liddell made bob a member');
+    expect(
+      describeSystemLine(line('alice', { action: 'left', user_ids: ['alice'], owner_id: ME }), ME, users),
+    ).toBe('Alice Liddell left; you now own the group');
+    expect(
+      describeSystemLine(
+        line('alice', { action: 'left', user_ids: ['alice'], owner_id: 'carol' }),
+        ME,
+        users,
+      ),
+    ).toBe('Alice Liddell left; Carol Danvers now owns the group');
   });
 
   it('falls back to the stored text', () => {

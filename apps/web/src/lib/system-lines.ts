@@ -8,7 +8,8 @@ function joinNames(names: readonly string[]): string {
 
 /**
  * A system line in words, with today's names and "you" for me: "You added
- * Bob Builder", "Carol Danvers left", "Alice renamed the group to “Hiking”".
+ * Bob Builder", "Carol Danvers left", "Alice renamed the group to “Hiking”",
+ * "Alice removed you", "You made Bob Builder an admin".
  * Falls back to the text the server stored, which names people as they were.
  */
 export function describeSystemLine(
@@ -30,8 +31,17 @@ export function describeSystemLine(
       return subjects.length > 0 ? `${actor} added ${joinNames(subjects)}` : message.content;
     case 'left': {
       const leavers = system.user_ids?.length ? system.user_ids : [message.sender_id];
-      return `${joinNames(leavers.map((id, i) => name(id, i === 0)))} left`;
+      const left = `${joinNames(leavers.map((id, i) => name(id, i === 0)))} left`;
+      if (!system.owner_id) return left;
+      if (system.owner_id !== myId && !users.has(system.owner_id)) return message.content;
+      return `${left}; ${name(system.owner_id, false)} now ${system.owner_id === myId ? 'own' : 'owns'} the group`;
     }
+    case 'removed':
+      return subjects.length > 0 ? `${actor} removed ${joinNames(subjects)}` : message.content;
+    case 'role_changed':
+      return subjects.length > 0
+        ? `${actor} made ${joinNames(subjects)} ${system.role === 'admin' ? 'an admin' : 'a member'}`
+        : message.content;
     case 'renamed':
       return system.title ? `${actor} renamed the group to “${system.title}”` : message.content;
     default:

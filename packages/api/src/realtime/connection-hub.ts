@@ -30,6 +30,8 @@ export interface HubOptions {
 
 /** Most log positions read from the database in one go while catching up. */
 const FILL_CHUNK = 1000;
+/** Conversations whose recent leavers are remembered (least recently changed forgotten first). */
+const DEPARTED_CAPACITY = 10_000;
 
 /**
  * Holds this instance's live connections per user and hands each committed
@@ -41,6 +43,13 @@ const FILL_CHUNK = 1000;
 export class ConnectionHub {
   readonly #byUser = new Groups<string, Listener>();
   readonly #pending = new Map<number, LogBusEvent>();
+  /**
+   * Per conversation, who left or was removed at its last membership change.
+   * An event after that change is never handed to them, even when another
+   * instance addressed it before it heard of the change (its member cache
+   * lags the bus): delivery is in log order, so the change is known first.
+   */
+  readonly #departed = new Map<string, ReadonlySet<string>>();
   readonly #options: Required<Omit<HubOptions, 'presence'>> & Pick<HubOptions, 'presence'>;
   #delivered: number;
   #gapTimer: NodeJS.Timeout | undefined;
@@ -110,9 +119,26 @@ export class ConnectionHub {
 
   #dispatch(event: LogBusEvent): void {
     this.#delivered = event.pos;
+    let departed: ReadonlySet<string> | undefined;
+    if (event.kind === 'conversation')
+      this.#noteDeparted(event.conversation.id, event.recipients, event.conversation.members);
+    else
+      departed = this.#departed.get(
+        event.kind === 'reaction' ? event.conversation_id : event.message.conversation_id,
+      );
     for (const userId of event.recipients) {
+      if (departed?.has(userId)) continue;
       for (const listener of this.#byUser.get(userId)) this.#hand(listener, event);
     }
+  }
+
+  /** Remembers who of a conversation event's recipients is no longer a member (who left or was removed). */
+  #noteDeparted(conversationId: string, recipients: string[], members: string[]): void {
+    this.#departed.delete(conversationId);
+    if (recipients.length <= members.length) return;
+    const current = new Set(members);
+    if (this.#departed.size >= DEPARTED_CAPACITY) this.#departed.delete(this.#departed.keys().next().value!);
+    this.#departed.set(conversationId, new Set(recipients.filter((id) => !current.has(id))));
   }
 
   #hand(listener: Listener, event: LogBusEvent | EphemeralBusEvent): void {

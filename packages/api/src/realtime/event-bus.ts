@@ -1,4 +1,5 @@
 import type { OfEventKinds } from '@pneumatic/db';
+import type { PublicUser } from '../schemas/common.ts';
 import type { Conversation } from '../schemas/conversations.schema.ts';
 import type { Message, MessageReactions } from '../schemas/messages.schema.ts';
 
@@ -27,6 +28,8 @@ export type EphemeralBusEvent = OfEventKinds<
   | { kind: 'presence'; recipients: string[]; user_id: string; online: boolean }
   /** Goes to the muting user only (their other devices): another member's mute is never told. */
   | { kind: 'mute'; recipients: string[]; conversation_id: string; muted: boolean }
+  /** Goes to the user's contacts and their own devices. */
+  | { kind: 'user'; recipients: string[]; user: PublicUser }
 >;
 
 export type BusHandler = (event: BusEvent) => void;

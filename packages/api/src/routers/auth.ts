@@ -5,10 +5,10 @@ import { authedProcedure, publicProcedure, router } from '../trpc.ts';
 
 export const authRouter = router({
   signup: publicProcedure.input(SignupInput).mutation(({ ctx, input }) => auth.signup(ctx.deps, input)),
-  login: publicProcedure.input(LoginInput).mutation(({ ctx, input }) => auth.login(ctx.deps, input, ctx.ip)),
+  login: publicProcedure.input(LoginInput).mutation(({ ctx, input }) => auth.login(ctx.deps, input, ctx)),
   refresh: publicProcedure
     .input(RefreshInput)
-    .mutation(({ ctx, input }) => auth.refresh(ctx.deps, input.refresh_token)),
+    .mutation(({ ctx, input }) => auth.refresh(ctx.deps, input.refresh_token, ctx)),
   logout: publicProcedure
     .input(RefreshInput)
     .output(z.void())

@@ -4,12 +4,20 @@ import {
   ConversationIdInput,
   CreateConversationInput,
   MarkReadInput,
+  RemoveMemberInput,
   RenameConversationInput,
+  SetMemberRoleInput,
   SetMutedInput,
 } from '../schemas/conversations.schema.ts';
 import { announceTyping, markRead } from '../services/activity.service.ts';
 import * as conversations from '../services/conversations.service.ts';
-import { addMembers, leaveConversation, renameConversation } from '../services/membership.service.ts';
+import {
+  addMembers,
+  leaveConversation,
+  removeMember,
+  renameConversation,
+  setMemberRole,
+} from '../services/membership.service.ts';
 import { setMuted } from '../services/mute.service.ts';
 import { authedProcedure, router } from '../trpc.ts';
 
@@ -34,6 +42,14 @@ export const conversationsRouter = router({
     .input(ConversationIdInput)
     .output(z.void())
     .mutation(({ ctx, input }) => leaveConversation(ctx.deps, ctx.user.id, input.conversation_id)),
+  /** Removes someone from a group: the owner anyone, an admin plain members. A system line records it. */
+  removeMember: authedProcedure
+    .input(RemoveMemberInput)
+    .mutation(({ ctx, input }) => removeMember(ctx.deps, ctx.user.id, input)),
+  /** Makes a member an admin or an admin a member again; the owner only. A system line records it. */
+  setRole: authedProcedure
+    .input(SetMemberRoleInput)
+    .mutation(({ ctx, input }) => setMemberRole(ctx.deps, ctx.user.id, input)),
   /** Renames a group (any member may). */
   rename: authedProcedure
     .input(RenameConversationInput)

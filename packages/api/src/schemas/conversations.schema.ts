@@ -4,6 +4,10 @@ import { Message } from './messages.schema.ts';
 
 export const ConversationKind = z.enum(['direct', 'group']);
 
+/** A group member's role: the owner (one per group) or an admin; plain members have none. */
+export const MemberRole = z.enum(['owner', 'admin']);
+export type MemberRole = z.infer<typeof MemberRole>;
+
 export const CreateConversationInput = z.object({
   title: text({ max: 200 }),
   member_ids: z.array(Id).max(500, 'At most 500 members'),
@@ -24,6 +28,8 @@ export const Conversation = z
     last_activity_at: Timestamp,
     last_seq: z.number().int(),
     last_message: Message.nullable(),
+    /** The owner and admins of a group, by user id; members without a role are absent (a 1-on-1: empty). */
+    roles: z.record(z.string(), MemberRole),
   })
   .meta({ id: 'Conversation' });
 export type Conversation = z.infer<typeof Conversation>;
@@ -67,3 +73,14 @@ export type AddMembersInput = z.infer<typeof AddMembersInput>;
 
 export const RenameConversationInput = z.object({ conversation_id: Id, title: text({ min: 1, max: 200 }) });
 export type RenameConversationInput = z.infer<typeof RenameConversationInput>;
+
+export const RemoveMemberInput = z.object({ conversation_id: Id, user_id: Id });
+export type RemoveMemberInput = z.infer<typeof RemoveMemberInput>;
+
+export const SetMemberRoleInput = z.object({
+  conversation_id: Id,
+  user_id: Id,
+  /** `admin` makes them an admin, `member` makes an admin a plain member again. */
+  role: z.enum(['admin', 'member']),
+});
+export type SetMemberRoleInput = z.infer<typeof SetMemberRoleInput>;

@@ -1,6 +1,6 @@
 import type { EventKind } from '@pneumatic/db';
 import { z } from 'zod';
-import { Id } from './common.ts';
+import { Id, PublicUser } from './common.ts';
 import { Conversation } from './conversations.schema.ts';
 import { Message, Reaction } from './messages.schema.ts';
 
@@ -41,6 +41,8 @@ export const StreamEvent = z.discriminatedUnion('type', [
   z.object({ type: named('mute'), conversation_id: Id, muted: z.boolean() }),
   /** A user came online or went offline. */
   z.object({ type: named('presence'), user_id: Id, online: z.boolean() }),
+  /** A contact (or I) changed their display name: their new public details. */
+  z.object({ type: named('user'), user: PublicUser }),
   /** The client missed more than the replay bound: refetch conversations and history. */
   z.object({ type: named('resync') }),
 ]);

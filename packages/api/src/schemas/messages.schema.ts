@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONTROL, Id, MAX_SEQ, Timestamp, text } from './common.ts';
+import { Attachment, AttachmentIds } from './files.schema.ts';
 
 export const MessageContent = text({ min: 1, max: 4000, multiline: true });
 
@@ -10,13 +11,36 @@ export const ClientMessageId = z
   .refine((value) => value.isWellFormed(), 'Contains an unpaired surrogate')
   .refine((value) => !CONTROL.test(value), 'Contains a control character');
 
-export const SendMessageInput = z.object({
+/** A send's fields, for adapters that extend them; check them with `contentOrFiles` too. */
+export const SendMessageFields = z.object({
   message_id: ClientMessageId,
   conversation_id: Id,
-  content: MessageContent,
+  /** 1–4000 characters; may be empty when the message carries files. */
+  content: text({ min: 0, max: 4000, multiline: true }),
+  /** Ids from `POST /files`: the sender's pending uploads to this conversation. */
+  attachment_ids: AttachmentIds,
   /** The id of the message this one answers, of the same conversation. */
   reply_to: Id.nullish(),
 });
+
+/** A message says something, in text or in files. */
+export function contentOrFiles(
+  input: { content: string; attachment_ids?: string[] | undefined },
+  ctx: z.RefinementCtx,
+) {
+  if (input.content.length === 0 && !input.attachment_ids?.length)
+    ctx.addIssue({
+      code: 'too_small',
+      origin: 'string',
+      minimum: 1,
+      inclusive: true,
+      input: '',
+      path: ['content'],
+      message: 'Must not be empty',
+    });
+}
+
+export const SendMessageInput = SendMessageFields.superRefine(contentOrFiles);
 export type SendMessageInput = z.infer<typeof SendMessageInput>;
 
 export const ListMessagesInput = z.object({
@@ -30,11 +54,15 @@ export type ListMessagesInput = z.infer<typeof ListMessagesInput>;
 /** What a system line records. */
 export const SystemEvent = z
   .object({
-    action: z.enum(['added', 'left', 'renamed']),
-    /** Who was added or left. */
+    action: z.enum(['added', 'left', 'renamed', 'removed', 'role_changed']),
+    /** Who was added, left, was removed or had their role changed. */
     user_ids: z.array(Id).optional(),
     /** The new title, for a rename. */
     title: z.string().optional(),
+    /** Their new role, for `role_changed`. */
+    role: z.enum(['admin', 'member']).optional(),
+    /** Who owns the group now, when its owner left or was deleted and ownership passed on. */
+    owner_id: Id.optional(),
   })
   .meta({ id: 'SystemEvent' });
 export type SystemEvent = z.infer<typeof SystemEvent>;
@@ -130,6 +158,8 @@ export const Message = z
     mentions: z.array(Id),
     /** Its reactions, in the order first used. */
     reactions: z.array(Reaction),
+    /** Files it carries, in the order given; empty for none and once deleted. */
+    attachments: z.array(Attachment),
   })
   .meta({ id: 'Message' });
 export type Message = z.infer<typeof Message>;

@@ -49,9 +49,15 @@ export async function authenticate(deps: ApiDeps, token: string | null): Promise
   return resolveSession(deps, await verifyToken(deps, token));
 }
 
-export async function signup(deps: ApiDeps, input: SignupInput): Promise<PublicUser> {
+/** The length rule of PASSWORD_MIN_LENGTH, for signup and password changes alike. */
+export function checkPasswordLength(deps: ApiDeps, password: string, field: string): void {
   const min = deps.settings.passwordMinLength;
-  if (input.password.length < min) throw invalidField(['password'], `Must be at least ${min} characters`);
+  if (password.length < min) throw invalidField([field], `Must be at least ${min} characters`);
+}
+
+export async function signup(deps: ApiDeps, input: SignupInput): Promise<PublicUser> {
+  if (!deps.settings.allowSignup) throw fail.forbidden('Sign-up is closed on this server; ask an operator');
+  checkPasswordLength(deps, input.password, 'password');
   const user = await usersRepository.insertUser(deps.database.db, {
     id: randomUUID(),
     username: input.username,
@@ -82,7 +88,23 @@ async function issuePair(deps: ApiDeps, userId: string, sessionId: string) {
  * Unknown user and wrong password answer alike, after the same argon2 work.
  * Repeated failures for one account from one address are slowed down.
  */
-export async function login(deps: ApiDeps, input: LoginInput, ip: string): Promise<TokenPair> {
+/** Where a login or refresh came from, kept for the sessions list. */
+export interface ClientOrigin {
+  ip: string;
+  userAgent?: string;
+}
+
+/** User-Agents are kept short: they are for a list, not for decisions. */
+function sessionUse(origin: ClientOrigin): sessionsRepository.SessionUse {
+  return {
+    at: new Date().toISOString(),
+    ipAddress: origin.ip || null,
+    userAgent: origin.userAgent?.slice(0, 512) || null,
+  };
+}
+
+export async function login(deps: ApiDeps, input: LoginInput, origin: ClientOrigin): Promise<TokenPair> {
+  const { ip } = origin;
   const usernameLower = input.username.toLowerCase();
   const throttle = deps.loginThrottle;
   const wait = throttle ? await throttle.blockedFor(usernameLower, ip) : 0;
@@ -95,15 +117,21 @@ export async function login(deps: ApiDeps, input: LoginInput, ip: string): Promi
     await throttle?.failed(usernameLower, ip);
     throw fail.unauthorized('login');
   }
+  // Told only to whoever knows the password.
+  if (user.disabled_at !== null) throw fail.forbidden('This account is disabled');
   await throttle?.succeeded(usernameLower, ip);
   const sessionId = randomUUID();
   const { pair, refresh } = await issuePair(deps, user.id, sessionId);
+  const use = sessionUse(origin);
   await sessionsRepository.insertSession(deps.database.db, {
     id: sessionId,
     user_id: user.id,
     current_jti: refresh.jti,
-    created_at: new Date().toISOString(),
+    created_at: use.at,
     expires_at: refresh.expiresAt.toISOString(),
+    last_used_at: use.at,
+    ip_address: use.ipAddress,
+    user_agent: use.userAgent,
   });
   return pair;
 }
@@ -124,7 +152,7 @@ async function revoke(deps: ApiDeps, sessionId: string, userId: string, reason: 
  * Rotates the refresh token. Presenting one that was already rotated away is
  * taken as theft: the whole family is revoked and its sockets closed.
  */
-export async function refresh(deps: ApiDeps, token: string): Promise<TokenPair> {
+export async function refresh(deps: ApiDeps, token: string, origin: ClientOrigin): Promise<TokenPair> {
   const claims = await verifyToken(deps, token, 'refresh');
   const { pair, refresh: next } = await issuePair(deps, claims.sub, claims.sid);
   const rotated = await sessionsRepository.rotateSession(
@@ -132,7 +160,7 @@ export async function refresh(deps: ApiDeps, token: string): Promise<TokenPair> 
     claims.sid,
     claims.jti,
     next.jti,
-    new Date().toISOString(),
+    sessionUse(origin),
   );
   if (!rotated) {
     await revoke(deps, claims.sid, claims.sub, 'reuse');

@@ -4,6 +4,7 @@ import {
   conversationsRepository,
   type Executor,
   logRepository,
+  type MemberRole,
   messagesRepository,
   usersRepository,
 } from '@pneumatic/db';
@@ -59,6 +60,8 @@ export async function createConversation(
   }
 
   const now = new Date().toISOString();
+  // The creator owns a group; a 1-on-1 has no roles.
+  const roles: Record<string, MemberRole> = dmKey ? {} : { [userId]: 'owner' };
   const row: ConversationRow = {
     id: randomUUID(),
     kind: dmKey ? 'direct' : 'group',
@@ -71,7 +74,7 @@ export async function createConversation(
   };
   const pos = await db.transaction().execute(async (trx) => {
     if (!(await conversationsRepository.insertConversation(trx, row))) return null;
-    await conversationsRepository.insertMembers(trx, row.id, members, now);
+    await conversationsRepository.insertMembers(trx, row.id, members, now, roles);
     const pos = await logRepository.takePositions(trx);
     await logRepository.insertEvent(trx, {
       pos,
@@ -88,17 +91,17 @@ export async function createConversation(
     if (!winner) throw new Error('direct conversation vanished after a dm_key conflict');
     return loadConversation(db, winner);
   }
-  const conversation = toConversation(row, members, null);
+  const conversation = toConversation(row, members, null, roles);
   deps.bus.publish({ kind: 'conversation', pos, recipients: members, conversation });
   return conversation;
 }
 
 export async function loadConversation(db: Executor, row: ConversationRow): Promise<Conversation> {
-  const [members, lastMessage] = await Promise.all([
-    conversationsRepository.listMemberIds(db, row.id),
+  const [{ members, roles }, lastMessage] = await Promise.all([
+    conversationsRepository.listMembersWithRoles(db, row.id),
     row.last_seq > 0 ? messagesRepository.findMessageBySeq(db, row.id, row.last_seq) : undefined,
   ]);
-  return toConversation(row, members, lastMessage ?? null);
+  return toConversation(row, members, lastMessage ?? null, roles);
 }
 
 export async function getConversation(

@@ -68,6 +68,8 @@ function toStreamEvent(event: LogBusEvent | EphemeralBusEvent): StreamEvent {
       return { type: 'presence', user_id: event.user_id, online: event.online };
     case 'mute':
       return { type: 'mute', conversation_id: event.conversation_id, muted: event.muted };
+    case 'user':
+      return { type: 'user', user: event.user };
   }
 }
 
@@ -205,10 +207,14 @@ class LiveFeed implements Listener, StreamHandle {
     const limit = this.deps.settings.replayLimit;
     const from = Number(lastEventId);
     this.#after = from;
-    const backlog = await logRepository.readLogSince(db, this.userId, from, limit + 1);
+    const [backlog, prunedThrough] = await Promise.all([
+      logRepository.readLogSince(db, this.userId, from, limit + 1),
+      logRepository.readPrunedThrough(db),
+    ]);
     if (this.#stopped) return;
-    if (backlog.length > limit) {
-      this.#after = Math.max(this.deps.hub.deliveredPosition, backlog.at(-1)!.pos);
+    // Too much to replay, or events it would need were pruned (see `prune`).
+    if (backlog.length > limit || from < prunedThrough) {
+      this.#after = Math.max(this.deps.hub.deliveredPosition, backlog.at(-1)?.pos ?? 0);
       this.sink.event(String(this.#after), { type: 'resync' });
       return;
     }

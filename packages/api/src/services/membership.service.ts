@@ -4,6 +4,7 @@ import {
   conversationsRepository,
   type Executor,
   logRepository,
+  type MemberRole,
   type MessageRow,
   messagesRepository,
   newMessageRow,
@@ -14,7 +15,9 @@ import { fail, unknownId } from '../errors.ts';
 import type {
   AddMembersInput,
   Conversation,
+  RemoveMemberInput,
   RenameConversationInput,
+  SetMemberRoleInput,
 } from '../schemas/conversations.schema.ts';
 import type { SystemEvent } from '../schemas/messages.schema.ts';
 import { timeOrderedId } from '../time-ordered-id.ts';
@@ -63,6 +66,8 @@ async function changeConversation(
       ),
       kind: 'system',
       system: JSON.stringify(system),
+      attachments: null,
+      attachment_names: null,
     };
     await messagesRepository.insertMessage(trx, line);
     await conversationsRepository.readUpTo(trx, conversation.id, actorId, seq);
@@ -119,7 +124,11 @@ export async function addMembers(
   );
 }
 
-/** Leaves a group: from now on the user neither receives nor reads its messages. */
+/**
+ * Leaves a group: from now on the user neither receives nor reads its
+ * messages. An owner who leaves hands the group to its longest-standing
+ * admin, else to its longest-standing member.
+ */
 export async function leaveConversation(
   deps: ApiDeps,
   userId: string,
@@ -128,21 +137,121 @@ export async function leaveConversation(
   const { db } = deps.database;
   const conversation = await requireMembership(db, conversationId, userId);
   requireGroup(conversation, 'You cannot leave a 1-on-1');
+  const owner = (await conversationsRepository.findMemberRole(db, conversationId, userId)) === 'owner';
+  const successor = owner
+    ? await conversationsRepository.findSuccessor(db, conversationId, userId)
+    : undefined;
   const name = await displayName(db, userId);
+  const handover = successor ? `; ${await displayName(db, successor)} now owns the group` : '';
   await changeConversation(
     deps,
     userId,
     conversation,
-    { action: 'left', user_ids: [userId] },
-    `${name} left`,
+    { action: 'left', user_ids: [userId], ...(successor ? { owner_id: successor } : {}) },
+    `${name} left${handover}`,
     async (trx) => {
       await conversationsRepository.removeMember(trx, conversationId, userId);
+      if (successor) await conversationsRepository.setMemberRole(trx, conversationId, successor, 'owner');
     },
     userId,
   );
 }
 
-/** Renames a group; any member may. */
+/**
+ * What a member's action on another member needs: the group (404 and 403
+ * as for every read), both roles, and both names for the system line.
+ */
+async function memberAction(
+  db: Executor,
+  input: { conversation_id: string; user_id: string },
+  actorId: string,
+  oneOnOne: string,
+): Promise<{
+  conversation: ConversationRow;
+  actor: MemberRole | null;
+  target: MemberRole | null;
+  names: () => Promise<string[]>;
+}> {
+  const conversation = await requireMembership(db, input.conversation_id, actorId);
+  requireGroup(conversation, oneOnOne);
+  if (input.user_id === actorId)
+    throw fail.badRequest('You cannot do this to yourself; leave the group instead');
+  const [actor, target] = await Promise.all([
+    conversationsRepository.findMemberRole(db, conversation.id, actorId),
+    conversationsRepository.findMemberRole(db, conversation.id, input.user_id),
+  ]);
+  if (target === undefined) throw fail.badRequest('That user is not a member of this group');
+  const names = () => Promise.all([actorId, input.user_id].map((id) => displayName(db, id)));
+  return { conversation, actor: actor ?? null, target, names };
+}
+
+/**
+ * Removes someone from a group. The owner may remove anyone; an admin may
+ * remove plain members (not the owner, not another admin). The removed
+ * person hears of it (their devices drop the group) and nothing after.
+ */
+export async function removeMember(
+  deps: ApiDeps,
+  actorId: string,
+  input: RemoveMemberInput,
+): Promise<Conversation> {
+  const { conversation, actor, target, names } = await memberAction(
+    deps.database.db,
+    input,
+    actorId,
+    'Nobody can be removed from a 1-on-1',
+  );
+  if (actor === null) throw fail.forbidden('Only the owner and admins can remove members');
+  if (target === 'owner') throw fail.forbidden('The owner cannot be removed');
+  if (target === 'admin' && actor !== 'owner') throw fail.forbidden('Only the owner can remove an admin');
+  const [actorName, targetName] = await names();
+  return changeConversation(
+    deps,
+    actorId,
+    conversation,
+    { action: 'removed', user_ids: [input.user_id] },
+    `${actorName} removed ${targetName}`,
+    async (trx) => {
+      // Gone meanwhile (left, or removed by someone else): nothing to record.
+      if (!(await conversationsRepository.removeMember(trx, conversation.id, input.user_id)))
+        throw fail.badRequest('That user is not a member of this group');
+    },
+    input.user_id,
+  );
+}
+
+/** Makes a member an admin, or an admin a plain member again; only the owner may. */
+export async function setMemberRole(
+  deps: ApiDeps,
+  actorId: string,
+  input: SetMemberRoleInput,
+): Promise<Conversation> {
+  const { db } = deps.database;
+  const { conversation, actor, target, names } = await memberAction(
+    db,
+    input,
+    actorId,
+    'A 1-on-1 has no admins',
+  );
+  if (actor !== 'owner') throw fail.forbidden('Only the owner can make or remove admins');
+  const role = input.role === 'admin' ? 'admin' : null;
+  if (target === role) return loadConversation(db, conversation);
+  const [actorName, targetName] = await names();
+  return changeConversation(
+    deps,
+    actorId,
+    conversation,
+    { action: 'role_changed', user_ids: [input.user_id], role: input.role },
+    `${actorName} made ${targetName} ${role ? 'an admin' : 'a member'}`,
+    (trx) => conversationsRepository.setMemberRole(trx, conversation.id, input.user_id, role),
+  );
+}
+
+/**
+ * Renames a group; any member may, as before roles existed: a title is
+ * shared furniture, every rename leaves a system line naming who did it,
+ * and restricting it would break clients that rename today.
+ */
 export async function renameConversation(
   deps: ApiDeps,
   userId: string,

@@ -2,6 +2,7 @@ import { conversationsRepository, logRepository, messagesRepository, usersReposi
 import type { ApiDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
 import type { EditMessageInput, Message } from '../schemas/messages.schema.ts';
+import { deleteFilesOfMessage } from './files.service.ts';
 import { mentionedNames, storedMentions } from './mentions.ts';
 import { excerptOf } from './replies.ts';
 import { toMessage } from './views.ts';
@@ -11,8 +12,8 @@ type Change = { kind: 'edit'; content: string } | { kind: 'delete' };
 /**
  * Edits or deletes a message of the caller's. Someone who cannot see the
  * message gets 404, as if it did not exist; a member gets 403 for another's.
- * An edit resolves its mentions again; a delete drops its mentions and
- * reactions. Either way the quotes in replies to it follow.
+ * An edit resolves its mentions again; a delete drops its mentions,
+ * reactions and files. Either way the quotes in replies to it follow.
  */
 async function changeMessage(deps: ApiDeps, userId: string, id: string, change: Change): Promise<Message> {
   const { db } = deps.database;
@@ -36,16 +37,27 @@ async function changeMessage(deps: ApiDeps, userId: string, id: string, change: 
       id,
       change.kind === 'edit'
         ? { content: change.content, edited_at: now, mentions: storedMentions(names, idByName, recipients) }
-        : { content: '', deleted_at: now, mentions: null, reactions: null },
+        : {
+            content: '',
+            deleted_at: now,
+            mentions: null,
+            reactions: null,
+            attachments: null,
+            attachment_names: null,
+          },
     );
+    // A deleted message's files go with it: rows now, bytes once committed.
+    const files =
+      change.kind === 'delete' ? await deleteFilesOfMessage(trx, row.sender_id, row.message_id) : [];
     await messagesRepository.updateQuotesOf(
       trx,
       id,
       change.kind === 'edit' ? excerptOf(change.content) : null,
     );
     const pos = await logRepository.logMessageChange(trx, 'message_updated', row, userId, now);
-    return { row, recipients, pos };
+    return { row, recipients, pos, files };
   });
+  await deps.files.remove(stored.files);
   const message = toMessage(stored.row);
   deps.bus.publish({ kind: 'message_updated', pos: stored.pos, recipients: stored.recipients, message });
   return message;

@@ -25,6 +25,8 @@ export interface SendResult {
 interface PendingSend {
   senderId: string;
   input: SendMessageInput;
+  /** The files the message carries, already claimed for it (files.service.ts). */
+  files: { attachments: string; attachment_names: string } | undefined;
   resolve(result: SendResult): void;
   reject(error: unknown): void;
 }
@@ -93,9 +95,13 @@ export class MessageWriter {
     });
   }
 
-  send(senderId: string, input: SendMessageInput): Promise<SendResult> {
+  send(
+    senderId: string,
+    input: SendMessageInput,
+    files?: { attachments: string; attachment_names: string },
+  ): Promise<SendResult> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ senderId, input, resolve, reject });
+      this.#queue.push({ senderId, input, files, resolve, reject });
       if (!this.#running) {
         this.#running = true;
         setImmediate(() => void this.#drain());
@@ -260,6 +266,8 @@ export class MessageWriter {
           content: p.input.content,
           created_at: now,
           ...extras?.get(i),
+          attachments: p.files?.attachments ?? null,
+          attachment_names: p.files?.attachment_names ?? null,
         });
       }
     });

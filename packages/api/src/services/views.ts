@@ -1,6 +1,25 @@
-import type { Conversation as ConversationRow, ConversationSummary, MessageRow } from '@pneumatic/db';
+import type {
+  Conversation as ConversationRow,
+  ConversationSummary,
+  MemberRole,
+  MessageRow,
+} from '@pneumatic/db';
 import type { Conversation, ConversationListItem } from '../schemas/conversations.schema.ts';
+import type { Attachment } from '../schemas/files.schema.ts';
 import type { Message, MessageQuote, Reaction, SystemEvent } from '../schemas/messages.schema.ts';
+
+/** What a message row keeps of each file it carries (messages.attachments, JSON). */
+export type StoredAttachment = Omit<Attachment, 'url'>;
+
+/** Where a member downloads a file (with a bearer token): its id, then its name for the browser's sake. */
+export function fileUrl(id: string, name: string): string {
+  return `/files/${id}/${encodeURIComponent(name)}`;
+}
+
+export function toAttachment(file: StoredAttachment): Attachment {
+  const { id, name, size, type, width, height } = file;
+  return { id, name, size, type, width, height, url: fileUrl(id, name) };
+}
 
 /** The public shape of a stored message. */
 export function toMessage(row: MessageRow): Message {
@@ -19,6 +38,7 @@ export function toMessage(row: MessageRow): Message {
     reply_to: toQuote(row),
     mentions: row.mentions ? (JSON.parse(row.mentions) as string[]) : [],
     reactions: toReactions(row.reactions),
+    attachments: row.attachments ? (JSON.parse(row.attachments) as StoredAttachment[]).map(toAttachment) : [],
   };
 }
 
@@ -48,6 +68,7 @@ export function toConversation(
   row: ConversationRow,
   members: string[],
   lastMessage: MessageRow | null,
+  roles: Record<string, MemberRole>,
 ): Conversation {
   return {
     id: row.id,
@@ -59,13 +80,15 @@ export function toConversation(
     last_activity_at: row.last_activity_at,
     last_seq: row.last_seq,
     last_message: lastMessage ? toMessage(lastMessage) : null,
+    roles,
   };
 }
 
 export function toConversationListItem(summary: ConversationSummary): ConversationListItem {
-  const { conversation, members, last_message, last_read_seq, read_seqs, muted, unread_mentions } = summary;
+  const { conversation, members, last_message, last_read_seq, read_seqs, muted, roles, unread_mentions } =
+    summary;
   return {
-    ...toConversation(conversation, members, last_message),
+    ...toConversation(conversation, members, last_message, roles),
     last_read_seq,
     read_seqs,
     muted,

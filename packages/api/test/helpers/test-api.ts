@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { type Dialect, migrateToLatest } from '@pneumatic/db';
+import { type Dialect, databaseFileStore, migrateToLatest } from '@pneumatic/db';
 import { openTestDatabase } from '@pneumatic/db/testing';
+import { FileLinks } from '../../src/auth/file-links.ts';
 import { TokenService } from '../../src/auth/tokens.ts';
 import type { ApiDeps } from '../../src/deps.ts';
 import { ConnectionHub } from '../../src/realtime/connection-hub.ts';
@@ -35,8 +36,16 @@ export async function openTestApi(dialect: Dialect): Promise<TestApi> {
     bus,
     hub,
     writer: new MessageWriter({ database: database.handle, bus, observer }),
-    settings: { passwordMinLength: 8, replayLimit: 1000, tracing: false },
+    settings: {
+      passwordMinLength: 8,
+      replayLimit: 1000,
+      tracing: false,
+      allowSignup: true,
+      uploads: { maxBytes: 25 * 1024 * 1024, quotaBytesPerDay: 100 * 1024 * 1024, pendingTtlSeconds: 3600 },
+    },
     observer,
+    files: databaseFileStore(database.handle.db),
+    fileLinks: new FileLinks(randomBytes(32).toString('hex')),
   };
   return {
     deps,

@@ -23,6 +23,7 @@ function messageAt(pos: number, recipients: string[] = [alice, bob]): LogBusEven
       sender_id: recipients[0]!,
       conversation_id: 'room',
       content: `message ${pos}`,
+      attachments: [],
       created_at: '2030-01-01T00:00:00.000Z',
       seq: pos,
       kind: 'user',
@@ -331,5 +332,37 @@ describe('ConnectionHub', () => {
 
     expect(readLog).not.toHaveBeenCalled();
     expect(bobPhone).toEqual([]);
+  });
+
+  it('never hands a removed member what was addressed to them after their removal (another instance lagging)', () => {
+    const { hub, bus } = startHub();
+    const bobPhone = listen(hub, bob);
+    const alicePhone = listen(hub, alice);
+    const conversation = (pos: number, members: string[], recipients: string[]): LogBusEvent => ({
+      kind: 'conversation',
+      pos,
+      recipients,
+      conversation: {
+        id: 'room',
+        kind: 'group',
+        title: 'room',
+        members,
+        created_by: alice,
+        created_at: '2030-01-01T00:00:00.000Z',
+        last_activity_at: '2030-01-01T00:00:00.000Z',
+        last_seq: pos,
+        last_message: null,
+        roles: { [alice]: 'owner' },
+      },
+    });
+    // Bob is removed (he is told), then a message addressed by a member list that still has him.
+    bus.publish(conversation(1, [alice, carol], [alice, carol, bob]));
+    bus.publish(messageAt(2, [alice, bob, carol]));
+    expect(bobPhone).toEqual([1]);
+    expect(alicePhone).toEqual([1, 2]);
+    // Added again: he hears from the room again.
+    bus.publish(conversation(3, [alice, carol, bob], [alice, carol, bob]));
+    bus.publish(messageAt(4, [alice, bob, carol]));
+    expect(bobPhone).toEqual([1, 3, 4]);
   });
 });

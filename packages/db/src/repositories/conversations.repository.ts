@@ -1,6 +1,6 @@
 import { PostgresAdapter, sql } from 'kysely';
 import type { Executor } from '../create-database.ts';
-import type { Conversation, MessageRow } from '../database.ts';
+import type { Conversation, MemberRole, MessageRow } from '../database.ts';
 
 export interface ConversationSummary {
   conversation: Conversation;
@@ -13,6 +13,8 @@ export interface ConversationSummary {
   muted: boolean;
   /** Unread messages (after the user's read marker) that mention the user. */
   unread_mentions: number;
+  /** The owner and admins of a group, by user id. */
+  roles: Record<string, MemberRole>;
 }
 
 /**
@@ -34,10 +36,19 @@ export async function insertMembers(
   conversationId: string,
   userIds: readonly string[],
   joinedAt: string,
+  /** Roles of some of them (a new group's owner). */
+  roles: Readonly<Record<string, MemberRole>> = {},
 ): Promise<void> {
   await db
     .insertInto('conversation_members')
-    .values(userIds.map((user_id) => ({ conversation_id: conversationId, user_id, joined_at: joinedAt })))
+    .values(
+      userIds.map((user_id) => ({
+        conversation_id: conversationId,
+        user_id,
+        joined_at: joinedAt,
+        role: roles[user_id] ?? null,
+      })),
+    )
     .execute();
 }
 
@@ -50,6 +61,99 @@ export async function findConversationByDmKey(
   dmKey: string,
 ): Promise<Conversation | undefined> {
   return db.selectFrom('conversations').selectAll().where('dm_key', '=', dmKey).executeTakeFirst();
+}
+
+/** Member ids in the order they joined, and the roles of those who have one. */
+export async function listMembersWithRoles(
+  db: Executor,
+  conversationId: string,
+): Promise<{ members: string[]; roles: Record<string, MemberRole> }> {
+  const rows = await db
+    .selectFrom('conversation_members')
+    .select(['user_id', 'role'])
+    .where('conversation_id', '=', conversationId)
+    .orderBy('joined_at')
+    .orderBy('user_id')
+    .execute();
+  const roles: Record<string, MemberRole> = {};
+  for (const row of rows) if (row.role) roles[row.user_id] = row.role;
+  return { members: rows.map((r) => r.user_id), roles };
+}
+
+/** The member's role: null for a plain member, undefined when not a member. */
+export async function findMemberRole(
+  db: Executor,
+  conversationId: string,
+  userId: string,
+): Promise<MemberRole | null | undefined> {
+  const row = await db
+    .selectFrom('conversation_members')
+    .select('role')
+    .where('conversation_id', '=', conversationId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row ? row.role : undefined;
+}
+
+export async function setMemberRole(
+  db: Executor,
+  conversationId: string,
+  userId: string,
+  role: MemberRole | null,
+): Promise<void> {
+  await db
+    .updateTable('conversation_members')
+    .set({ role })
+    .where('conversation_id', '=', conversationId)
+    .where('user_id', '=', userId)
+    .execute();
+}
+
+/**
+ * Who takes over a group whose owner leaves: its longest-standing admin,
+ * else its longest-standing member; undefined when nobody else is left.
+ */
+export async function findSuccessor(
+  db: Executor,
+  conversationId: string,
+  leavingUserId: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('conversation_members')
+    .select('user_id')
+    .where('conversation_id', '=', conversationId)
+    .where('user_id', '!=', leavingUserId)
+    .orderBy(sql`case when role = 'admin' then 0 else 1 end`)
+    .orderBy('joined_at')
+    .orderBy('user_id')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.user_id;
+}
+
+/** The members with their names, roles and when they joined, in the order they joined (for exports). */
+export async function listMemberDetails(db: Executor, conversationId: string) {
+  return db
+    .selectFrom('conversation_members as m')
+    .innerJoin('users as u', 'u.id', 'm.user_id')
+    .select(['u.id', 'u.username', 'u.full_name', 'm.role', 'm.joined_at'])
+    .where('m.conversation_id', '=', conversationId)
+    .orderBy('m.joined_at')
+    .orderBy('u.id')
+    .execute();
+}
+
+/** The groups the user belongs to. */
+export async function listGroupIdsOf(db: Executor, userId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('conversation_members as m')
+    .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+    .select('c.id')
+    .where('m.user_id', '=', userId)
+    .where('c.kind', '=', 'group')
+    .orderBy('c.id')
+    .execute();
+  return rows.map((r) => r.id);
 }
 
 /** Member ids in the order they joined. */
@@ -140,6 +244,8 @@ export async function listConversationsForUser(db: Executor, userId: string): Pr
       'm.reply_excerpt as m_reply_excerpt',
       'm.mentions as m_mentions',
       'm.reactions as m_reactions',
+      'm.attachments as m_attachments',
+      'm.attachment_names as m_attachment_names',
     ])
     // Messages after my read marker that mention me: only the unread part of the conversation is read.
     .select((eb) =>
@@ -160,14 +266,16 @@ export async function listConversationsForUser(db: Executor, userId: string): Pr
   const memberRows = await db
     .selectFrom('conversation_members as mine')
     .innerJoin('conversation_members as cm', 'cm.conversation_id', 'mine.conversation_id')
-    .select(['cm.conversation_id', 'cm.user_id', 'cm.last_read_seq'])
+    .select(['cm.conversation_id', 'cm.user_id', 'cm.last_read_seq', 'cm.role'])
     .where('mine.user_id', '=', userId)
     .orderBy('cm.joined_at')
     .orderBy('cm.user_id')
     .execute();
   const members = new Map<string, string[]>();
   const reads = new Map<string, Record<string, number>>();
-  for (const { conversation_id, user_id, last_read_seq } of memberRows) {
+  const roles = new Map<string, Record<string, MemberRole>>();
+  for (const { conversation_id, user_id, last_read_seq, role } of memberRows) {
+    if (role) roles.set(conversation_id, { ...roles.get(conversation_id), [user_id]: role });
     const list = members.get(conversation_id);
     if (list) list.push(user_id);
     else members.set(conversation_id, [user_id]);
@@ -192,6 +300,7 @@ export async function listConversationsForUser(db: Executor, userId: string): Pr
     read_seqs: reads.get(r.id) ?? {},
     muted: r.muted_at !== null,
     unread_mentions: Number(r.unread_mentions ?? 0),
+    roles: roles.get(r.id) ?? {},
     last_message:
       r.m_id === null
         ? null
@@ -213,6 +322,8 @@ export async function listConversationsForUser(db: Executor, userId: string): Pr
             reply_excerpt: r.m_reply_excerpt,
             mentions: r.m_mentions,
             reactions: r.m_reactions,
+            attachments: r.m_attachments,
+            attachment_names: r.m_attachment_names,
           },
   }));
 }

@@ -134,3 +134,35 @@ export async function readClusterId(db: Executor): Promise<string> {
     .executeTakeFirstOrThrow();
   return row.value;
 }
+
+const PRUNED_THROUGH = 'log_pruned_through';
+
+/**
+ * Deletes the events (edits, membership changes) at positions up to
+ * `through` and records how far the log was pruned, so a stream resuming
+ * from before that point is told to resync instead of replaying a log with
+ * holes. Messages are history and stay. Returns the number deleted.
+ */
+export async function pruneEventsThrough(db: Executor, through: number): Promise<number> {
+  if (through <= 0) return 0;
+  // The mark first: a stream resuming meanwhile already resyncs rather than miss what goes.
+  if (through > (await readPrunedThrough(db))) {
+    await db
+      .insertInto('meta')
+      .values({ key: PRUNED_THROUGH, value: String(through) })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(through) }))
+      .execute();
+  }
+  const result = await db.deleteFrom('events').where('pos', '<=', through).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** The last log position whose events may have been pruned (0: none). */
+export async function readPrunedThrough(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom('meta')
+    .select('value')
+    .where('key', '=', PRUNED_THROUGH)
+    .executeTakeFirst();
+  return row ? Number(row.value) : 0;
+}

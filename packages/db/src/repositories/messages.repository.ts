@@ -29,6 +29,8 @@ export async function updateMessage(
     deleted_at?: string;
     mentions?: string | null;
     reactions?: null;
+    attachments?: null;
+    attachment_names?: null;
   },
 ): Promise<MessageRow> {
   return db
@@ -174,5 +176,22 @@ export async function findMessagesByIds(db: Executor, ids: readonly string[]): P
     .selectFrom('messages')
     .selectAll()
     .where('id', 'in', [...ids])
+    .execute();
+}
+
+/** A conversation's messages with seq above `afterSeq`, oldest first, at most `limit` (for exports). */
+export async function listMessagesAfter(
+  db: Executor,
+  conversationId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<MessageRow[]> {
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('conversation_id', '=', conversationId)
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit)
     .execute();
 }

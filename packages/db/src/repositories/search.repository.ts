@@ -43,7 +43,7 @@ export async function searchMessages(
       )
       .selectAll('m')
       .select(
-        sql<string>`ts_headline('simple', m.content, to_tsquery('simple', ${query}),
+        sql<string>`ts_headline('simple', m.content || ' ' || coalesce(m.attachment_names, ''), to_tsquery('simple', ${query}),
           ${`StartSel=${marks[0]}, StopSel=${marks[1]}, MaxWords=${SNIPPET_WORDS}, MinWords=4, MaxFragments=1`})`.as(
           'snippet',
         ),
@@ -68,7 +68,8 @@ export async function searchMessages(
     )
     .selectAll('m')
     .select(
-      sql<string>`snippet(messages_fts, 0, ${marks[0]}, ${marks[1]}, '…', ${SNIPPET_WORDS})`.as('snippet'),
+      // -1: the column that matched best, the text or the file names.
+      sql<string>`snippet(messages_fts, -1, ${marks[0]}, ${marks[1]}, '…', ${SNIPPET_WORDS})`.as('snippet'),
     )
     .where(sql<boolean>`messages_fts match ${match}`)
     .where('m.deleted_at', 'is', null)
@@ -98,8 +99,8 @@ export async function indexPendingMessages(
       from (select id from messages_fts_pending order by id limit ${batch})`.execute(trx);
     const { last, count } = rows[0]!;
     if (last === null || count === 0) return 0;
-    await sql`insert into messages_fts (rowid, content)
-      select m.rowid, m.content from messages_fts_pending p join messages m on m.rowid = p.id
+    await sql`insert into messages_fts (rowid, content, attachment_names)
+      select m.rowid, m.content, m.attachment_names from messages_fts_pending p join messages m on m.rowid = p.id
       where p.id <= ${last}`.execute(trx);
     await sql`delete from messages_fts_pending where id <= ${last}`.execute(trx);
     return count;

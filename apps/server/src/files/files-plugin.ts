@@ -1,0 +1,139 @@
+import { type ApiDeps, fail, openFile, sweepAbandonedFiles, uploadFile } from '@pneumatic/api';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { reportFailure } from '../failures.ts';
+import { requestIdentityOf } from '../request-auth.ts';
+import { inBody, toRestError } from '../rest/errors.ts';
+import { contentDisposition } from './content-disposition.ts';
+
+export interface FilesPluginOptions {
+  deps: ApiDeps;
+  /** An upload that sends nothing for this long is dropped (408). */
+  stallTimeoutMs: number;
+  /** How often abandoned uploads are swept; 0 never (tests sweep by hand). */
+  sweepIntervalMs: number;
+}
+
+/** What a download may do once it reaches a browser: nothing but be itself. */
+const DOWNLOAD_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox";
+
+class UploadStalled extends Error {}
+
+/**
+ * The request body, chunk by chunk as it arrives (the socket is paused
+ * while a chunk is stored), failing with UploadStalled when nothing comes
+ * for `stallMs`.
+ */
+async function* bodyOf(request: FastifyRequest, stallMs: number): AsyncGenerator<Uint8Array> {
+  const chunks = request.raw[Symbol.asyncIterator]();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    for (;;) {
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new UploadStalled()), stallMs);
+      });
+      const next = await Promise.race([chunks.next(), stalled]);
+      clearTimeout(timer);
+      if (next.done) return;
+      yield next.value as Uint8Array;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function declaredLength(request: FastifyRequest): number | undefined {
+  const header = request.headers['content-length'];
+  return header !== undefined && /^\d{1,16}$/.test(header) ? Number(header) : undefined;
+}
+
+function sendFailure(request: FastifyRequest, reply: FastifyReply, error: unknown, bodyLeft: boolean) {
+  // A body left unread is not drained (it could be gigabytes): the connection closes after the answer.
+  if (bodyLeft) reply.header('connection', 'close');
+  if (error instanceof UploadStalled)
+    return reply.code(408).send({ detail: 'Upload stalled: no data received in time' });
+  const restError = toRestError(reportFailure(request.log, error), inBody);
+  return reply
+    .code(restError.status)
+    .headers(restError.headers ?? {})
+    .send(restError.body);
+}
+
+/**
+ * Files over plain HTTP, streamed both ways: `POST /files` (the raw body is
+ * the file) and `GET /files/{id}` (also `/files/{id}/{name}`, the name only
+ * for the browser's sake), with a bearer token, or for downloads a signed
+ * `access` parameter from `files.link`.
+ */
+export async function filesPlugin(app: FastifyInstance, opts: FilesPluginOptions): Promise<void> {
+  const { deps } = opts;
+  // The body is the file: left unread by fastify, streamed by the route. Scoped to this plugin.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+  app.post('/files', async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    let bodyLeft = true;
+    try {
+      const auth = await requestIdentityOf(deps, request)();
+      request.userId = auth.user.id;
+      const file = await uploadFile(deps, auth.user.id, {
+        conversationId: typeof query.conversation_id === 'string' ? query.conversation_id : '',
+        name: typeof query.name === 'string' ? query.name : undefined,
+        declaredBytes: declaredLength(request),
+        body: bodyOf(request, opts.stallTimeoutMs),
+      });
+      bodyLeft = false;
+      request.log.info({ event: 'file uploaded', fileId: file.id, size: file.size, type: file.type });
+      return reply.code(201).send(file);
+    } catch (error) {
+      return sendFailure(request, reply, error, bodyLeft && !request.raw.complete);
+    }
+  });
+
+  const download = async (request: FastifyRequest, reply: FastifyReply) => {
+    const { id } = request.params as { id: string };
+    const { access } = request.query as { access?: unknown };
+    try {
+      let userId: string;
+      if (typeof access === 'string') {
+        const signedFor = deps.fileLinks.verify(id, access);
+        if (!signedFor) throw fail.unauthorized('invalid');
+        userId = signedFor;
+      } else {
+        userId = (await requestIdentityOf(deps, request)()).user.id;
+      }
+      request.userId = userId;
+      const opened = await openFile(deps, userId, id);
+      const { file } = opened;
+      return reply
+        .code(200)
+        .headers({
+          'content-type': opened.inline ? file.type : 'application/octet-stream',
+          'content-length': String(file.size),
+          'content-disposition': contentDisposition(opened.inline ? 'inline' : 'attachment', file.name),
+          'x-content-type-options': 'nosniff',
+          'content-security-policy': DOWNLOAD_CSP,
+          'cross-origin-resource-policy': 'same-origin',
+          'cache-control': 'private, max-age=600',
+        })
+        .send(opened.body);
+    } catch (error) {
+      return sendFailure(request, reply, error, false);
+    }
+  };
+  app.get('/files/:id', download);
+  app.get('/files/:id/:name', download);
+
+  if (opts.sweepIntervalMs > 0) {
+    const sweep = setInterval(() => {
+      sweepAbandonedFiles(deps).then(
+        (removed) => {
+          if (removed > 0) app.log.info({ event: 'abandoned uploads removed', count: removed });
+        },
+        (err: unknown) => app.log.warn({ err }, 'sweep of abandoned uploads failed'),
+      );
+    }, opts.sweepIntervalMs);
+    sweep.unref();
+    app.addHook('onClose', async () => clearInterval(sweep));
+  }
+}
