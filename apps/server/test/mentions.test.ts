@@ -86,4 +86,16 @@ describe.each(DIALECTS)('mentions (%s)', (dialect) => {
     await as(carol).client.conversations.leave.mutate({ conversation_id: room });
     expect((await send(f.alice, `@${carol.username}`, room)).mentions).toEqual([]);
   });
+
+  it("a deleted account's freed username mentions whoever has it now", async () => {
+    const carol = await f.api.user('carol');
+    const room = await f.api.conversation(f.alice.token, [carol.id, f.bob.id], 'renamed');
+    expect((await send(f.alice, `@${carol.username}`, room)).mentions).toEqual([carol.id]);
+    await as(carol).client.account.delete.mutate({ password: carol.password });
+    const signup = await f.api.post('/auth/signup', { username: carol.username, password: carol.password });
+    expect(signup.status).toBe(201);
+    const newcomer = signup.body.id as string;
+    await as(f.alice).client.conversations.addMembers.mutate({ conversation_id: room, user_ids: [newcomer] });
+    expect((await send(f.alice, `@${carol.username}`, room)).mentions).toEqual([newcomer]);
+  });
 });

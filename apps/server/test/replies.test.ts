@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DIALECTS } from '@pneumatic/db/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useChatFixture } from './helpers/chat-fixture.ts';
+import { png, upload } from './helpers/files.ts';
 import type { TestUser } from './helpers/rest.ts';
 import { clientPerUser, rejection } from './helpers/trpc-calls.ts';
 
@@ -65,6 +66,35 @@ describe.each(DIALECTS)('replies (%s)', (dialect) => {
     // A reply to a deleted message is still a reply, to something deleted.
     const late = await send(f.bob, f.chat, 'too late', original.id);
     expect(late.reply_to).toMatchObject({ id: original.id, deleted: true, excerpt: null });
+  });
+
+  it('a reply carries files too, and a reply to files alone quotes their names', async () => {
+    const files = await upload(f.t, f.alice.token, f.chat, png(2, 2), { name: 'map.png' });
+    expect(files.status).toBe(201);
+    const original = await as(f.alice).client.messages.send.mutate({
+      message_id: randomUUID(),
+      conversation_id: f.chat,
+      content: '',
+      attachment_ids: [files.body.id],
+    });
+    const answer = await upload(f.t, f.bob.token, f.chat, png(1, 1), { name: 'route.png' });
+    const reply = await as(f.bob).client.messages.send.mutate({
+      message_id: randomUUID(),
+      conversation_id: f.chat,
+      content: `here @${f.alice.username}`,
+      reply_to: original.id,
+      attachment_ids: [answer.body.id],
+    });
+    expect(reply.reply_to).toEqual({
+      id: original.id,
+      sender_id: f.alice.id,
+      excerpt: 'map.png',
+      deleted: false,
+    });
+    expect(reply.mentions).toEqual([f.alice.id]);
+    expect(reply.attachments.map((file) => file.name)).toEqual(['route.png']);
+    const history = await as(f.alice).client.messages.list.query({ conversation_id: f.chat });
+    expect(history.messages.find((m) => m.id === reply.id)).toEqual(reply);
   });
 
   it("refuses another conversation's message and an unknown id alike, naming reply_to", async () => {

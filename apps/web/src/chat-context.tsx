@@ -15,6 +15,7 @@ import {
   useCache,
 } from './lib/cache.ts';
 import { describeError } from './lib/errors.ts';
+import { quotedText } from './lib/message-pages.ts';
 import type { Outbox } from './lib/outbox.ts';
 import type { ReadMarkers } from './lib/read-markers.ts';
 import type { Attachment, Message, Person } from './lib/types.ts';
@@ -209,7 +210,7 @@ export function useSendMessage() {
         reply_to: replyTo && {
           id: replyTo.id,
           sender_id: replyTo.sender_id,
-          excerpt: replyTo.content,
+          excerpt: quotedText(replyTo),
           deleted: false,
         },
       });

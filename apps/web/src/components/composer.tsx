@@ -12,6 +12,7 @@ import {
 } from 'react';
 import { useAnnounceTyping, useChat, useSendMessage, useUsers } from '../chat-context.tsx';
 import { characterCount, displayName, formatBytes, MAX_MESSAGE_LENGTH } from '../lib/format.ts';
+import { quotedText } from '../lib/message-pages.ts';
 import type { Message, UploadedFile } from '../lib/types.ts';
 import { uploadWithProgress } from '../lib/upload.ts';
 import { AttachIcon, CloseIcon, ReplyIcon, SendIcon } from './icons.tsx';
@@ -192,7 +193,7 @@ export function Composer({ conversationId, placeholder, replyingTo, onCancelRepl
           <ReplyIcon width={16} height={16} />
           <span className="composer-reply-text">
             <span className="composer-reply-name">Replying to {replyName}</span>
-            <span className="composer-reply-excerpt">{replyingTo.content}</span>
+            <span className="composer-reply-excerpt">{quotedText(replyingTo)}</span>
           </span>
           <button
             type="button"

@@ -7,6 +7,7 @@ import {
   flattenPages,
   type MessagePages,
   type PendingMessage,
+  quotedText,
   replaceMessage,
 } from './message-pages.ts';
 import type { Message, MessagePage } from './types.ts';
@@ -201,5 +202,24 @@ describe('applyReactions and applyQuotesOf', () => {
     const deleted = applyQuotesOf(edited, { ...message(4), content: '', deleted_at: message(5).created_at });
     expect(flattenPages(deleted)[1]!.reply_to).toMatchObject({ excerpt: null, deleted: true });
     expect(applyQuotesOf(data, message(5))).toBe(data);
+  });
+});
+
+describe('quotedText', () => {
+  it('quotes the text, or for a message of files alone their names, as the server does', () => {
+    const file = {
+      id: message(1).id,
+      size: 1,
+      type: 'image/png',
+      width: 1,
+      height: 1,
+      url: '/files/x/a.png',
+    };
+    const files = [
+      { ...file, name: 'a.png' },
+      { ...file, name: 'b.pdf' },
+    ];
+    expect(quotedText({ content: 'look', attachments: files })).toBe('look');
+    expect(quotedText({ content: '', attachments: files })).toBe('a.png, b.pdf');
   });
 });

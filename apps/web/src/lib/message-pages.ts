@@ -98,12 +98,17 @@ export function applyReactions(
   return mapMessages(data, (m) => (m.id === change.message_id ? { ...m, reactions: change.reactions } : m));
 }
 
+/** What a quote of the message shows: its text, or for files alone their names (as the server quotes it). */
+export function quotedText(message: Pick<Message, 'content' | 'attachments'>): string {
+  return message.content || message.attachments.map((file) => file.name).join(', ');
+}
+
 /** The quotes of an edited or deleted message in the replies to it (the server keeps its copies so too). */
 export function applyQuotesOf(data: MessagePages | undefined, original: Message): MessagePages | undefined {
   const deleted = original.deleted_at !== null;
   return mapMessages(data, (m) =>
     m.reply_to?.id === original.id
-      ? { ...m, reply_to: { ...m.reply_to, deleted, excerpt: deleted ? null : original.content } }
+      ? { ...m, reply_to: { ...m.reply_to, deleted, excerpt: deleted ? null : quotedText(original) } }
       : m,
   );
 }

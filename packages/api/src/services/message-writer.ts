@@ -58,7 +58,7 @@ const MAX_BATCH = 256;
 const ANNOUNCE_CHUNK = 32;
 /** Conversations whose members are kept in memory. */
 const MEMBERSHIP_CACHE_SIZE = 50_000;
-/** Usernames (which never change) whose user ids are kept in memory, for mentions. */
+/** Usernames whose user ids are kept in memory, for mentions (a deleted account's is freed: see #loadExtras). */
 const USERNAME_CACHE_SIZE = 100_000;
 const IDEMPOTENCY_CONFLICT = 'message_id already used for a different message';
 
@@ -205,17 +205,24 @@ export class MessageWriter {
     const replyIds = new Set<string>();
     const unknownNames = new Set<string>();
     for (const i of wanted) {
-      const { content, reply_to } = batch[i]!.input;
+      const { content, reply_to, conversation_id } = batch[i]!.input;
       if (reply_to) replyIds.add(reply_to);
       const mentioned = mentionedNames(content);
       names.set(i, mentioned);
-      for (const name of mentioned) if (!this.#userIds.has(name)) unknownNames.add(name);
+      const list = members.get(conversation_id)!;
+      for (const name of mentioned) {
+        // A name learned for someone who is not a member is asked again: a deleted account's
+        // username is freed, and may belong to someone else now.
+        const known = this.#userIds.get(name);
+        if (known === undefined || !list.includes(known)) unknownNames.add(name);
+      }
     }
     const { db } = this.deps.database;
     const [quoted, found] = await Promise.all([
       messagesRepository.findMessagesByIds(db, [...replyIds]),
       usersRepository.findIdsByUsernames(db, [...unknownNames]),
     ]);
+    for (const name of unknownNames) if (!found.has(name)) this.#userIds.delete(name);
     for (const [name, id] of found) {
       if (this.#userIds.size >= USERNAME_CACHE_SIZE) this.#userIds.delete(this.#userIds.keys().next().value!);
       this.#userIds.set(name, id);

@@ -18,6 +18,9 @@ export function quoteFor(conversationId: string, quoted: MessageRow | undefined)
   return {
     reply_to: quoted.id,
     reply_sender_id: quoted.sender_id,
-    reply_excerpt: quoted.deleted_at ? null : excerptOf(quoted.content),
+    // A message of files alone is quoted by their names.
+    reply_excerpt: quoted.deleted_at
+      ? null
+      : excerptOf(quoted.content || (quoted.attachment_names ?? '').split('\n').join(', ')),
   };
 }
