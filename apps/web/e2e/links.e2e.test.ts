@@ -1,16 +1,12 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   apiAs,
-  checkPrerequisites,
-  launchBrowser,
   messageRow,
   openAs,
   type Person,
-  type RunningServer,
   screenshot,
   signUp,
-  startServer,
+  useServerAndBrowser,
   waitForMessage,
 } from './harness.ts';
 
@@ -19,25 +15,13 @@ const WITH_LINKS =
 const WITH_MARKUP = 'Not bold: <b>x</b> <img src=x onerror="window.pwned=1"> javascript:alert(1)';
 
 describe('links in messages', () => {
-  let server: RunningServer;
-  let browser: Browser;
+  const suite = useServerAndBrowser();
   let alice: Person;
 
-  beforeAll(async () => {
-    checkPrerequisites();
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
   it('shows addresses as links that open safely, and markup as text', async () => {
-    alice = await openAs(browser, server.url, 'alice', 'Alice Liddell');
+    alice = await openAs(suite.browser, suite.server.url, 'alice', 'Alice Liddell');
     await signUp(alice);
-    const bob = await apiAs(server.url, 'bob', 'Bob Builder');
+    const bob = await apiAs(suite.server.url, 'bob', 'Bob Builder');
     const {
       users: [aliceUser],
     } = await bob.api.users.list.query();

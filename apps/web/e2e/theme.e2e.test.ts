@@ -1,15 +1,6 @@
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  checkPrerequisites,
-  launchBrowser,
-  openAs,
-  type Person,
-  type RunningServer,
-  screenshot,
-  signUp,
-  startServer,
-} from './harness.ts';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { openAs, type Person, screenshot, signUp, useServerAndBrowser } from './harness.ts';
 
 /** The page's own background colour in each theme (`--bg`). */
 const LIGHT = 'rgb(244, 245, 249)';
@@ -26,23 +17,11 @@ function pinned(page: Page): Promise<string | null> {
 const themeSwitch = (scope: Page | Locator) => scope.getByRole('group', { name: 'Theme' });
 
 describe('dark theme', () => {
-  let server: RunningServer;
-  let browser: Browser;
+  const suite = useServerAndBrowser();
   let alice: Person;
 
-  beforeAll(async () => {
-    checkPrerequisites();
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
   it('follows the system until told otherwise', async () => {
-    alice = await openAs(browser, server.url, 'alice', 'Alice Liddell');
+    alice = await openAs(suite.browser, suite.server.url, 'alice', 'Alice Liddell');
     const { page } = alice;
     await page.emulateMedia({ colorScheme: 'light' });
     expect(await background(page)).toBe(LIGHT);
@@ -98,7 +77,7 @@ describe('dark theme', () => {
     await signUp(alice);
     const sidebar = page.getByRole('complementary', { name: 'Conversations and people' });
     const other = await alice.context.newPage();
-    await other.goto(server.url);
+    await other.goto(suite.server.url);
     await other.getByRole('button', { name: 'Log out' }).waitFor();
     expect(await background(other)).toBe(DARK);
 
