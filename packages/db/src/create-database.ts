@@ -162,6 +162,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
           path: target,
           synchronous,
           cacheKib: SQLITE_CACHE_KIB,
+          walLimitBytes: SQLITE_WAL_LIMIT_BYTES,
           busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS,
           onQuery: options.onQuery,
           onError: options.onBackgroundError ?? (() => {}),

@@ -57,7 +57,9 @@ export interface Checkpointer {
  * pages into the database file and syncs it while every socket waits. Here
  * the main connection never checkpoints; a second connection in a worker
  * thread does, every half second. If that connection fails, the main
- * connection checkpoints by itself again, as SQLite does by default.
+ * connection checkpoints by itself again, as SQLite does by default. The
+ * message writer thread (sqlite-writer-thread.ts) keeps SQLite's own
+ * checkpoints: only a writer that finds the WAL wholly copied starts it over.
  */
 export function startCheckpointer(
   sqlite: SqliteDatabase,

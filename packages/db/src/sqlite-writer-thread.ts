@@ -20,8 +20,15 @@ export function writerThread(load: NodeJS.Require): void {
   let busyTimeoutMs = workerData.busyTimeoutMs as number;
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.pragma(`cache_size = -${workerData.cacheKib}`);
-  // Checkpoints are the checkpointer's (sqlite-checkpointer.ts): never inside a commit here.
-  db.pragma('wal_autocheckpoint = 0');
+  // SQLite's own checkpoint (PASSIVE) runs here, off the event loop, after a commit that leaves
+  // more than 1,000 pages in the WAL; it copies only what the checkpointer thread has not yet
+  // (sqlite-checkpointer.ts), and the next batch starts the WAL over. Under steady sends the
+  // checkpointer alone never got it started over: a writer does that only when it finds every
+  // frame copied, and this one had always appended more meanwhile. The WAL grew by hundreds of
+  // MB and every page lookup, here and on the main connection, searched more of it.
+  db.pragma(`wal_autocheckpoint = ${workerData.autocheckpointPages}`);
+  // The WAL file is cut back to this when a batch starts it over.
+  db.pragma(`journal_size_limit = ${workerData.walLimitBytes}`);
   const existing = db.prepare(sql.existing);
   const takeSeq = db.prepare(sql.takeSeq);
   const readUpTo = db.prepare(sql.readUpTo);

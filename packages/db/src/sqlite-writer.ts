@@ -36,6 +36,8 @@ const INDEX_BATCH = 500;
 const BACKGROUND_INDEX_BATCH = 100;
 /** How often the index catches up while nobody searches. */
 const INDEX_INTERVAL_MS = 1000;
+/** WAL pages after which a commit checkpoints (SQLite's default; see the thread's pragmas). */
+const AUTOCHECKPOINT_PAGES = 1000;
 /** How long closing waits for the thread's last work before stopping it. */
 const CLOSE_TIMEOUT_MS = 5000;
 /**
@@ -65,6 +67,8 @@ export interface SqliteWriterOptions {
   path: string;
   synchronous: 'NORMAL' | 'FULL';
   cacheKib: number;
+  /** The WAL file is cut back to this size when the thread starts it over. */
+  walLimitBytes: number;
   /** How long a batch waits for another connection's write lock before it fails (SQLITE_BUSY). */
   busyTimeoutMs: number;
   /** Told of each batch and index run as a query (duration, failure, SQL), for metrics and spans. */
@@ -185,6 +189,8 @@ export class SqliteWriter implements MessageStore {
         indexBatch: INDEX_BATCH,
         backgroundIndexBatch: BACKGROUND_INDEX_BATCH,
         indexIntervalMs: INDEX_INTERVAL_MS,
+        autocheckpointPages: AUTOCHECKPOINT_PAGES,
+        walLimitBytes: this.#options.walLimitBytes,
       },
     });
     worker.on('message', (reply: Reply) => {

@@ -142,16 +142,31 @@ describe.each(DIALECTS)('the send path (%s)', (dialect) => {
 });
 
 describe('background checkpoints (SQLite)', () => {
-  it('copy the WAL into the database file from another thread', async () => {
+  /** Runs `test` on a migrated database in a file of its own, which no background error touched. */
+  const inFile = async (
+    options: { writerThread?: boolean },
+    test: (handle: DatabaseHandle, file: string) => Promise<void>,
+  ) => {
     const dir = mkdtempSync(join(tmpdir(), 'pneumatic-db-'));
     const file = join(dir, 'test.db');
     const errors: Error[] = [];
     const handle = createDatabase(file, {
+      ...options,
       backgroundCheckpoints: true,
       onBackgroundError: (e) => errors.push(e),
     });
     try {
       await migrateToLatest(handle.db);
+      await test(handle, file);
+      expect(errors).toEqual([]);
+    } finally {
+      await handle.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('copy the WAL into the database file from another thread', async () => {
+    await inFile({}, async (handle, file) => {
       for (let i = 0; i < 20; i++) {
         await handle.db
           .insertInto('meta')
@@ -183,10 +198,42 @@ describe('background checkpoints (SQLite)', () => {
       } finally {
         probe.close();
       }
-      expect(errors).toEqual([]);
-    } finally {
-      await handle.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
+  });
+
+  it('keep the WAL small while a writer thread stores batch after batch without a pause', async () => {
+    const sender = randomUUID();
+    const room = randomUUID();
+    const content = 'x'.repeat(2000);
+    const batch = () =>
+      Array.from({ length: 20 }, () => ({
+        id: randomUUID(),
+        conversation_id: room,
+        sender_id: sender,
+        message_id: randomUUID(),
+        content,
+        created_at: new Date().toISOString(),
+      }));
+    await inFile({ writerThread: true }, async (handle, file) => {
+      const walBytes = () => statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+      await seedRooms(handle.db, [sender], [room]);
+      // Two batches always in flight: the thread never waits for the next one. More than 30 MB
+      // of messages go through the WAL; it must be started over again and again meanwhile.
+      let largest = 0;
+      const sendBatches = async (count: number) => {
+        for (let i = 0; i < count; i++) {
+          const outcomes = await handle.messages.store(batch());
+          expect(outcomes.every((o) => 'stored' in o)).toBe(true);
+          largest = Math.max(largest, walBytes());
+        }
+      };
+      await Promise.all([sendBatches(400), sendBatches(400)]);
+      expect(largest).toBeLessThan(16 * 1024 * 1024);
+      const stored = await handle.db
+        .selectFrom('messages')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .executeTakeFirstOrThrow();
+      expect(Number(stored.count)).toBe(2 * 400 * 20);
+    });
   });
 });
