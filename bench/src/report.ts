@@ -414,16 +414,6 @@ export function renderReport(results: BenchResults): string {
       );
     }
   }
-  const connecting = (Object.keys(FANOUT_LABELS) as FanoutKey[]).filter(
-    (k) => results.fanout[k]?.connectProfile,
-  );
-  if (connecting.length > 0) {
-    out.push('', "Where the server's CPU went while the sockets connected (percentages of busy time):");
-    for (const key of connecting) {
-      const r = results.fanout[key]!;
-      out.push(profileText(`${FANOUT_LABELS[key]}, ${r.connect.sockets} sockets`, r.connectProfile!));
-    }
-  }
   const grown = (Object.keys(MEMORY_LABELS) as MemoryKey[]).filter((k) => results.memory[k]?.heapGrowth);
   if (grown.length > 0) {
     out.push('', 'What an idle socket keeps on the JS heap (heap snapshot difference, per socket):');

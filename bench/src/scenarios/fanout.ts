@@ -1,6 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { CpuProfile } from '../inspector.ts';
 import { type ConnectCost, LoadGenerator, type StepResult } from '../load/driver.ts';
 import type { Transport } from '../load/protocol.ts';
 import type { BenchOptions } from '../options.ts';
@@ -24,8 +23,6 @@ export interface FanoutResult {
   steps: StepResult[];
   /** Opening the population's sockets. */
   connect: ConnectCost;
-  /** Where the server's CPU went while they opened (when this run opened them). */
-  connectProfile?: ProfileSummary;
   /** The step at 80 % of maxRate that was profiled. */
   profiled?: StepResult;
   /** Where the server's CPU went at 80 % of maxRate. */
@@ -135,13 +132,6 @@ async function findMaxRate(
   return { maxRate: pass?.rate ?? 0, atMax: pass, steps };
 }
 
-/** Writes a CPU profile (for DevTools or speedscope) to `file`; returns it. */
-function saveProfile(profile: CpuProfile, file: string): CpuProfile {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(profile));
-  return profile;
-}
-
 /** Opens the population's sockets, finds the max rate, and profiles the server at 80 % of it. */
 export async function runFanout(options: {
   label: string;
@@ -156,9 +146,6 @@ export async function runFanout(options: {
   generator?: LoadGenerator;
 }): Promise<FanoutResult> {
   const { bench } = options;
-  // Connecting is profiled too: its CPU per socket is one of the targets.
-  const profilingConnect = bench.profile && !options.generator;
-  if (profilingConnect) await options.server.inspector.startProfiling();
   const generator =
     options.generator ??
     (await LoadGenerator.connect({
@@ -167,12 +154,6 @@ export async function runFanout(options: {
       conversations: options.population,
       workers: bench.workers,
     }));
-  const connectProfile = profilingConnect
-    ? saveProfile(
-        await options.server.inspector.stopProfiling(),
-        join(dirname(bench.out), `profile-${options.key}-connect.cpuprofile`),
-      )
-    : undefined;
   try {
     const cost = generator.connectCost;
     log(
@@ -185,7 +166,6 @@ export async function runFanout(options: {
       transport: options.transport,
       ...found,
       connect: cost,
-      ...(connectProfile && { connectProfile: summarizeProfile(connectProfile, options.server.sourceMaps) }),
     };
     if (bench.profile && found.maxRate > 0) {
       const rate = Math.round(found.maxRate * 0.8);
@@ -196,7 +176,8 @@ export async function runFanout(options: {
       await generator.settle();
       log(describeStep(`${options.label} (profiled)`, step));
       const file = join(dirname(bench.out), `profile-${options.key}.cpuprofile`);
-      saveProfile(profile, file);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(profile));
       result.profiled = step;
       result.profile = summarizeProfile(profile, options.server.sourceMaps);
       result.profileFile = file;
