@@ -1,4 +1,5 @@
 import { PostgresAdapter, sql } from 'kysely';
+import { compiledOnce } from '../compiled-once.ts';
 import type { Executor } from '../create-database.ts';
 import type { Conversation, MemberRole, MessageRow } from '../database.ts';
 
@@ -466,17 +467,22 @@ export async function readUpToMany(
     .execute();
 }
 
+/** Compiled once: behind every socket that brings its user online (presence tells the contacts). */
+const contactIds = compiledOnce(
+  (db, userId: string) =>
+    db
+      .selectFrom('conversation_members as mine')
+      .innerJoin('conversation_members as other', 'other.conversation_id', 'mine.conversation_id')
+      .select('other.user_id')
+      .distinct()
+      .where('mine.user_id', '=', userId)
+      .where('other.user_id', '!=', userId),
+  1,
+);
+
 /** Everyone who shares at least one conversation with `userId`, themself excluded. */
 export async function listContactIds(db: Executor, userId: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom('conversation_members as mine')
-    .innerJoin('conversation_members as other', 'other.conversation_id', 'mine.conversation_id')
-    .select('other.user_id')
-    .distinct()
-    .where('mine.user_id', '=', userId)
-    .where('other.user_id', '!=', userId)
-    .execute();
-  return rows.map((r) => r.user_id);
+  return (await contactIds(db, userId)).map((r) => r.user_id);
 }
 
 /** Members of several conversations at once; conversations that do not exist are absent. */
