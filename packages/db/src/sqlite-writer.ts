@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { MessageStore, NewMessage, StoreOutcome } from './message-store.ts';
 import { DatabaseUnavailableError } from './outage.ts';
+import { INDEX_QUEUED_SQL } from './repositories/search.repository.ts';
 import { writerThread } from './sqlite-writer-thread.ts';
 
 /** The statements the writer thread prepares once, at start. */
@@ -18,8 +19,7 @@ const STATEMENTS = {
   // Search indexing (migration 0004): queued rowids, oldest first, a batch per transaction.
   pendingRange: `select max(id) as last, count(*) as count
     from (select id from messages_fts_pending order by id limit ?)`,
-  index: `insert into messages_fts (rowid, content, attachment_names)
-    select m.rowid, m.content, m.attachment_names from messages_fts_pending p join messages m on m.rowid = p.id where p.id <= ?`,
+  index: INDEX_QUEUED_SQL,
   unqueue: 'delete from messages_fts_pending where id <= ?',
 };
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
+import { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   conversationsRepository,
@@ -235,5 +236,27 @@ describe('background checkpoints (SQLite)', () => {
         .executeTakeFirstOrThrow();
       expect(Number(stored.count)).toBe(2 * 400 * 20);
     });
+  });
+});
+
+describe('search indexing (SQLite)', () => {
+  it('reads only the queued messages: the queue drives the loop, each message found by its rowid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pneumatic-db-'));
+    const handle = createDatabase(join(dir, 'test.db'));
+    try {
+      await migrateToLatest(handle.db);
+      const plan = await handle.db.executeQuery<{ detail: string }>(
+        CompiledQuery.raw(`explain query plan ${searchRepository.INDEX_QUEUED_SQL}`, [1]),
+      );
+      // Not "SEARCH m USING INTEGER PRIMARY KEY (rowid<?)" first: that read every message below
+      // the newest queued one for each chunk, so indexing slowed as the table grew.
+      expect(plan.rows.map((r) => r.detail)).toEqual([
+        'SEARCH p USING INTEGER PRIMARY KEY (rowid<?)',
+        'SEARCH m USING INTEGER PRIMARY KEY (rowid=?)',
+      ]);
+    } finally {
+      await handle.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
 import type { Dialect, Executor } from '../create-database.ts';
 import type { Database, MessageRow } from '../database.ts';
 
@@ -82,6 +82,19 @@ export async function searchMessages(
 }
 
 /**
+ * SQLite: the queued messages up to rowid `?` into the full-text index (see
+ * migration 0004), for the writer thread and `indexPendingMessages`. The
+ * CROSS JOIN keeps the queue the outer loop: left to choose, SQLite carried
+ * the range over to `messages` and read every message below it for each
+ * chunk, so indexing cost grew with the table (a chunk of 100 read all of
+ * 100,000 messages).
+ */
+export const INDEX_QUEUED_SQL = `insert into messages_fts (rowid, content, attachment_names)
+  select m.rowid, m.content, m.attachment_names
+  from messages_fts_pending p cross join messages m on m.rowid = p.id
+  where p.id <= ?`;
+
+/**
  * SQLite: puts up to `batch` queued messages into the full-text index, in
  * one transaction, oldest first; returns how many. Sends only queue their
  * rowid (see migration 0004), so indexing runs in batches outside the send
@@ -99,9 +112,7 @@ export async function indexPendingMessages(
       from (select id from messages_fts_pending order by id limit ${batch})`.execute(trx);
     const { last, count } = rows[0]!;
     if (last === null || count === 0) return 0;
-    await sql`insert into messages_fts (rowid, content, attachment_names)
-      select m.rowid, m.content, m.attachment_names from messages_fts_pending p join messages m on m.rowid = p.id
-      where p.id <= ${last}`.execute(trx);
+    await trx.executeQuery(CompiledQuery.raw(INDEX_QUEUED_SQL, [last]));
     await sql`delete from messages_fts_pending where id <= ${last}`.execute(trx);
     return count;
   });
