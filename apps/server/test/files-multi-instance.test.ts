@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { RouterOutputs } from '@pneumatic/api';
 import { createTestDatabase, type TestDatabase } from '@pneumatic/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { download, png, sendWithFiles, storedFiles, upload } from './helpers/files.ts';
@@ -45,8 +46,9 @@ describe('files across instances on one PostgreSQL and Redis', () => {
     expect(sent.status).toBe(201);
 
     const events = await stream.events.count(1);
-    const live = events.find((e) => e.data.type === 'message')!.data.message as any;
-    expect(live.attachments.map((x: { name: string }) => x.name)).toEqual(['big.bin', 'small.png']);
+    const live = events.find((e) => e.data.type === 'message')!.data
+      .message as RouterOutputs['messages']['send'];
+    expect(live.attachments.map((x) => x.name)).toEqual(['big.bin', 'small.png']);
     expect(live.attachments[1]).toMatchObject({ width: 5, height: 4, type: 'image/png' });
 
     const got = await download(b, file.body.url, bob.token);

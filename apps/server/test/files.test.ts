@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { sweepAbandonedFiles } from '@pneumatic/api';
+import { type RouterOutputs, sweepAbandonedFiles } from '@pneumatic/api';
+
+/** A tRPC HTTP answer that succeeded. */
+type TrpcAnswer<T> = { result: { data: T } };
+
 import { DIALECTS } from '@pneumatic/db/testing';
 import { describe, expect, it } from 'vitest';
 import { useChatFixture } from './helpers/chat-fixture.ts';
@@ -85,7 +89,7 @@ describe.each(DIALECTS)('files (%s)', (dialect) => {
     expect((await download(f.t, `/files/${id}`, f.alice.token)).status).toBe(200);
     const stolen = await sendWithFiles(f.t, f.bob.token, f.bob.id, f.chat, 'mine now', [id]);
     expect(stolen.status).toBe(422);
-    expect(stolen.body.detail[0].loc).toEqual(['body', 'attachment_ids', 0]);
+    expect(stolen.body.detail?.[0]?.loc).toEqual(['body', 'attachment_ids', 0]);
     const elsewhere = await f.api.conversation(f.alice.token, [f.mallory.id]);
     expect((await sendWithFiles(f.t, f.alice.token, f.alice.id, elsewhere, 'moved', [id])).status).toBe(422);
     // An outsider hears 403 about the conversation first, not about the files.
@@ -106,7 +110,8 @@ describe.each(DIALECTS)('files (%s)', (dialect) => {
       body: JSON.stringify({ id: sent.body.id }),
     });
     expect(deleted.status).toBe(200);
-    expect(((await deleted.json()) as any).result.data.attachments).toEqual([]);
+    const answer = (await deleted.json()) as TrpcAnswer<RouterOutputs['messages']['delete']>;
+    expect(answer.result.data.attachments).toEqual([]);
     expect((await download(f.t, uploaded.body.url, f.bob.token)).status).toBe(404);
     expect((await download(f.t, uploaded.body.url, f.alice.token)).status).toBe(404);
     expect(await storedFiles(f.t)).toEqual(before);
@@ -121,10 +126,8 @@ describe.each(DIALECTS)('files (%s)', (dialect) => {
     const reply = await fetch(`${f.t.url}/trpc/messages.search?input=${input}`, {
       headers: { authorization: `Bearer ${f.bob.token}` },
     });
-    const { results } = ((await reply.json()) as any).result.data;
-    expect(results.map((r: { message: { content: string } }) => r.message.content)).toEqual([
-      'notes attached',
-    ]);
+    const { results } = ((await reply.json()) as TrpcAnswer<RouterOutputs['messages']['search']>).result.data;
+    expect(results.map((r) => r.message.content)).toEqual(['notes attached']);
   });
 
   it('gives a signed link for <img> tags: this file, this member, until it expires', async () => {
@@ -135,11 +138,14 @@ describe.each(DIALECTS)('files (%s)', (dialect) => {
       const reply = await fetch(`${f.t.url}/trpc/files.link?input=${input}`, {
         headers: { authorization: `Bearer ${token}` },
       });
-      return { status: reply.status, body: (await reply.json()) as any };
+      return {
+        status: reply.status,
+        body: (await reply.json()) as TrpcAnswer<RouterOutputs['files']['link']>,
+      };
     };
     const bobs = await link(f.bob.token, uploaded.body.id);
     expect(bobs.status).toBe(200);
-    const { url } = bobs.body.result.data as { url: string };
+    const { url } = bobs.body.result.data;
     expect(url).not.toContain(f.bob.token);
     expect((await download(f.t, url)).status).toBe(200);
     expect((await link(f.mallory.token, uploaded.body.id)).status).toBe(404);

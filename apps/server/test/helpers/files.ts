@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
+import type { RouterOutputs } from '@pneumatic/api';
 import type { Reply } from './rest.ts';
 import type { TestServer } from './server.ts';
 
@@ -103,7 +104,11 @@ export async function sendWithFiles(
       attachment_ids: attachmentIds,
     }),
   });
-  return { status: response.status, body: (await response.json()) as any };
+  // The message on 201; on a refusal, the contract's error body.
+  const body = (await response.json()) as Partial<RouterOutputs['messages']['send']> & {
+    detail?: { loc: (string | number)[]; msg: string }[];
+  };
+  return { status: response.status, body };
 }
 
 /** What is stored of files, in rows and bytes: all zero once nothing is left behind. */
