@@ -47,11 +47,11 @@ describe('group members and roles', () => {
 
   it('lets the owner make an admin, shown to everyone', async () => {
     const members = await openMembers(alice);
-    await row(members, 'You').getByText('Owner').waitFor();
+    await row(members, 'You').getByText('Owner', { exact: true }).waitFor();
     expect(await members.getByRole('button', { name: 'Make admin' }).count()).toBe(2);
     expect(await accessibilityViolations(alice.page, 'members dialog')).toBe('');
     await row(members, 'Bob Builder').getByRole('button', { name: 'Make admin' }).click();
-    await row(members, 'Bob Builder').getByText('Admin').waitFor();
+    await row(members, 'Bob Builder').getByText('Admin', { exact: true }).waitFor();
     await members.getByRole('status').getByText('Bob Builder is now an admin').waitFor();
     await screenshot(alice, 'members-owner');
     await members.getByRole('button', { name: 'Done' }).click();
@@ -61,7 +61,7 @@ describe('group members and roles', () => {
 
   it('lets an admin remove a member (never the owner); the removed person’s view drops the group', async () => {
     const members = await openMembers(bob);
-    await row(members, 'Alice Liddell').getByText('Owner').waitFor();
+    await row(members, 'Alice Liddell').getByText('Owner', { exact: true }).waitFor();
     // Neither the owner can be removed by an admin, nor can an admin make admins.
     expect(await row(members, 'Alice Liddell').getByRole('button').count()).toBe(0);
     expect(await members.getByRole('button', { name: 'Make admin' }).count()).toBe(0);
