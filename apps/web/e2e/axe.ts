@@ -25,8 +25,8 @@ interface Violation {
 export async function accessibilityViolations(page: Page, what: string): Promise<string> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
   const violations: Violation[] = await page.evaluate(async () => {
-    // The script injected above; it has no types in the page.
-    const axe = (window as any).axe;
+    // The script injected above, typed by axe-core's own declarations.
+    const { axe } = window as unknown as { axe: typeof import('axe-core') };
     const result = await axe.run(document, {
       resultTypes: ['violations'],
       runOnly: {
@@ -34,25 +34,17 @@ export async function accessibilityViolations(page: Page, what: string): Promise
         values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'],
       },
     });
-    return result.violations.map(
-      (v: {
-        id: string;
-        impact: string | null;
-        help: string;
-        helpUrl: string;
-        nodes: { target: unknown[]; html: string; failureSummary?: string }[];
-      }) => ({
-        id: v.id,
-        impact: v.impact,
-        help: v.help,
-        helpUrl: v.helpUrl,
-        nodes: v.nodes.map((n) => ({
-          target: n.target.map(String).join(' '),
-          html: n.html,
-          summary: n.failureSummary ?? '',
-        })),
-      }),
-    );
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact ?? null,
+      help: v.help,
+      helpUrl: v.helpUrl,
+      nodes: v.nodes.map((n) => ({
+        target: n.target.map(String).join(' '),
+        html: n.html,
+        summary: n.failureSummary ?? '',
+      })),
+    }));
   });
   const blocking = violations.filter((v) => v.impact !== null && BLOCKING_IMPACTS.has(v.impact));
   if (blocking.length === 0) return '';
