@@ -21,7 +21,7 @@ export function writerThread(load: NodeJS.Require): void {
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.pragma(`cache_size = -${workerData.cacheKib}`);
   // SQLite's own checkpoint (PASSIVE) runs here, off the event loop, after a commit that leaves
-  // more than 1,000 pages in the WAL; it copies only what the checkpointer thread has not yet
+  // more than `autocheckpointPages` in the WAL; it copies only what the checkpointer thread has not yet
   // (sqlite-checkpointer.ts), and the next batch starts the WAL over. Under steady sends the
   // checkpointer alone never got it started over: a writer does that only when it finds every
   // frame copied, and this one had always appended more meanwhile. The WAL grew by hundreds of

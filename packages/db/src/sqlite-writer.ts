@@ -36,8 +36,13 @@ const INDEX_BATCH = 500;
 const BACKGROUND_INDEX_BATCH = 100;
 /** How often the index catches up while nobody searches. */
 const INDEX_INTERVAL_MS = 1000;
-/** WAL pages after which a commit checkpoints (SQLite's default; see the thread's pragmas). */
-const AUTOCHECKPOINT_PAGES = 1000;
+/**
+ * WAL pages (4 KiB) after which a commit checkpoints (see the thread's pragmas): 32 MiB. At
+ * SQLite's default of 1,000, a big batch (five pages a message) crossed it at nearly every commit,
+ * and the thread spent as long copying pages and syncing the database file as storing: 100 µs a
+ * message at the legacy fan-out's max, 75 µs at 8,000 (docs/benchmarks.md).
+ */
+export const AUTOCHECKPOINT_PAGES = 8000;
 /** How long closing waits for the thread's last work before stopping it. */
 const CLOSE_TIMEOUT_MS = 5000;
 /**
