@@ -34,7 +34,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type RawData, WebSocket } from 'ws';
 import { reportFailure } from './failures.ts';
-import { sendBatched } from './sockets/batched-writes.ts';
+import { SharedFrame, sendBatched } from './sockets/batched-writes.ts';
 import type { LiveSockets, SocketConnection } from './sockets/live-sockets.ts';
 import {
   MAX_BATCH_SIZE,
@@ -67,7 +67,7 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 /** The last frame built for an event, reused while the next subscriber has the same ids (most do). */
 const lastFrames = new WeakMap<
   object,
-  { subscriptionId: Id; jsonrpc: JsonRpc; eventId: string; frame: string }
+  { subscriptionId: Id; jsonrpc: JsonRpc; eventId: string; frame: SharedFrame }
 >();
 
 /**
@@ -75,15 +75,21 @@ const lastFrames = new WeakMap<
  * (`{"id","jsonrpc"?,"result":{"type":"data","data":{"id","data"},"id"}}`),
  * with the event's JSON made once for all its subscribers.
  */
-export function trackedFrame(subscriptionId: Id, jsonrpc: JsonRpc, eventId: string, event: object): string {
+export function trackedFrame(
+  subscriptionId: Id,
+  jsonrpc: JsonRpc,
+  eventId: string,
+  event: object,
+): SharedFrame {
   const last = lastFrames.get(event);
   // Strict equality: a subscription id 1 and "1" get different frames.
   if (last && last.subscriptionId === subscriptionId && last.jsonrpc === jsonrpc && last.eventId === eventId)
     return last.frame;
   const id = JSON.stringify(eventId);
-  const frame =
+  const frame = new SharedFrame(
     `{"id":${JSON.stringify(subscriptionId)},${jsonrpc === undefined ? '' : '"jsonrpc":"2.0",'}` +
-    `"result":{"type":"data","data":{"id":${id},"data":${serializedOnce(event)}},"id":${id}}}`;
+      `"result":{"type":"data","data":{"id":${id},"data":${serializedOnce(event)}},"id":${id}}}`,
+  );
   lastFrames.set(event, { subscriptionId, jsonrpc, eventId, frame });
   return frame;
 }

@@ -1,7 +1,7 @@
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { sendBatched } from '../src/sockets/batched-writes.ts';
+import { frameOnce, SharedFrame, sendBatched } from '../src/sockets/batched-writes.ts';
 import { Inbox } from './helpers/sockets.ts';
 
 describe('frames of one turn leave together', () => {
@@ -31,7 +31,7 @@ describe('frames of one turn leave together', () => {
   it('sends every frame, in order, in one write once the turn has run', async () => {
     const { ws, frames, reads } = await pair();
     const connection = (ws as unknown as { _socket: Socket })._socket;
-    for (let i = 0; i < 50; i++) sendBatched(ws, `frame ${i}`);
+    for (let i = 0; i < 50; i++) sendBatched(ws, new SharedFrame(`frame ${i}`));
     // A reply in the same turn joins them.
     ws.send('reply');
     expect(connection.writableCorked).toBe(1);
@@ -44,7 +44,7 @@ describe('frames of one turn leave together', () => {
     expect(reads.items.length).toBeLessThanOrEqual(2);
 
     // The next turn starts over.
-    sendBatched(ws, 'later');
+    sendBatched(ws, new SharedFrame('later'));
     await frames.count(52);
     expect(frames.items.at(-1)).toBe('later');
   });
@@ -52,7 +52,35 @@ describe('frames of one turn leave together', () => {
   it('leaves a closed socket alone', async () => {
     const { ws } = await pair();
     ws.terminate();
-    expect(() => sendBatched(ws, 'too late')).not.toThrow();
+    expect(() => sendBatched(ws, new SharedFrame('too late'))).not.toThrow();
     await new Promise((resolve) => setImmediate(resolve));
+  });
+
+  it("arrive as sent at every length the frame header encodes differently, each socket given the event's one frame", async () => {
+    const { ws, frames } = await pair();
+    // 7-bit, 16-bit and 64-bit payload lengths, at and around their limits, in UTF-8 (é is two bytes).
+    const texts = [0, 1, 125, 126, 127, 65535, 65536, 70000].map((n) => 'x'.repeat(n));
+    texts.push('é'.repeat(63), 'é'.repeat(64), '🎉 "quoted" \\ line\n');
+    for (const text of texts) sendBatched(ws, new SharedFrame(text));
+    await frames.count(texts.length);
+    expect(frames.items).toEqual(texts);
+
+    const event = { type: 'message', message: { content: 'hi' } };
+    expect(frameOnce(event)).toBe(frameOnce(event));
+    expect(frameOnce(event).text).toBe(JSON.stringify(event));
+  });
+
+  it('leave through ws when its sender has frames queued, after them', async () => {
+    const { ws, frames } = await pair();
+    const sender = (ws as unknown as { _sender: { _state: number; _queue: unknown[] } })._sender;
+    // As while ws compresses or reads a Blob: what is sent meanwhile waits in its queue.
+    sender._state = 1;
+    ws.send('queued first');
+    sendBatched(ws, new SharedFrame('then this'));
+    expect(sender._queue.length).toBe(2);
+    sender._state = 0;
+    (sender as unknown as { dequeue(): void }).dequeue();
+    await frames.count(2);
+    expect(frames.items).toEqual(['queued first', 'then this']);
   });
 });

@@ -13,7 +13,7 @@ describe("the tRPC socket's event frames", () => {
       ['sub-7', '2.0'],
       [0, '2.0'],
     ] as const) {
-      expect(trackedFrame(subscription, jsonrpc, '42', event)).toBe(
+      expect(trackedFrame(subscription, jsonrpc, '42', event).text).toBe(
         JSON.stringify({
           id: subscription,
           jsonrpc,
@@ -29,7 +29,7 @@ describe("the tRPC socket's event frames", () => {
     // The object is never changed after it is sent; if it were, the cached text shows it was not read again.
     shared.user_id = 'changed';
     expect(trackedFrame(1, undefined, '1', shared)).toBe(first);
-    expect(JSON.parse(trackedFrame('1', undefined, '2', shared))).toEqual({
+    expect(JSON.parse(trackedFrame('1', undefined, '2', shared).text)).toEqual({
       id: '1',
       result: { type: 'data', data: { id: '2', data: { type: 'typing', user_id: 'u' } }, id: '2' },
     });

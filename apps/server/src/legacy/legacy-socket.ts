@@ -9,7 +9,6 @@ import {
   requireMembership,
   schemas,
   sendMessage,
-  serializedOnce,
   sharedStreamEvent,
   unknownId,
 } from '@pneumatic/api';
@@ -19,7 +18,7 @@ import { z } from 'zod';
 import { reportFailure } from '../failures.ts';
 import type { InFlight } from '../in-flight.ts';
 import { bearerToken } from '../request-auth.ts';
-import { sendBatched } from '../sockets/batched-writes.ts';
+import { frameOnce, sendBatched } from '../sockets/batched-writes.ts';
 import type { LiveSockets, SocketConnection } from '../sockets/live-sockets.ts';
 import { SHUTTING_DOWN, shedIfStalled, TOO_BUSY } from '../sockets/socket-limits.ts';
 
@@ -103,7 +102,7 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocke
     /** The hub's delivery: the frame is the stream event `{ type: 'message', message }`, made once for every socket. */
     deliver(event: LogBusEvent | EphemeralBusEvent): void {
       if (event.kind !== 'message' || shedIfStalled(this.ws)) return;
-      sendBatched(this.ws, serializedOnce(sharedStreamEvent(event)));
+      sendBatched(this.ws, frameOnce(sharedStreamEvent(event)));
       onDelivered?.(event.message.created_at);
     }
 

@@ -1,5 +1,58 @@
 import type { Socket } from 'node:net';
-import type { WebSocket } from 'ws';
+import { serializedOnce } from '@pneumatic/api';
+import { WebSocket } from 'ws';
+
+/**
+ * A text frame for many sockets: its JSON, and the whole WebSocket frame
+ * (header and UTF-8 payload) in one buffer, made once. Every socket gets the
+ * same bytes: no per-socket header, no per-socket UTF-8 encoding of the
+ * text (a string handed to `writev` is encoded and copied for each socket),
+ * one chunk per frame in the socket's next write.
+ */
+export class SharedFrame {
+  readonly bytes: Buffer;
+  constructor(readonly text: string) {
+    const length = Buffer.byteLength(text);
+    // RFC 6455 §5.2: FIN and opcode 1 (text), then the length in 7, 7+16 or 7+64 bits; a server never masks.
+    const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
+    const bytes = Buffer.allocUnsafe(header + length);
+    bytes[0] = 0x81;
+    if (header === 2) bytes[1] = length;
+    else if (header === 4) {
+      bytes[1] = 126;
+      bytes.writeUInt16BE(length, 2);
+    } else {
+      bytes[1] = 127;
+      bytes.writeBigUInt64BE(BigInt(length), 2);
+    }
+    bytes.write(text, header, 'utf8');
+    this.bytes = bytes;
+  }
+}
+
+/** Frames of event objects already made. Entries go when the event object does. */
+const frames = new WeakMap<object, SharedFrame>();
+
+/**
+ * The frame of an event that goes to many sockets (its JSON as is, shared
+ * with tRPC's frames of it), made once for all of them. The object must
+ * never change after its first frame.
+ */
+export function frameOnce(event: object): SharedFrame {
+  let frame = frames.get(event);
+  if (frame === undefined) {
+    frame = new SharedFrame(serializedOnce(event));
+    frames.set(event, frame);
+  }
+  return frame;
+}
+
+/** What of `ws`'s internals the direct write relies on (ws 8: the connection, its sender, its extensions). */
+interface WsInternals {
+  _socket: Socket | null;
+  _sender: { _state: number; _queue: unknown[] } | null;
+  _extensions: Record<string, unknown>;
+}
 
 /** Connections corked during this turn of the event loop; all are uncorked once it has run. */
 const corked: Socket[] = [];
@@ -15,13 +68,25 @@ function flush(): void {
  * its connection is corked at the first and uncorked once the turn has run
  * (setImmediate, before any timer), so they leave in one write instead of
  * one system call each. Nothing waits longer than the turn it was sent in.
+ *
+ * The frame's bytes go straight to the connection when ws would write them
+ * as they are: the socket open, no extension negotiated (a compressed
+ * frame differs per socket) and nothing queued in its sender (which would
+ * go first). Otherwise ws sends the text itself.
  */
-export function sendBatched(ws: WebSocket, frame: string): void {
-  // ws keeps the connection it speaks over as `_socket`.
-  const connection = (ws as unknown as { _socket: Socket | null })._socket;
-  if (connection && connection.writableCorked === 0 && !connection.destroyed) {
+export function sendBatched(ws: WebSocket, frame: SharedFrame): void {
+  const { _socket: connection, _sender: sender, _extensions: extensions } = ws as unknown as WsInternals;
+  if (!connection || connection.destroyed || ws.readyState !== WebSocket.OPEN) return;
+  if (connection.writableCorked === 0) {
     connection.cork();
     if (corked.push(connection) === 1) setImmediate(flush);
   }
-  ws.send(frame);
+  if (sender?._state === 0 && sender._queue.length === 0 && isEmpty(extensions))
+    connection.write(frame.bytes);
+  else ws.send(frame.text);
+}
+
+function isEmpty(record: Record<string, unknown>): boolean {
+  for (const _ in record) return false;
+  return true;
 }
