@@ -5,6 +5,7 @@ import {
   type DatabaseHandle,
   type Dialect,
   databaseOutage,
+  logRepository,
   migrateToLatest,
   type NewMessage,
   SqliteWriter,
@@ -113,6 +114,52 @@ describe.each(STORES)('the message store ($name)', ({ dialect, writerThread }) =
       marks: ['[', ']'],
     });
     expect(hits.map((h) => h.message.content)).toEqual(['a quokka smiles']);
+  });
+
+  it("replays a member's messages after any log position, across their conversations, in log order", async () => {
+    // A room bob is not in: its messages are never his.
+    const aliceOnly = randomUUID();
+    await conversationsRepository.insertConversation(handle.db, {
+      id: aliceOnly,
+      kind: 'group',
+      title: 'alice alone',
+      dm_key: null,
+      created_by: alice,
+      created_at: now,
+      last_seq: 0,
+      last_activity_at: now,
+    });
+    await conversationsRepository.insertMembers(handle.db, aliceOnly, [alice], now);
+    const rooms3 = [...rooms, aliceOnly];
+    const { pos: start } = await handle.db.selectFrom('log_head').select('pos').executeTakeFirstOrThrow();
+    // Batches of several sizes, conversations interleaved within and across them.
+    for (let b = 0; b < 12; b++) {
+      const batch = Array.from({ length: 1 + (b % 5) }, (_, i) =>
+        message(rooms3[(b + i * 2) % 3]!, i % 2 ? bob : alice),
+      );
+      await handle.messages.store(
+        batch.filter((m) => m.sender_id === alice || m.conversation_id !== aliceOnly),
+      );
+    }
+    const { pos: head } = await handle.db.selectFrom('log_head').select('pos').executeTakeFirstOrThrow();
+    const everything = await handle.db
+      .selectFrom('messages')
+      .select(['id', 'pos', 'conversation_id'])
+      .where('conversation_id', 'in', rooms)
+      .orderBy('pos')
+      .execute();
+    for (let after = start - 1; after <= head; after++) {
+      for (const limit of [1, 3, 1000]) {
+        const replayed = (await logRepository.readLogSince(handle.db, bob, after, limit))
+          .filter((entry) => entry.kind === 'message')
+          .map((entry) => entry.message.id);
+        const expected = everything
+          .filter((m) => m.pos > after)
+          .slice(0, limit)
+          .map((m) => m.id);
+        expect(replayed, `after ${after}, limit ${limit}`).toEqual(expected);
+      }
+    }
   });
 
   it('fails a batch as a whole, with the database’s own error code', async () => {

@@ -9,6 +9,7 @@ import {
   conversationsRepository,
   createDatabase,
   type DatabaseHandle,
+  logRepository,
   type MessageRow,
   messagesRepository,
   migrateToLatest,
@@ -258,6 +259,47 @@ describe('search indexing (SQLite)', () => {
       expect(plan.rows.map((r) => r.detail)).toEqual([
         'SEARCH p USING INTEGER PRIMARY KEY (rowid<?)',
         'SEARCH m USING INTEGER PRIMARY KEY (rowid=?)',
+      ]);
+    } finally {
+      await handle.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('replay (SQLite)', () => {
+  it("reads a member's messages after a position through the (conversation_id, seq) index, with no index by position to keep up", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pneumatic-db-'));
+    // The SQL readLogSince runs, as it reaches the database.
+    const texts: string[] = [];
+    const handle = createDatabase(join(dir, 'test.db'), {
+      onQuery: (_ms, _failed, text) => texts.push(text),
+    });
+    try {
+      await migrateToLatest(handle.db);
+      const indexes = await handle.db.executeQuery<{ name: string }>(
+        CompiledQuery.raw(`select name from sqlite_master where type = 'index' and tbl_name = 'messages'`),
+      );
+      expect(indexes.rows.map((r) => r.name)).not.toContain('messages_conversation_pos');
+      texts.length = 0;
+      await logRepository.readLogSince(handle.db, 'u', 0, 10);
+      const replay = texts.find((text) => text.includes('"seen"'));
+      expect(replay).toBeDefined();
+      const plan = await handle.db.executeQuery<{ detail: string }>(
+        // The plan does not depend on the values.
+        CompiledQuery.raw(
+          `explain query plan ${replay}`,
+          replay!
+            .split('?')
+            .slice(1)
+            .map(() => 0),
+        ),
+      );
+      // Per conversation of the member: the newest message at or before the position, walking
+      // the seq index back from the newest; then the messages after it, by the same index.
+      expect(plan.rows.map((r) => r.detail).filter((d) => / (m|seen) /.test(d))).toEqual([
+        'SEARCH m USING INDEX sqlite_autoindex_messages_2 (conversation_id=? AND seq>?)',
+        'SEARCH seen USING INDEX sqlite_autoindex_messages_2 (conversation_id=?)',
       ]);
     } finally {
       await handle.close();

@@ -71,6 +71,13 @@ export type LogEntry = OfEventKinds<
 /**
  * What `userId` may see after position `after`, in position order, at most
  * `limit` entries: messages and events of the conversations they belong to now.
+ *
+ * Messages are found by seq: within a conversation seq and pos grow together
+ * (every writer takes the conversation's seqs, then log positions, in one
+ * transaction), so a conversation's messages after `after` are those after
+ * its newest message at or before it, which a backward walk of the
+ * `(conversation_id, seq)` index finds past only the newer ones. No index by
+ * (conversation, position) is kept: it cost every send a page of its own.
  */
 export async function readLogSince(
   db: Executor,
@@ -84,7 +91,18 @@ export async function readLogSince(
       .innerJoin('messages as m', 'm.conversation_id', 'cm.conversation_id')
       .selectAll('m')
       .where('cm.user_id', '=', userId)
-      .where('m.pos', '>', after)
+      .where('m.seq', '>', (eb) =>
+        eb.fn.coalesce(
+          eb
+            .selectFrom('messages as seen')
+            .select('seen.seq')
+            .whereRef('seen.conversation_id', '=', 'cm.conversation_id')
+            .where('seen.pos', '<=', after)
+            .orderBy('seen.seq', 'desc')
+            .limit(1),
+          eb.lit(0),
+        ),
+      )
       .orderBy('m.pos')
       .limit(limit)
       .execute(),
