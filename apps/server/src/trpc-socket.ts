@@ -70,6 +70,20 @@ const lastFrames = new WeakMap<
   { subscriptionId: Id; jsonrpc: JsonRpc; eventId: string; frame: SharedFrame }
 >();
 
+/** True when the router has no transformer: a result goes out as its own JSON. */
+const PLAIN_JSON = (() => {
+  const data = {};
+  const out = transformTRPCResponse(config, { id: 1, result: { type: 'data', data } });
+  return 'result' in out && out.result.type === 'data' && out.result.data === data;
+})();
+
+/** An answer's `data` frame (`{"id","jsonrpc"?,"result":{"type":"data","data"}}`) around the data's JSON. */
+export function dataFrame(id: Id, jsonrpc: JsonRpc, json: string): SharedFrame {
+  return new SharedFrame(
+    `{"id":${JSON.stringify(id)},${jsonrpc === undefined ? '' : '"jsonrpc":"2.0",'}"result":{"type":"data","data":${json}}}`,
+  );
+}
+
 /**
  * A tracked event's `data` frame, exactly as tRPC's adapter writes it
  * (`{"id","jsonrpc"?,"result":{"type":"data","data":{"id","data"},"id"}}`),
@@ -345,7 +359,8 @@ export function registerTrpcSocket(
               code: 'UNSUPPORTED_MEDIA_TYPE',
               message: `Cannot return an async iterable or observable from a ${type} procedure with WebSockets`,
             });
-          this.#respond({ id, jsonrpc, result: { type: 'data', data: result } });
+          if (direct && isObject(result)) this.#respondData(id, jsonrpc, result);
+          else this.#respond({ id, jsonrpc, result: { type: 'data', data: result } });
           return false;
         }
         if (!isAsyncIterable(result))
@@ -457,6 +472,16 @@ export function registerTrpcSocket(
     #respond(message: TRPCResponseMessage): void {
       if (this.ws.readyState !== WebSocket.OPEN) return;
       this.ws.send(JSON.stringify(transformTRPCResponse(config, message)));
+    }
+
+    /**
+     * A direct call's answer (a send's message), frame for frame as #respond
+     * writes it, around the result's JSON made once (serializedOnce): the
+     * message events that carry the same message are written around it too.
+     */
+    #respondData(id: Id, jsonrpc: JsonRpc, result: object): void {
+      if (PLAIN_JSON) sendBatched(this.ws, dataFrame(id, jsonrpc, serializedOnce(result)));
+      else this.#respond({ id, jsonrpc, result: { type: 'data', data: result } });
     }
   }
 

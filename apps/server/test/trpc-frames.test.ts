@@ -1,5 +1,6 @@
+import { serializedOnce } from '@pneumatic/api';
 import { describe, expect, it } from 'vitest';
-import { trackedFrame } from '../src/trpc-socket.ts';
+import { dataFrame, trackedFrame } from '../src/trpc-socket.ts';
 
 const event = {
   type: 'message',
@@ -33,5 +34,25 @@ describe("the tRPC socket's event frames", () => {
       id: '1',
       result: { type: 'data', data: { id: '2', data: { type: 'typing', user_id: 'u' } }, id: '2' },
     });
+  });
+
+  it("answer a send with what tRPC writes, around the message's JSON that its event's frame is made of", () => {
+    const message = { id: 'm', content: 'quote " emoji 🎉', seq: 2, reply_to: null };
+    const event = { type: 'message', message };
+    for (const [id, jsonrpc] of [
+      [7, undefined],
+      ['x', '2.0'],
+    ] as const) {
+      expect(dataFrame(id, jsonrpc, serializedOnce(message)).text).toBe(
+        JSON.stringify({ id, jsonrpc, result: { type: 'data', data: message } }),
+      );
+    }
+    expect(serializedOnce(event)).toBe(JSON.stringify(event));
+    expect(serializedOnce(event)).toContain(serializedOnce(message));
+    // Anything else of type 'message' is serialized as it is.
+    const other = { type: 'message', message, extra: 1 };
+    expect(serializedOnce(other)).toBe(JSON.stringify(other));
+    const dated = { type: 'message', message: new Date(0) };
+    expect(serializedOnce(dated)).toBe(JSON.stringify(dated));
   });
 });
