@@ -16,13 +16,18 @@ interface Violation {
 }
 
 /**
- * Runs axe-core over the page as it is now and returns its critical and
- * serious violations, written out for a failure message (empty when clean).
+ * Runs axe-core over the page once its CSS transitions have ended (a menu
+ * still fading in has colours half blended with the page: contrast is judged
+ * on what stays on screen) and returns its critical and serious violations,
+ * written out for a failure message (empty when clean).
  *
  * The source goes in through page.evaluate (the DevTools protocol), which the
  * server's content security policy does not see: a <script> tag would be refused.
  */
 export async function accessibilityViolations(page: Page, what: string): Promise<string> {
+  await page.waitForFunction(() =>
+    document.getAnimations().every((a) => !(a instanceof CSSTransition) || a.playState !== 'running'),
+  );
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
   const violations: Violation[] = await page.evaluate(async () => {
     // The script injected above, typed by axe-core's own declarations.
