@@ -272,11 +272,13 @@ describe('notifications and mute, in the browser', () => {
   it('mutes a 1-on-1 from its header menu too, and a reload keeps it', async () => {
     await alice.page.getByRole('button', { name: 'Conversation settings' }).click();
     await alice.page.getByRole('menuitem', { name: 'Mute notifications' }).click();
-    await alice.page.reload();
-    await alice.page.locator('.conversation-header').getByRole('img', { name: 'Muted' }).waitFor();
+    // Her other device hears of it once the server has stored it: only then can a reload keep it
+    // (reloading at once could cancel the request before it left).
     await listItem(alicePhone, /Bob Builder/)
       .getByRole('img', { name: 'Muted' })
       .waitFor();
+    await alice.page.reload();
+    await alice.page.locator('.conversation-header').getByRole('img', { name: 'Muted' }).waitFor();
   });
 
   it('explains, when the browser denies them, where to allow them', async () => {
