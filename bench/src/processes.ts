@@ -38,6 +38,12 @@ export interface ServerProcess {
   rssBytes(): number;
   /** User plus system CPU time used so far, in seconds, from /proc/<pid>/stat. */
   cpuSeconds(): number;
+  /**
+   * The same for the main thread alone (/proc/<pid>/task/<pid>/stat): the
+   * event loop. The rest of cpuSeconds is the process's other threads (the
+   * SQLite writer thread above all, then GC helpers and libuv's pool).
+   */
+  mainThreadCpuSeconds(): number;
   /** The last output lines, for error messages. */
   outputTail(): string;
   /** Source maps of the code this process loaded, by file URL, read when it started. */
@@ -84,6 +90,12 @@ export function ensureServerBuilt(): void {
     },
   );
   if (result.status !== 0 || !existsSync(SERVER_MAIN)) throw new Error('server build failed');
+}
+
+/** utime + stime of a /proc stat line, in seconds. */
+function cpuSecondsOf(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / CLOCK_TICKS;
 }
 
 function readProc(pid: number, file: string): string {
@@ -193,11 +205,8 @@ async function launch(options: {
       const match = /VmRSS:\s+(\d+) kB/.exec(readProc(pid, 'status'));
       return match ? Number(match[1]) * 1024 : 0;
     },
-    cpuSeconds() {
-      const stat = readProc(pid, 'stat');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / CLOCK_TICKS;
-    },
+    cpuSeconds: () => cpuSecondsOf(readProc(pid, 'stat')),
+    mainThreadCpuSeconds: () => cpuSecondsOf(readProc(pid, `task/${pid}/stat`)),
     outputTail: () => tail,
     sourceMaps: options.sourceMaps ?? new Map(),
     build: options.build,

@@ -70,10 +70,17 @@ function ratio(value: number): string {
   return `${value.toFixed(2)}×`;
 }
 
+/** How much of the server's CPU per message its event loop took (results from before it was measured have none). */
+function eventLoopShare(step: StepResult): string {
+  if (step.eventLoopCpu === undefined || step.serverCpu <= 0) return '';
+  return ` (event loop ${integer.format((step.serverCpuPerMessageUs * step.eventLoopCpu) / step.serverCpu)})`;
+}
+
 function stepText(step: StepResult): string {
   return (
     `p50 ${ms(step.latency.p50Ms)} ms, p99 ${ms(step.latency.p99Ms)} ms; ` +
     `server ${step.serverCpu.toFixed(2)} core, ${integer.format(step.serverCpuPerMessageUs)} µs cpu/msg` +
+    eventLoopShare(step) +
     (step.databaseCpu > 0 ? `, postgres ${step.databaseCpu.toFixed(2)} core` : '') +
     `; load generator ${step.clientCpu.toFixed(2)} core`
   );

@@ -43,6 +43,8 @@ export interface StepResult {
   serverCpu: number;
   /** Server CPU time per message sent, µs: what a message costs, whatever else runs on the machine. */
   serverCpuPerMessageUs: number;
+  /** Of serverCpu, the cores the main thread (the event loop) used; the rest is the server's other threads. */
+  eventLoopCpu: number;
   /** Cores used by the load generator processes together. */
   clientCpu: number;
   /** Cores used by the PostgreSQL processes serving the server (0 on SQLite, where the database is in the server). */
@@ -195,6 +197,7 @@ export class LoadGenerator {
     const cpuWindow = (async () => {
       await sleep(Math.max(0, startAt - Date.now()));
       const before = this.#server.cpuSeconds();
+      const mainBefore = this.#server.mainThreadCpuSeconds();
       const databaseBefore = this.#server.databaseCpu();
       const machineBefore = machineBusySeconds();
       const ioBefore = machineIoWaitSeconds();
@@ -203,6 +206,7 @@ export class LoadGenerator {
       const seconds = (performance.now() - start) / 1000;
       return {
         server: (this.#server.cpuSeconds() - before) / seconds,
+        eventLoop: (this.#server.mainThreadCpuSeconds() - mainBefore) / seconds,
         database: cpuSince(databaseBefore, this.#server.databaseCpu()) / seconds,
         machine: (machineBusySeconds() - machineBefore) / seconds,
         ioWait: (machineIoWaitSeconds() - ioBefore) / seconds,
@@ -254,7 +258,7 @@ export class LoadGenerator {
 function summarize(
   options: StepOptions,
   reports: StepReport[],
-  cpu: { server: number; database: number; machine: number; ioWait: number },
+  cpu: { server: number; eventLoop: number; database: number; machine: number; ioWait: number },
 ): StepResult {
   const serverCpu = cpu.server;
   const sum = (pick: (r: StepReport) => number) => reports.reduce((n, r) => n + pick(r), 0);
@@ -282,6 +286,7 @@ function summarize(
     latency,
     serverCpu,
     serverCpuPerMessageUs: sentRate > 0 ? (serverCpu / sentRate) * 1e6 : 0,
+    eventLoopCpu: cpu.eventLoop,
     clientCpu: sum((r) => r.cpuShare),
     databaseCpu: cpu.database,
     otherCpu: Math.max(0, cpu.machine - serverCpu - cpu.database - sum((r) => r.cpuShare)),

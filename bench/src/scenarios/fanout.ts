@@ -52,7 +52,8 @@ function describeStep(label: string, r: StepResult): string {
   return (
     `${label}: ${r.rate} msg/s → ${r.pass ? 'pass' : 'FAIL'} p50 ${r.latency.p50Ms.toFixed(1)} ms, ` +
     `p99 ${r.latency.p99Ms.toFixed(1)} ms, lost ${r.lost}, errors ${r.errors}${r.aborted ? ', aborted' : ''}; ` +
-    `cpu server ${r.serverCpu.toFixed(2)} (${r.serverCpuPerMessageUs.toFixed(0)} µs/msg)` +
+    `cpu server ${r.serverCpu.toFixed(2)} (${r.serverCpuPerMessageUs.toFixed(0)} µs/msg; ` +
+    `event loop ${r.eventLoopCpu.toFixed(2)}, other threads ${Math.max(0, r.serverCpu - r.eventLoopCpu).toFixed(2)})` +
     `${r.databaseCpu > 0 ? ` postgres ${r.databaseCpu.toFixed(2)}` : ''} ` +
     `load ${r.clientCpu.toFixed(2)} other ${r.otherCpu.toFixed(2)} iowait ${r.ioWait.toFixed(2)}` +
     (r.longestStallMs === undefined ? '' : `; longest stall ${r.longestStallMs.toFixed(1)} ms`)
