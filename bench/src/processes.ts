@@ -92,8 +92,8 @@ export function ensureServerBuilt(): void {
   if (result.status !== 0 || !existsSync(SERVER_MAIN)) throw new Error('server build failed');
 }
 
-/** utime + stime of a /proc stat line, in seconds. */
-function cpuSecondsOf(stat: string): number {
+/** utime + stime of a /proc stat line (a process's or a thread's), in seconds; 0 for an empty one. */
+export function cpuSecondsOf(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / CLOCK_TICKS;
 }
@@ -395,9 +395,7 @@ export function postgresCpuByPid(database: string): Map<number, number> {
     const title = readProc(pid, 'cmdline').replaceAll('\0', ' ');
     if (!title.startsWith('postgres:')) continue;
     if (!title.includes(` ${database} `) && !/walwriter|checkpointer/.test(title)) continue;
-    const stat = readProc(pid, 'stat');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    cpu.set(pid, (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / CLOCK_TICKS);
+    cpu.set(pid, cpuSecondsOf(readProc(pid, 'stat')));
   }
   return cpu;
 }

@@ -2,7 +2,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { machineBusySeconds, SECRET_KEY, serverEntry, waitForQuietMachine } from '../processes.ts';
+import {
+  cpuSecondsOf,
+  machineBusySeconds,
+  SECRET_KEY,
+  serverEntry,
+  waitForQuietMachine,
+} from '../processes.ts';
 import type { TargetResult } from '../report.ts';
 import { freePort, LOOPBACK, log, onInterrupt, REPO_DIR, sleep } from '../util.ts';
 
@@ -12,7 +18,6 @@ export const STARTUP_TARGET_MS = 1000;
 /** How often a starting server is asked for /ready: the resolution of each reading. */
 const POLL_MS = 5;
 const START_TIMEOUT_MS = 30_000;
-const CLOCK_TICKS = 100;
 
 export interface StartupRun {
   /** Process spawn to the first 200 from GET /ready, ms. */
@@ -60,9 +65,7 @@ function series(runs: StartupRun[]): StartupSeries {
 
 function cpuMsOf(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / CLOCK_TICKS) * 1000;
+    return cpuSecondsOf(readFileSync(`/proc/${pid}/stat`, 'utf8')) * 1000;
   } catch {
     return 0;
   }
