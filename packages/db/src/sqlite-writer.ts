@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { MessageStore, NewMessage, StoreOutcome } from './message-store.ts';
 import { DatabaseUnavailableError } from './outage.ts';
-import { INDEX_QUEUED_SQL } from './repositories/search.repository.ts';
+import { INDEX_STEP_SQL } from './repositories/search.repository.ts';
 import { writerThread } from './sqlite-writer-thread.ts';
 
 /** The statements the writer thread prepares once, at start. */
@@ -16,11 +16,8 @@ const STATEMENTS = {
   insert: `insert into messages (id, conversation_id, seq, pos, sender_id, message_id, content, created_at, edited_at, deleted_at, kind, system,
       reply_to, reply_sender_id, reply_excerpt, mentions, attachments, attachment_names)
     values (?, ?, ?, ?, ?, ?, ?, ?, null, null, 'user', null, ?, ?, ?, ?, ?, ?)`,
-  // Search indexing (migration 0004): queued rowids, oldest first, a batch per transaction.
-  pendingRange: `select max(id) as last, count(*) as count
-    from (select id from messages_fts_pending order by id limit ?)`,
-  index: INDEX_QUEUED_SQL,
-  unqueue: 'delete from messages_fts_pending where id <= ?',
+  // Search indexing: queued rowids, oldest first, a batch per transaction.
+  ...INDEX_STEP_SQL,
 };
 
 /**

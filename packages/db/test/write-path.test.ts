@@ -252,7 +252,7 @@ describe('search indexing (SQLite)', () => {
     try {
       await migrateToLatest(handle.db);
       const plan = await handle.db.executeQuery<{ detail: string }>(
-        CompiledQuery.raw(`explain query plan ${searchRepository.INDEX_QUEUED_SQL}`, [1]),
+        CompiledQuery.raw(`explain query plan ${searchRepository.INDEX_STEP_SQL.index}`, [1]),
       );
       // Not "SEARCH m USING INTEGER PRIMARY KEY (rowid<?)" first: that read every message below
       // the newest queued one for each chunk, so indexing slowed as the table grew.

@@ -82,17 +82,23 @@ export async function searchMessages(
 }
 
 /**
- * SQLite: the queued messages up to rowid `?` into the full-text index (see
- * migration 0004), for the writer thread and `indexPendingMessages`. The
- * CROSS JOIN keeps the queue the outer loop: left to choose, SQLite carried
- * the range over to `messages` and read every message below it for each
- * chunk, so indexing cost grew with the table (a chunk of 100 read all of
- * 100,000 messages).
+ * SQLite: the statements of one indexing step (migration 0004), for the
+ * writer thread and `indexPendingMessages` alike: the range of up to `?`
+ * queued rowids, oldest first (`last`, `count`); those messages into the
+ * full-text index; then off the queue. In `index`, the CROSS JOIN keeps the
+ * queue the outer loop: left to choose, SQLite carried the range over to
+ * `messages` and read every message below it for each chunk, so indexing
+ * cost grew with the table (a chunk of 100 read all of 100,000 messages).
  */
-export const INDEX_QUEUED_SQL = `insert into messages_fts (rowid, content, attachment_names)
+export const INDEX_STEP_SQL = {
+  pendingRange: `select max(id) as last, count(*) as count
+    from (select id from messages_fts_pending order by id limit ?)`,
+  index: `insert into messages_fts (rowid, content, attachment_names)
   select m.rowid, m.content, m.attachment_names
   from messages_fts_pending p cross join messages m on m.rowid = p.id
-  where p.id <= ?`;
+  where p.id <= ?`,
+  unqueue: 'delete from messages_fts_pending where id <= ?',
+};
 
 /**
  * SQLite: puts up to `batch` queued messages into the full-text index, in
@@ -107,13 +113,13 @@ export async function indexPendingMessages(
 ): Promise<number> {
   if (dialect === 'postgres') return 0;
   return db.transaction().execute(async (trx) => {
-    const { rows } = await sql<{ last: number | null; count: number }>`
-      select max(id) as last, count(*) as count
-      from (select id from messages_fts_pending order by id limit ${batch})`.execute(trx);
+    const { rows } = await trx.executeQuery<{ last: number | null; count: number }>(
+      CompiledQuery.raw(INDEX_STEP_SQL.pendingRange, [batch]),
+    );
     const { last, count } = rows[0]!;
     if (last === null || count === 0) return 0;
-    await trx.executeQuery(CompiledQuery.raw(INDEX_QUEUED_SQL, [last]));
-    await sql`delete from messages_fts_pending where id <= ${last}`.execute(trx);
+    await trx.executeQuery(CompiledQuery.raw(INDEX_STEP_SQL.index, [last]));
+    await trx.executeQuery(CompiledQuery.raw(INDEX_STEP_SQL.unqueue, [last]));
     return count;
   });
 }
