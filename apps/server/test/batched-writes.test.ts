@@ -1,7 +1,7 @@
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { frameOnce, SharedFrame, sendBatched } from '../src/sockets/batched-writes.ts';
+import { FLUSH_SLICE_MS, frameOnce, SharedFrame, sendBatched } from '../src/sockets/batched-writes.ts';
 import { Inbox } from './helpers/sockets.ts';
 
 describe('frames of one turn leave together', () => {
@@ -9,12 +9,15 @@ describe('frames of one turn leave together', () => {
   afterEach(async () => {
     for (const client of server?.clients ?? []) client.terminate();
     await new Promise((resolve) => server?.close(resolve));
+    server = undefined;
   });
 
   /** A server-side socket and what its peer receives: each TCP read, and each frame. */
   async function pair() {
-    server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-    await new Promise((resolve) => server!.once('listening', resolve));
+    if (!server) {
+      server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+      await new Promise((resolve) => server!.once('listening', resolve));
+    }
     const accepted = new Promise<WebSocket>((resolve) => server!.once('connection', resolve));
     const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
     const frames = new Inbox<string>();
@@ -82,5 +85,38 @@ describe('frames of one turn leave together', () => {
     (sender as unknown as { dequeue(): void }).dequeue();
     await frames.count(2);
     expect(frames.items).toEqual(['queued first', 'then this']);
+  });
+
+  it('uncork in slices of a few ms: what remains goes out a turn later, in order, with what came meanwhile', async () => {
+    const pairs: Awaited<ReturnType<typeof pair>>[] = [];
+    for (let i = 0; i < 48; i++) pairs.push(await pair());
+    // Each write as slow as a loaded machine's, 1 ms: 48 of them would hold the loop for 48 ms.
+    const uncorked: number[] = [];
+    pairs.forEach(({ ws }, i) => {
+      const connection = (ws as unknown as { _socket: Socket })._socket;
+      const uncork = connection.uncork.bind(connection);
+      connection.uncork = () => {
+        const until = performance.now() + 1;
+        while (performance.now() < until) {}
+        uncorked.push(i);
+        uncork();
+      };
+    });
+    for (const { ws } of pairs) sendBatched(ws, new SharedFrame('first'));
+    // Runs right after the first slice, in the same turn.
+    const afterFirstSlice = new Promise<number>((resolve) => setImmediate(() => resolve(uncorked.length)));
+    const firstSlice = await afterFirstSlice;
+    expect(firstSlice).toBeGreaterThanOrEqual(16);
+    expect(firstSlice).toBeLessThanOrEqual(16 * Math.ceil((FLUSH_SLICE_MS + 1) / 16) + 16);
+    expect(firstSlice).toBeLessThan(48);
+    // A socket still waiting its turn takes more frames; they leave after the first, in the same write.
+    const waiting = pairs.at(-1)!;
+    sendBatched(waiting.ws, new SharedFrame('second'));
+    for (const { frames } of pairs) await frames.count(1);
+    await waiting.frames.count(2);
+    expect(waiting.frames.items).toEqual(['first', 'second']);
+    // Every socket once, in the order they were corked.
+    expect(uncorked).toEqual(pairs.map((_, i) => i));
+    expect(waiting.reads.items.length).toBe(1);
   });
 });

@@ -54,11 +54,34 @@ interface WsInternals {
   _extensions: Record<string, unknown>;
 }
 
-/** Connections corked during this turn of the event loop; all are uncorked once it has run. */
+/** Connections corked and not yet uncorked, in the order they were corked. */
 const corked: Socket[] = [];
 
+/**
+ * How long one turn of the event loop may spend uncorking: on a loopback or
+ * a virtual machine a write costs several µs, so a batch that reached every
+ * socket of a large instance (thousands of writes) would hold the loop for
+ * tens of ms, and every timer and read with it.
+ */
+export const FLUSH_SLICE_MS = 4;
+/** The clock is read once per this many connections. */
+const CONNECTIONS_PER_CLOCK_READ = 16;
+
+/**
+ * Uncorks the connections in the order they were corked, for FLUSH_SLICE_MS
+ * at most; what remains goes in the next turn, after the reads and timers
+ * that came meanwhile. A connection still waiting keeps taking frames, which
+ * leave with the rest in its one write.
+ */
 function flush(): void {
-  for (const connection of corked.splice(0)) connection.uncork();
+  const deadline = performance.now() + FLUSH_SLICE_MS;
+  let done = 0;
+  while (done < corked.length) {
+    corked[done++]!.uncork();
+    if (done % CONNECTIONS_PER_CLOCK_READ === 0 && performance.now() >= deadline) break;
+  }
+  corked.splice(0, done);
+  if (corked.length > 0) setImmediate(flush);
 }
 
 /**
@@ -67,7 +90,8 @@ function flush(): void {
  * message of the batch, and the sender's acknowledgements right after):
  * its connection is corked at the first and uncorked once the turn has run
  * (setImmediate, before any timer), so they leave in one write instead of
- * one system call each. Nothing waits longer than the turn it was sent in.
+ * one system call each. Uncorking is time-sliced (see flush): past
+ * FLUSH_SLICE_MS the rest wait a turn, so the loop is never held long.
  *
  * The frame's bytes go straight to the connection when ws would write them
  * as they are: the socket open, no extension negotiated (a compressed
