@@ -1,15 +1,16 @@
 import {
   type ApiDeps,
   type AuthenticatedUser,
-  authenticate,
   type EphemeralBusEvent,
   inSpan,
   type Listener,
   type LogBusEvent,
   requireMembership,
+  resolveSession,
   schemas,
   sendMessage,
   sharedStreamEvent,
+  type TokenClaims,
   unknownId,
 } from '@pneumatic/api';
 import type { FastifyInstance } from 'fastify';
@@ -17,7 +18,7 @@ import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
 import { reportFailure } from '../failures.ts';
 import type { InFlight } from '../in-flight.ts';
-import { bearerToken } from '../request-auth.ts';
+import { accessClaims } from '../request-auth.ts';
 import { frameOnce, sendBatched } from '../sockets/batched-writes.ts';
 import type { LiveSockets, SocketConnection } from '../sockets/live-sockets.ts';
 import { SHUTTING_DOWN, shedIfStalled, TOO_BUSY } from '../sockets/socket-limits.ts';
@@ -73,20 +74,23 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocke
     constructor(
       readonly ws: WebSocket,
       readonly reqId: string,
-      token: string | null,
+      /** The upgrade's token, verified once: the rate limit verified it already when it keyed on it. */
+      claims: Promise<TokenClaims>,
     ) {
-      this.ready = authenticate(deps, token).then(
-        (auth) => {
-          this.ready = null;
-          return this.#attach(auth);
-        },
-        (error: unknown) => {
-          this.ready = null;
-          const { close } = reportFailure(log, error);
-          ws.close(close.code, close.reason);
-          return null;
-        },
-      );
+      this.ready = claims
+        .then((verified) => resolveSession(deps, verified))
+        .then(
+          (auth) => {
+            this.ready = null;
+            return this.#attach(auth);
+          },
+          (error: unknown) => {
+            this.ready = null;
+            const { close } = reportFailure(log, error);
+            ws.close(close.code, close.reason);
+            return null;
+          },
+        );
       frames.track(this.ready);
     }
 
@@ -211,6 +215,6 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocke
 
   // CORS is for HTTP answers: a socket's origin is checked at the upgrade (verifyClient).
   app.get('/ws', { websocket: true, config: { cors: false } }, (socket, request) => {
-    sockets.open(socket, new LegacyConnection(socket, request.id, bearerToken(request)), false);
+    sockets.open(socket, new LegacyConnection(socket, request.id, accessClaims(deps, request)), false);
   });
 }
