@@ -124,7 +124,7 @@ export async function createApiDeps(config: Config, options: ApiRuntimeOptions):
   const presence = new Presence(
     shared && redis ? new shared.RedisPresenceStore(redis, clusterId) : new InMemoryPresenceStore(),
     bus,
-    (userId) => conversationsRepository.listContactIds(database.db, userId),
+    (userIds) => conversationsRepository.listContactIdsOf(database.db, userIds),
     { graceMs: config.PRESENCE_GRACE_MS, onError: (err) => logger.warn({ err }, 'presence update failed') },
   );
   const hub = new ConnectionHub(bus, {

@@ -33,14 +33,16 @@ export class InMemoryPresenceStore implements PresenceStore {
   async refresh(): Promise<void> {}
 }
 
-/** Who hears that `userId` came online or went offline. */
-export type PresenceAudience = (userId: string) => Promise<string[]>;
+/** Who hears that each of `userIds` came online or went offline: their contacts, by user. */
+export type PresenceAudience = (userIds: readonly string[]) => Promise<Map<string, string[]>>;
 
 export interface PresenceOptions {
   /** How long a user stays online after their last device leaves. Default 5 s. */
   graceMs?: number;
   /** How often this instance renews its claims and looks for users whose instance died. Default 15 s. */
   refreshMs?: number;
+  /** Changes within this long of the first are announced together. Default 20 ms. */
+  batchMs?: number;
   onError?: (error: unknown) => void;
 }
 
@@ -48,6 +50,12 @@ export interface PresenceOptions {
  * A user is online while any of their devices is connected to any instance,
  * and offline a grace period after the last one leaves. Changes go out on
  * the bus as `presence` events.
+ *
+ * Changes are announced in batches, `batchMs` after the first: one audience
+ * query for the batch, and the batch's events published together, so a
+ * contact's socket gets them in one write. When many users connect at once
+ * (a restart, a network back), that is one query and one write per socket
+ * for every few dozen users, not one each.
  */
 export class Presence {
   readonly #local = new Set<string>();
@@ -55,6 +63,12 @@ export class Presence {
   /** Users this instance announced or heard as online: checked now and then in case their instance died. */
   readonly #believedOnline = new Set<string>();
   readonly #graceMs: number;
+  readonly #batchMs: number;
+  /** Changes waiting for the batch, in the order they happened. */
+  #changes: [userId: string, online: boolean][] = [];
+  #batchTimer: NodeJS.Timeout | undefined;
+  /** The batch being stored and announced: the next one waits for it, so changes go out in order. */
+  #announcing: Promise<void> = Promise.resolve();
   readonly #onError: (error: unknown) => void;
   readonly #timer: NodeJS.Timeout;
   readonly #unsubscribe: () => void;
@@ -66,6 +80,7 @@ export class Presence {
     options: PresenceOptions = {},
   ) {
     this.#graceMs = options.graceMs ?? 5000;
+    this.#batchMs = options.batchMs ?? 20;
     this.#onError = options.onError ?? (() => {});
     this.#timer = setInterval(() => void this.#refresh().catch(this.#onError), options.refreshMs ?? 15_000);
     this.#timer.unref();
@@ -85,12 +100,7 @@ export class Presence {
     }
     if (this.#local.has(userId)) return;
     this.#local.add(userId);
-    void this.store
-      .setOnline(userId)
-      .then((cameOnline) => {
-        if (cameOnline) return this.#announce(userId, true);
-      })
-      .catch(this.#onError);
+    this.#change(userId, true);
   }
 
   /** The user's last live connection on this instance closed. */
@@ -99,12 +109,7 @@ export class Presence {
     const timer = setTimeout(() => {
       this.#leaving.delete(userId);
       this.#local.delete(userId);
-      void this.store
-        .setOffline(userId)
-        .then((wentOffline) => {
-          if (wentOffline) return this.#announce(userId, false);
-        })
-        .catch(this.#onError);
+      this.#change(userId, false);
     }, this.#graceMs);
     timer.unref();
     this.#leaving.set(userId, timer);
@@ -116,8 +121,34 @@ export class Presence {
 
   close(): void {
     clearInterval(this.#timer);
+    clearTimeout(this.#batchTimer);
     for (const timer of this.#leaving.values()) clearTimeout(timer);
     this.#unsubscribe();
+  }
+
+  /** Queues a change of this instance's users for the next batch. */
+  #change(userId: string, online: boolean): void {
+    this.#changes.push([userId, online]);
+    this.#batchTimer ??= setTimeout(() => {
+      this.#batchTimer = undefined;
+      const changes = this.#changes;
+      this.#changes = [];
+      this.#announcing = this.#announcing.then(() => this.#store(changes)).catch(this.#onError);
+    }, this.#batchMs);
+  }
+
+  /** Records a batch of changes in the store, in order, then announces those that changed anything. */
+  async #store(changes: [userId: string, online: boolean][]): Promise<void> {
+    const changed: [userId: string, online: boolean][] = [];
+    for (const [userId, online] of changes) {
+      try {
+        if (await (online ? this.store.setOnline(userId) : this.store.setOffline(userId)))
+          changed.push([userId, online]);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+    await this.#announce(changed);
   }
 
   async #refresh(): Promise<void> {
@@ -125,17 +156,27 @@ export class Presence {
     const candidates = [...this.#believedOnline].filter((id) => !this.#local.has(id));
     if (candidates.length === 0) return;
     const online = await this.store.onlineAmong(candidates);
-    for (const id of candidates) {
-      if (!online.has(id)) await this.#announce(id, false);
-    }
+    await this.#announce(
+      candidates.filter((id) => !online.has(id)).map((id) => [id, false] as [string, boolean]),
+    );
   }
 
   /**
-   * Tells the people who share a conversation with the user, not everyone
-   * connected: a connect costs one event per contact, not one per user online.
+   * Tells the people who share a conversation with each user, not everyone
+   * connected: a connect costs one event per contact, not one per user
+   * online. The audiences come from one query, and the events are published
+   * in one go.
    */
-  async #announce(userId: string, online: boolean): Promise<void> {
-    const recipients = await this.audienceOf(userId);
-    this.bus.publish({ kind: 'presence', recipients, user_id: userId, online });
+  async #announce(changes: readonly [userId: string, online: boolean][]): Promise<void> {
+    if (changes.length === 0) return;
+    const audiences = await this.audienceOf([...new Set(changes.map(([userId]) => userId))]);
+    for (const [userId, online] of changes) {
+      this.bus.publish({
+        kind: 'presence',
+        recipients: audiences.get(userId) ?? [],
+        user_id: userId,
+        online,
+      });
+    }
   }
 }

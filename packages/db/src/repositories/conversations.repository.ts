@@ -1,5 +1,4 @@
 import { PostgresAdapter, sql } from 'kysely';
-import { compiledOnce } from '../compiled-once.ts';
 import type { Executor } from '../create-database.ts';
 import type { Conversation, MemberRole, MessageRow } from '../database.ts';
 
@@ -467,22 +466,36 @@ export async function readUpToMany(
     .execute();
 }
 
-/** Compiled once: behind every socket that brings its user online (presence tells the contacts). */
-const contactIds = compiledOnce(
-  (db, userId: string) =>
-    db
+/** Users asked about in one contacts query. */
+const CONTACTS_CHUNK = 500;
+
+/**
+ * Everyone who shares at least one conversation with each of `userIds`,
+ * themself excluded, by user: what presence tells when they come online or
+ * go offline. One query for a batch of them (a chunk of 500 each).
+ */
+export async function listContactIdsOf(
+  db: Executor,
+  userIds: readonly string[],
+): Promise<Map<string, string[]>> {
+  const contacts = new Map<string, string[]>(userIds.map((id) => [id, []]));
+  for (let i = 0; i < userIds.length; i += CONTACTS_CHUNK) {
+    const rows = await db
       .selectFrom('conversation_members as mine')
       .innerJoin('conversation_members as other', 'other.conversation_id', 'mine.conversation_id')
-      .select('other.user_id')
+      .select(['mine.user_id as user_id', 'other.user_id as contact_id'])
       .distinct()
-      .where('mine.user_id', '=', userId)
-      .where('other.user_id', '!=', userId),
-  1,
-);
+      .where('mine.user_id', 'in', userIds.slice(i, i + CONTACTS_CHUNK))
+      .whereRef('other.user_id', '!=', 'mine.user_id')
+      .execute();
+    for (const row of rows) contacts.get(row.user_id)?.push(row.contact_id);
+  }
+  return contacts;
+}
 
 /** Everyone who shares at least one conversation with `userId`, themself excluded. */
 export async function listContactIds(db: Executor, userId: string): Promise<string[]> {
-  return (await contactIds(db, userId)).map((r) => r.user_id);
+  return (await listContactIdsOf(db, [userId])).get(userId) ?? [];
 }
 
 /** Members of several conversations at once; conversations that do not exist are absent. */
