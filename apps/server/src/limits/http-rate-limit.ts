@@ -1,5 +1,6 @@
 import type { ApiDeps, RequestBudget } from '@pneumatic/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isUpgrade } from '../http-hygiene.ts';
 import { accessClaims, bearerToken } from '../request-auth.ts';
 
 /** Paths never counted: probes, metrics, the API documents, and the web app's own files. */
@@ -58,7 +59,7 @@ export function registerHttpRateLimit(app: FastifyInstance, deps: ApiDeps, budge
   app.addHook('onRequest', async (request, reply) => {
     if (isExempt(request)) return;
     const key = await budgetKey(deps, request);
-    if (key.startsWith('user:')) {
+    if (key.startsWith('user:') && !isUpgrade(request)) {
       const child = request.log.child({ userId: key.slice(5) });
       request.log = child;
       reply.log = child;
