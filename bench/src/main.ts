@@ -299,12 +299,15 @@ async function run(options: BenchOptions): Promise<BenchResults> {
           try {
             if (!trpcRan && (want('trpc') || want('storm')))
               await attempt('trpc sockets', async () => {
-                const sockets = await LoadGenerator.connect({
+                const connect = {
                   server,
-                  transport: 'trpc',
+                  transport: 'trpc' as const,
                   conversations: people,
                   workers: options.workers,
-                });
+                };
+                // As the memory case does before it hands its sockets to (a).
+                if (!options.quick) await LoadGenerator.warmUp(connect);
+                const sockets = await LoadGenerator.connect(connect);
                 try {
                   await trpcAndStorm(server, people, sockets);
                 } finally {

@@ -341,11 +341,15 @@ export function renderReport(results: BenchResults): string {
   for (const key of Object.keys(FANOUT_LABELS) as FanoutKey[]) {
     const c = results.fanout[key]?.connect;
     if (!c) continue;
+    const first = results.fanout[key]?.firstConnect;
     const baseCost = base?.connect.serverCpuSeconds ?? 0;
     rows.push([
       `connecting, ${FANOUT_LABELS[key].replace(/^\([a-z]\) /, '')}`,
       `${c.sockets} sockets ready in ${c.seconds.toFixed(1)} s, server busy ${c.aftermathSeconds.toFixed(1)} s more; ` +
-        `${c.serverCpuSeconds.toFixed(1)} s server CPU (${((1000 * c.serverCpuSeconds) / c.sockets).toFixed(2)} ms/socket)`,
+        `${c.serverCpuSeconds.toFixed(1)} s server CPU (${((1000 * c.serverCpuSeconds) / c.sockets).toFixed(2)} ms/socket)` +
+        (first
+          ? `; the process's first ${first.sockets} (warm-up): ${((1000 * first.serverCpuSeconds) / first.sockets).toFixed(2)} ms/socket`
+          : ''),
       key !== 'baseline' && baseCost > 0 ? ratio(c.serverCpuSeconds / baseCost) : '',
     ]);
   }

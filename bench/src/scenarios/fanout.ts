@@ -21,8 +21,10 @@ export interface FanoutResult {
   /** The passing step at maxRate. */
   atMax: StepResult | null;
   steps: StepResult[];
-  /** Opening the population's sockets. */
+  /** Opening the population's sockets, after the warm-up's. */
   connect: ConnectCost;
+  /** The warm-up: the first sockets the server process ever opened (its connect path still being compiled). */
+  firstConnect?: ConnectCost;
   /** The step at 80 % of maxRate that was profiled. */
   profiled?: StepResult;
   /** Where the server's CPU went at 80 % of maxRate. */
@@ -147,6 +149,21 @@ export async function runFanout(options: {
   generator?: LoadGenerator;
 }): Promise<FanoutResult> {
   const { bench } = options;
+  // A quick run is a smoke test: no warm-up.
+  const firstConnect =
+    options.generator || bench.quick
+      ? undefined
+      : await LoadGenerator.warmUp({
+          server: options.server,
+          transport: options.transport,
+          conversations: options.population,
+          workers: bench.workers,
+        });
+  if (firstConnect)
+    log(
+      `${options.label}: warm-up, ${firstConnect.sockets} sockets ready in ${firstConnect.seconds.toFixed(1)} s; ` +
+        `${((1000 * firstConnect.serverCpuSeconds) / firstConnect.sockets).toFixed(2)} ms of server CPU per socket`,
+    );
   const generator =
     options.generator ??
     (await LoadGenerator.connect({
@@ -167,6 +184,7 @@ export async function runFanout(options: {
       transport: options.transport,
       ...found,
       connect: cost,
+      firstConnect,
     };
     if (bench.profile && found.maxRate > 0) {
       const rate = Math.round(found.maxRate * 0.8);

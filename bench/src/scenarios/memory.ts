@@ -71,8 +71,13 @@ export async function measureIdleSockets(options: {
       subscribe: options.subscribe,
     });
   if (!options.quick) {
-    const warm = await connect(options.population.slice(0, Math.max(1, options.population.length / 20)));
-    await warm.close();
+    await LoadGenerator.warmUp({
+      server: options.server,
+      transport: options.transport,
+      conversations: options.population,
+      workers: options.workers,
+      subscribe: options.subscribe,
+    });
     await pause(500);
   }
   const before = await sample(options.server, options.quick);
