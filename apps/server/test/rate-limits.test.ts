@@ -98,6 +98,36 @@ describe('rate limits (memory store)', () => {
     );
     client.close();
   });
+
+  it("spends it on tRPC sends over a socket too, which run outside tRPC's chain", async () => {
+    const gina = await api.user('gina');
+    const hal = await api.user('hal');
+    const room = await api.conversation(gina.token, [hal.id]);
+    const client = trpcClient(t.url, gina.token, { allOverSocket: true });
+    const sends = await Promise.allSettled(
+      Array.from({ length: 70 }, (_, i) =>
+        client.client.messages.send.mutate({
+          message_id: randomUUID(),
+          conversation_id: room,
+          content: `${i}`,
+        }),
+      ),
+    );
+    // Signing up, logging in and making the room spent some of the 60.
+    const refused = sends.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    expect(sends.filter((r) => r.status === 'fulfilled').length).toBeGreaterThan(50);
+    expect(refused.length).toBeGreaterThanOrEqual(10);
+    expect(refused[0]!.reason.data?.code).toBe('TOO_MANY_REQUESTS');
+    expect(refused[0]!.reason.message).toBe('Rate limit exceeded: 60 requests per minute');
+    // What was refused was not stored; Hal, with a budget of his own, reads the room.
+    const stored = await api.get(`/conversations/${room}/messages?limit=100`, hal.token);
+    expect(stored.status).toBe(200);
+    const contents = (stored.body as { messages: { content: string; kind: string }[] }).messages
+      .filter((m) => m.kind === 'user')
+      .map((m) => m.content);
+    expect(contents).toHaveLength(70 - refused.length);
+    client.close();
+  });
 });
 
 describe('rate limits shared through Redis', () => {

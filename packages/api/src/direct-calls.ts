@@ -1,13 +1,16 @@
 import { getTRPCErrorFromUnknown, TRPCError } from '@trpc/server';
-import { getParseFn, type ParseFn } from '@trpc/server/unstable-core-do-not-import';
+import { z } from 'zod';
 import type { Context } from './context.ts';
 import { streamProcedure } from './routers/events.ts';
 import { sendProcedure } from './routers/messages.ts';
 import { type AuthedContext, procedureDone, spendSocketBudget } from './trpc.ts';
 
+/** The input as the procedure's schema parses it: at once, unless the schema has an async step. */
+type Parse = (value: unknown) => unknown;
+
 interface DirectProcedure {
   readonly type: 'query' | 'mutation' | 'subscription';
-  readonly parse: ParseFn<unknown>;
+  readonly parse: Parse;
   readonly resolve: (opts: { ctx: AuthedContext; input: never }) => unknown;
 }
 
@@ -22,15 +25,36 @@ interface DirectProcedure {
  * is tRPC's BAD_REQUEST with the same cause), then the procedure's own
  * resolver. The conformance suite holds the answers equal to tRPC's.
  */
+/**
+ * tRPC parses input with zod's `parseAsync`, a promise per check; these
+ * schemas have no async step, so `parse` gives the same value or the same
+ * ZodError at once. Should one gain an async step, zod says so and the
+ * input is parsed again the async way.
+ */
+function parseFirstAtOnce(schema: z.ZodType): Parse {
+  return (value) => {
+    try {
+      return schema.parse(value);
+    } catch (error) {
+      if (error instanceof z.core.$ZodAsyncError) return schema.parseAsync(value);
+      throw error;
+    }
+  };
+}
+
 const procedures = new Map<string, DirectProcedure>([
   [
     'messages.send',
-    { type: 'mutation', parse: getParseFn(sendProcedure.input), resolve: sendProcedure.resolve },
+    { type: 'mutation', parse: parseFirstAtOnce(sendProcedure.input), resolve: sendProcedure.resolve },
   ],
   // Every socket opens it once: what a crowd reconnecting after a restart costs.
   [
     'events.stream',
-    { type: 'subscription', parse: getParseFn(streamProcedure.input), resolve: streamProcedure.resolve },
+    {
+      type: 'subscription',
+      parse: parseFirstAtOnce(streamProcedure.input),
+      resolve: streamProcedure.resolve,
+    },
   ],
 ]);
 
@@ -50,11 +74,14 @@ export async function callDirect(
 ): Promise<unknown> {
   const started = performance.now();
   try {
-    await spendSocketBudget(ctx);
+    // Each step awaited only when it did not finish at once (a memory budget, a sync parse).
+    const spending = spendSocketBudget(ctx);
+    if (spending) await spending;
     const auth = await ctx.identify();
     let input: unknown;
     try {
-      input = await procedure.parse(rawInput);
+      input = procedure.parse(rawInput);
+      if (input instanceof Promise) input = await input;
     } catch (cause) {
       throw new TRPCError({ code: 'BAD_REQUEST', cause });
     }

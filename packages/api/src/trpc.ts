@@ -1,6 +1,7 @@
 import { initTRPC } from '@trpc/server';
 import { type TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { Context } from './context.ts';
+import type { BudgetResult } from './deps.ts';
 import { describeFailure, fail, type ValidationIssue } from './errors.ts';
 import type { AuthenticatedUser } from './services/auth.service.ts';
 import { inSpan } from './tracing.ts';
@@ -44,11 +45,16 @@ export const createCallerFactory = t.createCallerFactory;
  * Calls that arrive over a WebSocket spend the caller's request budget here;
  * HTTP requests already spent it at the door.
  */
-export async function spendSocketBudget(ctx: Context): Promise<void> {
-  if (ctx.socket && ctx.deps.budget) {
-    const result = await ctx.deps.budget.consume(`user:${ctx.socket.userId}`);
-    if (!result.allowed) throw fail.tooManyRequests(result.message, result.resetSeconds);
-  }
+export function spendSocketBudget(ctx: Context): void | Promise<void> {
+  if (!ctx.socket || !ctx.deps.budget) return;
+  const result = ctx.deps.budget.consume(`user:${ctx.socket.userId}`);
+  // The memory budget answers at once (no promise to wait for); Redis's answers later.
+  if (result instanceof Promise) return result.then(refuseIfSpent);
+  refuseIfSpent(result);
+}
+
+function refuseIfSpent(result: BudgetResult): void {
+  if (!result.allowed) throw fail.tooManyRequests(result.message, result.resetSeconds);
 }
 
 /** Tells the observer (metrics) a procedure finished: how long it took and, when it failed, its code. */
