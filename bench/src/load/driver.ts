@@ -123,7 +123,7 @@ export interface ConnectCost {
 }
 
 /** Conversations whose members connect and leave in a warm-up (LoadGenerator.warmUp). */
-const WARMUP_SHARE = 0.1;
+const WARMUP_SHARE = 0.5;
 
 /** Load generator processes with their sockets open, driving one server. */
 export class LoadGenerator {
@@ -141,7 +141,7 @@ export class LoadGenerator {
   }
 
   /**
-   * Opens and closes the sockets of a tenth of the conversations, and waits
+   * Opens and closes the sockets of half the conversations, and waits
    * until their users are offline again: a server process's first
    * connections run its connect path while V8 still compiles it, a cost
    * paid once per process (the startup scenario's), not per socket. What a
