@@ -152,6 +152,31 @@ export function registerTrpcSocket(
     reportFailure(logger, error, { path, type });
 
   /**
+   * A subscription's stop while it is set up: a flag, and an AbortSignal
+   * only for a procedure that takes one (tRPC's own caller). The event
+   * stream, which every socket opens, never asks for it: an AbortSignal is
+   * an EventTarget, 2 % of connecting a tRPC socket.
+   */
+  class Cancellation {
+    aborted = false;
+    #controller: AbortController | undefined;
+
+    get signal(): AbortSignal {
+      if (!this.#controller) {
+        this.#controller = new AbortController();
+        if (this.aborted) this.#controller.abort();
+      }
+      return this.#controller.signal;
+    }
+
+    abort(): void {
+      if (this.aborted) return;
+      this.aborted = true;
+      this.#controller?.abort();
+    }
+  }
+
+  /**
    * One subscription of a connection. While it is being set up, `abort`
    * stops it; once the event stream runs, the subscription is this object
    * and the stream's one feed object, nothing suspended in between.
@@ -164,7 +189,7 @@ export function registerTrpcSocket(
       readonly id: Id,
       readonly jsonrpc: JsonRpc,
       readonly path: string,
-      public abort: AbortController | null,
+      public abort: Cancellation | null,
     ) {}
 
     event(eventId: string, event: object): void {
@@ -329,7 +354,7 @@ export function registerTrpcSocket(
         );
       }
       // Only a subscription can be stopped; a query or mutation runs to its end.
-      const abort = type === 'subscription' ? new AbortController() : undefined;
+      const abort = type === 'subscription' ? new Cancellation() : undefined;
       let subscription: TrpcSubscription | undefined;
       if (abort) {
         subscription = new TrpcSubscription(this, id, jsonrpc, path, abort);
@@ -340,7 +365,7 @@ export function registerTrpcSocket(
       const execute = async (): Promise<boolean> => {
         const ctx = await this.ready!;
         if (ctx instanceof TRPCError) throw ctx;
-        if (abort && (abort.signal.aborted || this.ws.readyState !== WebSocket.OPEN)) return false;
+        if (abort && (abort.aborted || this.ws.readyState !== WebSocket.OPEN)) return false;
         const direct = directProcedure(ctx, path, type);
         const result = direct
           ? await callDirect(direct, path, ctx, input)
@@ -368,7 +393,7 @@ export function registerTrpcSocket(
             code: 'INTERNAL_SERVER_ERROR',
             message: `Subscription ${path} did not return an observable or a AsyncGenerator`,
           });
-        if (abort.signal.aborted || this.ws.readyState !== WebSocket.OPEN) return false;
+        if (abort.aborted || this.ws.readyState !== WebSocket.OPEN) return false;
         this.#respond({ id, jsonrpc, result: { type: 'started' } });
         if (isEventStream(result)) {
           subscription.abort = null;
@@ -392,7 +417,7 @@ export function registerTrpcSocket(
         const error = getTRPCErrorFromUnknown(cause);
         // A subscription stopped while it was being set up is not a failure.
         const cancelled =
-          abort?.signal.aborted === true &&
+          abort?.aborted === true &&
           error.code === 'INTERNAL_SERVER_ERROR' &&
           (error.cause as Error | undefined)?.name === 'AbortError';
         if (!cancelled) fail(error);
