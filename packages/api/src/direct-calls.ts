@@ -15,17 +15,6 @@ interface DirectProcedure {
 }
 
 /**
- * The calls a socket makes most (a send per message), run without tRPC's
- * middleware chain: tRPC builds that chain anew for every call (a closure
- * and a context copy per step, an abort signal), which over a busy socket
- * costs more than the send itself; every socket also opens the event
- * stream once, which is what a crowd reconnecting after a restart costs. The steps are the chain's, in its order
- * (trpc.ts): the observer's timing, the socket's budget, the caller's
- * identity, the input parsed once by the procedure's own schema (a failure
- * is tRPC's BAD_REQUEST with the same cause), then the procedure's own
- * resolver. The conformance suite holds the answers equal to tRPC's.
- */
-/**
  * tRPC parses input with zod's `parseAsync`, a promise per check; these
  * schemas have no async step, so `parse` gives the same value or the same
  * ZodError at once. Should one gain an async step, zod says so and the
@@ -42,6 +31,17 @@ function parseFirstAtOnce(schema: z.ZodType): Parse {
   };
 }
 
+/**
+ * The calls a socket makes most (a send per message), run without tRPC's
+ * middleware chain: tRPC builds that chain anew for every call (a closure
+ * and a context copy per step, an abort signal), which over a busy socket
+ * costs more than the send itself; every socket also opens the event
+ * stream once, which is what a crowd reconnecting after a restart costs. The steps are the chain's, in its order
+ * (trpc.ts): the observer's timing, the socket's budget, the caller's
+ * identity, the input parsed once by the procedure's own schema (a failure
+ * is tRPC's BAD_REQUEST with the same cause), then the procedure's own
+ * resolver. The conformance suite holds the answers equal to tRPC's.
+ */
 const procedures = new Map<string, DirectProcedure>([
   [
     'messages.send',
