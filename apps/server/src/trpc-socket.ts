@@ -77,11 +77,14 @@ const PLAIN_JSON = (() => {
   return 'result' in out && out.result.type === 'data' && out.result.data === data;
 })();
 
+/** What every answer frame starts with, as tRPC's adapter writes it: `{"id":…,` and `"jsonrpc":"2.0",` when asked in JSON-RPC. */
+function frameHead(id: Id, jsonrpc: JsonRpc): string {
+  return `{"id":${JSON.stringify(id)},${jsonrpc === undefined ? '' : '"jsonrpc":"2.0",'}`;
+}
+
 /** An answer's `data` frame (`{"id","jsonrpc"?,"result":{"type":"data","data"}}`) around the data's JSON. */
 export function dataFrame(id: Id, jsonrpc: JsonRpc, json: string): SharedFrame {
-  return new SharedFrame(
-    `{"id":${JSON.stringify(id)},${jsonrpc === undefined ? '' : '"jsonrpc":"2.0",'}"result":{"type":"data","data":${json}}}`,
-  );
+  return new SharedFrame(`${frameHead(id, jsonrpc)}"result":{"type":"data","data":${json}}}`);
 }
 
 /**
@@ -101,8 +104,7 @@ export function trackedFrame(
     return last.frame;
   const id = JSON.stringify(eventId);
   const frame = new SharedFrame(
-    `{"id":${JSON.stringify(subscriptionId)},${jsonrpc === undefined ? '' : '"jsonrpc":"2.0",'}` +
-      `"result":{"type":"data","data":{"id":${id},"data":${serializedOnce(event)}},"id":${id}}}`,
+    `${frameHead(subscriptionId, jsonrpc)}"result":{"type":"data","data":{"id":${id},"data":${serializedOnce(event)}},"id":${id}}}`,
   );
   lastFrames.set(event, { subscriptionId, jsonrpc, eventId, frame });
   return frame;
