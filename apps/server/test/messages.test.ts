@@ -157,6 +157,29 @@ describe.each(DIALECTS)('messages over REST (%s)', (dialect) => {
     expect(seen).toEqual(Array.from({ length: 250 }, (_, i) => `n${i}`));
   });
 
+  it('pages at the edges: no messages, exactly a page, one more, a cursor at the first', async () => {
+    const room = await api.conversation(alice.token, [bob.id], 'edges');
+    const page = async (query: string) => {
+      const reply = await api.get(`/conversations/${room}/messages${query}`, bob.token);
+      expect(reply.status).toBe(200);
+      return {
+        seqs: reply.body.messages.map((m: { seq: number }) => m.seq),
+        next: reply.body.next_cursor,
+      };
+    };
+    expect(await page('')).toEqual({ seqs: [], next: null });
+    expect(await page('?before=5')).toEqual({ seqs: [], next: null });
+    for (let i = 0; i < 5; i++) await api.send(alice.token, alice.id, room, `e${i}`);
+    expect(await page('?limit=5')).toEqual({ seqs: [1, 2, 3, 4, 5], next: null });
+    expect(await page('?limit=4')).toEqual({ seqs: [2, 3, 4, 5], next: 2 });
+    expect(await page('?limit=4&before=2')).toEqual({ seqs: [1], next: null });
+    expect(await page('?limit=2&before=4')).toEqual({ seqs: [2, 3], next: 2 });
+    expect(await page('?before=1')).toEqual({ seqs: [], next: null });
+    expect(await page('?before=1000')).toEqual({ seqs: [1, 2, 3, 4, 5], next: null });
+    // An outsider still learns nothing of it.
+    expect((await api.get(`/conversations/${room}/messages?limit=1`, mallory.token)).status).toBe(403);
+  });
+
   it.each([
     ['?limit=0', ['query', 'limit']],
     ['?limit=201', ['query', 'limit']],
