@@ -92,6 +92,21 @@ const SQLITE_WAL_LIMIT_BYTES = 64 * 1024 * 1024;
 
 const PG_INT8 = 20;
 const PG_TIMESTAMPTZ = 1184;
+/** PostgreSQL's text form of a timestamptz in UTC: `2026-12-06 13:01:02.123+00`, the fraction optional, up to µs. */
+const PG_UTC_TIMESTAMP = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00$/;
+
+/**
+ * A timestamptz as the API writes times (ISO 8601, milliseconds, `Z`), as
+ * `new Date(value).toISOString()` gives it. A UTC value is rewritten as text:
+ * Date's parser takes a microsecond for this form, and a history page has
+ * fifty. Any other (another session time zone, a year past 9999, BC) goes
+ * through Date.
+ */
+export function isoFromTimestamptz(value: string): string {
+  const utc = PG_UTC_TIMESTAMP.exec(value);
+  if (!utc) return new Date(value).toISOString();
+  return `${utc[1]}T${utc[2]}.${`${utc[3] ?? ''}000`.slice(0, 3)}Z`;
+}
 
 export function createDatabase(url: string, options: DatabaseOptions = {}): DatabaseHandle {
   const { dialect, target } = parseDatabaseUrl(url);
@@ -101,7 +116,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     const poolReady: Promise<Pool> = import('pg').then(({ default: pg }) => {
       const types = new pg.TypeOverrides();
       types.setTypeParser(PG_INT8, (value: string) => Number(value));
-      types.setTypeParser(PG_TIMESTAMPTZ, (value: string) => new Date(value).toISOString());
+      types.setTypeParser(PG_TIMESTAMPTZ, isoFromTimestamptz);
       const pool = new pg.Pool({ connectionString: target, max: options.poolSize ?? 10, types });
       // An idle client losing its connection must not crash the process; the
       // pool replaces it and readiness reports the outage.
