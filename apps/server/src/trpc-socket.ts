@@ -9,6 +9,8 @@ import {
   directProcedure,
   type EventSink,
   isEventStream,
+  keep,
+  keptOn,
   type SocketHandle,
   type StreamHandle,
   serializedOnce,
@@ -64,11 +66,14 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return isObject(value) && Symbol.asyncIterator in value;
 }
 
-/** The last frame built for an event, reused while the next subscriber has the same ids (most do). */
-const lastFrames = new WeakMap<
-  object,
-  { subscriptionId: Id; jsonrpc: JsonRpc; eventId: string; frame: SharedFrame }
->();
+/** The last frame built for an event, kept on it (keep), reused while the next subscriber has the same ids (most do). */
+const LAST_FRAME = Symbol('last frame');
+interface LastFrame {
+  subscriptionId: Id;
+  jsonrpc: JsonRpc;
+  eventId: string;
+  frame: SharedFrame;
+}
 
 /** True when the router has no transformer: a result goes out as its own JSON. */
 const PLAIN_JSON = (() => {
@@ -98,7 +103,7 @@ export function trackedFrame(
   eventId: string,
   event: object,
 ): SharedFrame {
-  const last = lastFrames.get(event);
+  const last = keptOn<LastFrame>(event, LAST_FRAME);
   // Strict equality: a subscription id 1 and "1" get different frames.
   if (last && last.subscriptionId === subscriptionId && last.jsonrpc === jsonrpc && last.eventId === eventId)
     return last.frame;
@@ -106,7 +111,7 @@ export function trackedFrame(
   const frame = new SharedFrame(
     `${frameHead(subscriptionId, jsonrpc)}"result":{"type":"data","data":{"id":${id},"data":${serializedOnce(event)}},"id":${id}}}`,
   );
-  lastFrames.set(event, { subscriptionId, jsonrpc, eventId, frame });
+  keep(event, LAST_FRAME, { subscriptionId, jsonrpc, eventId, frame });
   return frame;
 }
 

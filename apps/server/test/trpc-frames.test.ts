@@ -55,4 +55,22 @@ describe("the tRPC socket's event frames", () => {
     const dated = { type: 'message', message: new Date(0) };
     expect(serializedOnce(dated)).toBe(JSON.stringify(dated));
   });
+
+  it('keep what they made on the event where nothing else sees it: not JSON, keys, spreads nor clones', () => {
+    const message = { id: 'k', content: 'kept', seq: 3 };
+    const event = { type: 'message', message };
+    const frame = trackedFrame(1, undefined, '3', event);
+    expect(Object.keys(event)).toEqual(['type', 'message']);
+    expect(Object.keys(message)).toEqual(['id', 'content', 'seq']);
+    expect(JSON.stringify(event)).toBe('{"type":"message","message":{"id":"k","content":"kept","seq":3}}');
+    expect(structuredClone(event)).toEqual(event);
+    // A copy is a new object: serialized from what it holds, not from what its original kept.
+    const edited = { ...message, content: 'edited' };
+    expect(serializedOnce(edited)).toBe(JSON.stringify(edited));
+    expect(trackedFrame(1, undefined, '3', { ...event, message: edited }).text).not.toBe(frame.text);
+    // A frozen event keeps nothing and is serialized each time, the same.
+    const frozen = Object.freeze({ type: 'typing', user_id: 'f' });
+    expect(serializedOnce(frozen)).toBe(JSON.stringify(frozen));
+    expect(trackedFrame(2, '2.0', '4', frozen).text).toBe(trackedFrame(2, '2.0', '4', frozen).text);
+  });
 });

@@ -44,7 +44,7 @@ export {
   type LogBusEvent,
 } from './realtime/event-bus.ts';
 export { Groups } from './realtime/groups.ts';
-export { serializedOnce } from './realtime/serialized-once.ts';
+export { keep, keptOn, serializedOnce } from './realtime/serialized-once.ts';
 export { type AppRouter, appRouter } from './root.ts';
 export * as schemas from './schemas/index.ts';
 export { deleteUserAccount } from './services/account.service.ts';

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { serializedOnce } from '@pneumatic/api';
+import { keep, keptOn, serializedOnce } from '@pneumatic/api';
 import { WebSocket } from 'ws';
 
 /**
@@ -30,8 +30,7 @@ export class SharedFrame {
   }
 }
 
-/** Frames of event objects already made. Entries go when the event object does. */
-const frames = new WeakMap<object, SharedFrame>();
+const FRAME = Symbol('frame');
 
 /**
  * The frame of an event that goes to many sockets (its JSON as is, shared
@@ -39,12 +38,7 @@ const frames = new WeakMap<object, SharedFrame>();
  * never change after its first frame.
  */
 export function frameOnce(event: object): SharedFrame {
-  let frame = frames.get(event);
-  if (frame === undefined) {
-    frame = new SharedFrame(serializedOnce(event));
-    frames.set(event, frame);
-  }
-  return frame;
+  return keptOn<SharedFrame>(event, FRAME) ?? keep(event, FRAME, new SharedFrame(serializedOnce(event)));
 }
 
 /** What of `ws`'s internals the direct write relies on (ws 8: the connection, its sender, its extensions). */

@@ -11,6 +11,7 @@ import type { ApiDeps } from '../deps.ts';
 import { AsyncQueue } from '../realtime/async-queue.ts';
 import type { Listener } from '../realtime/connection-hub.ts';
 import type { EphemeralBusEvent, LogBusEvent } from '../realtime/event-bus.ts';
+import { keep, keptOn } from '../realtime/serialized-once.ts';
 import type { StreamEvent } from '../schemas/events.schema.ts';
 import { loadConversation } from './conversations.service.ts';
 import { reactionsOf } from './reactions.service.ts';
@@ -24,15 +25,10 @@ const LIVE_QUEUE_CAPACITY = 10_000;
  * socket it goes to, so that the socket layer can serialize it once (see
  * serializedOnce; it must never be changed after it is made).
  */
-const shared = new WeakMap<LogBusEvent | EphemeralBusEvent, StreamEvent>();
+const STREAM_EVENT = Symbol('stream event');
 
 export function sharedStreamEvent(event: LogBusEvent | EphemeralBusEvent): StreamEvent {
-  let streamEvent = shared.get(event);
-  if (streamEvent === undefined) {
-    streamEvent = toStreamEvent(event);
-    shared.set(event, streamEvent);
-  }
-  return streamEvent;
+  return keptOn<StreamEvent>(event, STREAM_EVENT) ?? keep(event, STREAM_EVENT, toStreamEvent(event));
 }
 
 function toStreamEvent(event: LogBusEvent | EphemeralBusEvent): StreamEvent {
