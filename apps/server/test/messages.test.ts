@@ -158,9 +158,11 @@ describe.each(DIALECTS)('messages over REST (%s)', (dialect) => {
   });
 
   it('pages at the edges: no messages, exactly a page, one more, a cursor at the first', async () => {
-    const room = await api.conversation(alice.token, [bob.id], 'edges');
+    // A conversation of its own: alice and bob's direct one holds earlier tests' messages.
+    const carol = await api.user('carol');
+    const room = await api.conversation(alice.token, [carol.id], 'edges');
     const page = async (query: string) => {
-      const reply = await api.get(`/conversations/${room}/messages${query}`, bob.token);
+      const reply = await api.get(`/conversations/${room}/messages${query}`, carol.token);
       expect(reply.status).toBe(200);
       return {
         seqs: reply.body.messages.map((m: { seq: number }) => m.seq),
