@@ -13,9 +13,11 @@ const STATEMENTS = {
   readUpTo:
     'update conversation_members set last_read_seq = ? where conversation_id = ? and user_id = ? and last_read_seq < ?',
   takePositions: 'update log_head set pos = pos + ? where id = 1 returning pos',
+  // A used (sender_id, message_id) is left as it is: the thread sees no row changed, and checks the batch.
   insert: `insert into messages (id, conversation_id, seq, pos, sender_id, message_id, content, created_at, edited_at, deleted_at, kind, system,
       reply_to, reply_sender_id, reply_excerpt, mentions, attachments, attachment_names)
-    values (?, ?, ?, ?, ?, ?, ?, ?, null, null, 'user', null, ?, ?, ?, ?, ?, ?)`,
+    values (?, ?, ?, ?, ?, ?, ?, ?, null, null, 'user', null, ?, ?, ?, ?, ?, ?)
+    on conflict (sender_id, message_id) do nothing`,
   // Search indexing: queued rowids, oldest first, a batch per transaction.
   ...INDEX_STEP_SQL,
 };

@@ -96,6 +96,27 @@ describe.each(STORES)('the message store ($name)', ({ dialect, writerThread }) =
     expect(copies).toHaveLength(1);
   });
 
+  it('leaves no gap in seqs or log positions for a repeat among new messages', async () => {
+    const [a, b] = rooms;
+    const used = message(b, bob, 'sent before');
+    await handle.messages.store([used]);
+    const before = (await conversationsRepository.findConversation(handle.db, a))!.last_seq;
+    const head = await handle.db.selectFrom('log_head').select('pos').executeTakeFirstOrThrow();
+    const outcomes = await handle.messages.store([message(a), used, message(a, bob), message(b)]);
+    expect(outcomes[1]).toEqual({ existing: expect.objectContaining({ id: used.id }) });
+    expect(
+      outcomes.filter((o) => 'stored' in o).map((o) => 'stored' in o && o.stored.pos - head.pos),
+    ).toEqual([1, 2, 3]);
+    expect(outcomes.map((o) => ('stored' in o ? o.stored.seq : null)).slice(0, 3)).toEqual([
+      before + 1,
+      null,
+      before + 2,
+    ]);
+    expect((await conversationsRepository.findConversation(handle.db, a))!.last_seq).toBe(before + 2);
+    const head2 = await handle.db.selectFrom('log_head').select('pos').executeTakeFirstOrThrow();
+    expect(head2.pos - head.pos).toBe(3);
+  });
+
   it('reports a conversation that no longer exists, and stores the rest', async () => {
     const [a] = rooms;
     const [gone, kept] = await handle.messages.store([message(randomUUID()), message(a)]);
