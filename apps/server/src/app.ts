@@ -11,13 +11,14 @@ import { createApiDeps } from './api-deps.ts';
 import { registerApiDocs } from './api-docs.ts';
 import type { Config } from './config.ts';
 import { reportFailure } from './failures.ts';
-import { filesPlugin } from './files/files-plugin.ts';
+import { filesPlugin, isUploadRequest } from './files/files-plugin.ts';
 import { isAllowedSocketOrigin, isUpgrade, registerHttpHygiene } from './http-hygiene.ts';
 import { InFlight } from './in-flight.ts';
 import { legacySocketPlugin } from './legacy/legacy-socket.ts';
 import { registerHttpRateLimit } from './limits/http-rate-limit.ts';
 import { Metrics } from './metrics.ts';
 import { schedulePrune } from './prune-schedule.ts';
+import { enforceRequestDeadlines } from './request-deadlines.ts';
 import { inBody, toRestError } from './rest/errors.ts';
 import { restPlugin } from './rest/plugin.ts';
 import { registerServerTiming } from './server-timing.ts';
@@ -117,17 +118,18 @@ export async function buildServer(
     loggerInstance: logger as FastifyBaseLogger,
     trustProxy: config.TRUST_PROXY,
     bodyLimit: HTTP_BODY_LIMIT,
-    // Slow clients (slowloris): headers, then the whole request, must arrive in time;
-    // node checks both every `connectionsCheckingInterval`.
+    // Slow clients (slowloris): headers must arrive in time (node checks every
+    // `connectionsCheckingInterval`), then the whole request (request-deadlines.ts: an upload
+    // has a deadline of its own, which node's one timeout for every request cannot give).
     http: {
       headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
-      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+      requestTimeout: 0,
       connectionsCheckingInterval: Math.min(
         30_000,
         Math.max(50, Math.floor(config.HTTP_HEADERS_TIMEOUT_MS / 10)),
       ),
     },
-    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    requestTimeout: 0,
     connectionTimeout: config.HTTP_IDLE_TIMEOUT_MS,
     routerOptions: { maxParamLength: 200 },
     // Errors fastify meets before a route runs keep the contract's `{detail}` shape.
@@ -216,11 +218,17 @@ export async function buildServer(
     connection._httpMessage?.detachSocket(connection);
   });
 
+  enforceRequestDeadlines(app.server, {
+    requestMs: config.HTTP_REQUEST_TIMEOUT_MS,
+    uploadMs: config.UPLOAD_TIMEOUT_MS,
+    isUpload: isUploadRequest,
+  });
   await registerTrpc(app, deps, logger, { tracing, sockets });
   await app.register(restPlugin, { deps, tracing });
   await app.register(filesPlugin, {
     deps,
     stallTimeoutMs: config.UPLOAD_STALL_TIMEOUT_MS,
+    maxUploadsPerUser: config.MAX_UPLOADS_PER_USER,
     sweepIntervalMs: Math.min(60_000, config.UPLOAD_PENDING_TTL_SECONDS * 1000),
   });
   await app.register(legacySocketPlugin, {

@@ -73,7 +73,7 @@ const Settings = z.object({
   WEB_DIST: z.string().optional(),
   /** A client must finish sending request headers within this; else 408 and the connection closes. */
   HTTP_HEADERS_TIMEOUT_MS: millis(10_000),
-  /** A client must finish sending a whole request (headers and body) within this. */
+  /** A client must finish sending a whole request (headers and body) within this; an upload, within UPLOAD_TIMEOUT_MS. */
   HTTP_REQUEST_TIMEOUT_MS: millis(30_000),
   /** A connection with no traffic for this long is closed (WebSockets excepted). */
   HTTP_IDLE_TIMEOUT_MS: millis(10_000),
@@ -97,6 +97,13 @@ const Settings = z.object({
   UPLOAD_PENDING_TTL_SECONDS: positiveInt(3600),
   /** An upload that sends nothing for this long is dropped (408) and its bytes removed. */
   UPLOAD_STALL_TIMEOUT_MS: millis(10_000),
+  /**
+   * A whole upload must arrive within this (408 past it, its bytes removed). Default 15 minutes:
+   * the largest upload at 256 kbit/s.
+   */
+  UPLOAD_TIMEOUT_MS: millis(15 * 60_000),
+  /** Uploads one user may have in progress at once on one instance (429 past it). */
+  MAX_UPLOADS_PER_USER: positiveInt(4),
   /** How long a signed download link (`files.link`, for <img> tags) works. */
   FILE_LINK_TTL_SECONDS: positiveInt(3600),
   /**
@@ -133,6 +140,12 @@ const ConfigSchema = Settings.superRefine((e, ctx) => {
       code: 'custom',
       path: ['HTTP_HEADERS_TIMEOUT_MS'],
       message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS',
+    });
+  if (e.UPLOAD_TIMEOUT_MS < e.HTTP_REQUEST_TIMEOUT_MS)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['UPLOAD_TIMEOUT_MS'],
+      message: 'must not be below HTTP_REQUEST_TIMEOUT_MS',
     });
   if (e.NODE_ENV === 'production' && !e.SECRET_KEY)
     ctx.addIssue({

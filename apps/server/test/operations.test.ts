@@ -117,6 +117,8 @@ describe('configuration', () => {
     ['RATE_LIMIT_PER_MINUTE', '-1'],
     ['REDIS_URL', 'http://x'],
     ['LOG_LEVEL', 'loud'],
+    ['UPLOAD_TIMEOUT_MS', '1000'],
+    ['MAX_UPLOADS_PER_USER', '0'],
   ])('refuses a bad %s in one line naming it', (name, value) => {
     try {
       loadConfig({ ...base, SECRET_KEY: 'k'.repeat(32), [name]: value });

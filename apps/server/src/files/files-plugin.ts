@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { type ApiDeps, fail, openFile, sweepAbandonedFiles, uploadFile } from '@pneumatic/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { reportFailure } from '../failures.ts';
@@ -9,6 +10,8 @@ export interface FilesPluginOptions {
   deps: ApiDeps;
   /** An upload that sends nothing for this long is dropped (408). */
   stallTimeoutMs: number;
+  /** Uploads one user may have in progress at once (429 past it): each holds a connection for long. */
+  maxUploadsPerUser: number;
   /** How often abandoned uploads are swept; 0 never (tests sweep by hand). */
   sweepIntervalMs: number;
 }
@@ -17,6 +20,12 @@ export interface FilesPluginOptions {
 const DOWNLOAD_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox";
 
 class UploadStalled extends Error {}
+
+/** An upload (`POST /files`), which has a deadline of its own (request-deadlines.ts). */
+export function isUploadRequest(request: IncomingMessage): boolean {
+  const url = request.url ?? '';
+  return request.method === 'POST' && (url === '/files' || url.startsWith('/files?'));
+}
 
 /**
  * The request body, chunk by chunk as it arrives (the socket is paused
@@ -70,12 +79,21 @@ export async function filesPlugin(app: FastifyInstance, opts: FilesPluginOptions
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
+  /** Uploads in progress, by user. */
+  const uploading = new Map<string, number>();
+
   app.post('/files', async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     let bodyLeft = true;
+    let userId: string | undefined;
     try {
       const auth = await requestIdentityOf(deps, request)();
       request.userId = auth.user.id;
+      const inProgress = uploading.get(auth.user.id) ?? 0;
+      if (inProgress >= opts.maxUploadsPerUser)
+        throw fail.tooManyRequests(`At most ${opts.maxUploadsPerUser} uploads at once`);
+      userId = auth.user.id;
+      uploading.set(userId, inProgress + 1);
       const file = await uploadFile(deps, auth.user.id, {
         conversationId: typeof query.conversation_id === 'string' ? query.conversation_id : '',
         name: typeof query.name === 'string' ? query.name : undefined,
@@ -87,6 +105,12 @@ export async function filesPlugin(app: FastifyInstance, opts: FilesPluginOptions
       return reply.code(201).send(file);
     } catch (error) {
       return sendFailure(request, reply, error, bodyLeft && !request.raw.complete);
+    } finally {
+      if (userId !== undefined) {
+        const left = (uploading.get(userId) ?? 1) - 1;
+        if (left > 0) uploading.set(userId, left);
+        else uploading.delete(userId);
+      }
     }
   });
 

@@ -99,9 +99,11 @@ function filePaths(): ZodOpenApiPathsObject {
           403: errorResponse('Not a member of this conversation'),
           ...denied,
           404: errorResponse('Conversation not found'),
-          408: errorResponse('Upload stalled'),
+          408: errorResponse('Upload stalled, or not finished within UPLOAD_TIMEOUT_MS'),
           413: errorResponse('File too large (MAX_UPLOAD_BYTES)'),
-          429: errorResponse('Rate limit or daily upload quota exceeded'),
+          429: errorResponse(
+            'Rate limit, daily upload quota, or MAX_UPLOADS_PER_USER uploads already in progress',
+          ),
         },
       },
     },

@@ -7,6 +7,44 @@ import type { TestServer } from '../helpers/server.ts';
 
 const MAX = 64 * 1024;
 const STALL_MS = 300;
+/** Any other request must have arrived within this; an upload within UPLOAD_MS. */
+const REQUEST_MS = 1000;
+const UPLOAD_MS = 3000;
+const UPLOADS_AT_ONCE = 2;
+
+/**
+ * An upload of `chunks` chunks of 2 KiB, one every `everyMs` (a slow link),
+ * its Content-Length declared; resolves with the status (or `closed`) and how long it took.
+ */
+function slowUpload(t: TestServer, token: string, conversationId: string, chunks: number, everyMs: number) {
+  const chunk = Buffer.alloc(2048, 5);
+  const started = performance.now();
+  return new Promise<{ status: number | 'closed'; ms: number; body?: unknown }>((resolve) => {
+    const url = new URL(`${t.url}/files?conversation_id=${conversationId}&name=slow-link.bin`);
+    const req = httpRequest(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-length': String(chunk.length * chunks) },
+    });
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (sent === chunks || req.destroyed) return clearInterval(timer);
+      req.write(chunk);
+      if (++sent === chunks) req.end();
+    }, everyMs);
+    const done = (status: number | 'closed', body?: unknown) => {
+      clearInterval(timer);
+      resolve({ status, ms: performance.now() - started, body });
+    };
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (d) => {
+        text += d;
+      });
+      res.on('end', () => done(res.statusCode ?? 0, text ? JSON.parse(text) : undefined));
+    });
+    req.on('error', () => done('closed'));
+  });
+}
 
 /** Sends `first` bytes of a body that claims `length`, then nothing; resolves with the status (or `closed`). */
 function stalledUpload(t: TestServer, token: string, conversationId: string, length: number, first: Buffer) {
@@ -26,7 +64,46 @@ function stalledUpload(t: TestServer, token: string, conversationId: string, len
 }
 
 describe.each(DIALECTS)('hostile uploads (%s)', (dialect) => {
-  const f = useChatFixture(dialect, { MAX_UPLOAD_BYTES: MAX, UPLOAD_STALL_TIMEOUT_MS: STALL_MS });
+  const f = useChatFixture(dialect, {
+    MAX_UPLOAD_BYTES: MAX,
+    UPLOAD_STALL_TIMEOUT_MS: STALL_MS,
+    HTTP_HEADERS_TIMEOUT_MS: 500,
+    HTTP_REQUEST_TIMEOUT_MS: REQUEST_MS,
+    UPLOAD_TIMEOUT_MS: UPLOAD_MS,
+    MAX_UPLOADS_PER_USER: UPLOADS_AT_ONCE,
+  });
+
+  it('takes an upload on a slow link for longer than any other request may take', async () => {
+    // 20 chunks, one every 100 ms: about 2 s, twice the request timeout, within the upload's.
+    const slow = await slowUpload(f.t, f.alice.token, f.chat, 20, 100);
+    expect(slow.status).toBe(201);
+    expect(slow.ms).toBeGreaterThan(REQUEST_MS);
+    expect(slow.body).toMatchObject({ name: 'slow-link.bin', size: 20 * 2048 });
+  });
+
+  it('drops an upload still arriving past its deadline, and removes what it had sent', async () => {
+    const before = await storedFiles(f.t);
+    // 30 chunks, one every 150 ms: never stalled, but 4.5 s in all, past the upload's 3 s.
+    const late = await slowUpload(f.t, f.alice.token, f.chat, 30, 150);
+    expect(late.status).toBe(408);
+    expect(late.ms).toBeLessThan(UPLOAD_MS + 2000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await storedFiles(f.t)).toEqual(before);
+  });
+
+  it('takes a few uploads of one user at once, and refuses more until one ends', async () => {
+    const running = Array.from({ length: UPLOADS_AT_ONCE }, () =>
+      slowUpload(f.t, f.alice.token, f.chat, 8, 100),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const refused = await upload(f.t, f.alice.token, f.chat, Buffer.from('one more'));
+    expect(refused.status).toBe(429);
+    expect(refused.body).toEqual({ detail: `At most ${UPLOADS_AT_ONCE} uploads at once` });
+    // Another user is not held back by alice's.
+    expect((await upload(f.t, f.bob.token, f.chat, Buffer.from('mine'))).status).toBe(201);
+    for (const { status } of await Promise.all(running)) expect(status).toBe(201);
+    expect((await upload(f.t, f.alice.token, f.chat, Buffer.from('one more'))).status).toBe(201);
+  });
 
   it('refuses an oversize upload by its Content-Length, and by counting without one, leaving nothing', async () => {
     const before = await storedFiles(f.t);
