@@ -16,10 +16,14 @@ export interface RequestDeadlines {
  * whose body has not all arrived by its deadline is answered 408 and its
  * connection dropped, exactly as node does it (a `clientError` with node's
  * code, which the server's client-error handler answers), an upload on its
- * own, longer deadline. A request done before its deadline leaves no timer.
+ * own, longer deadline. A request without a body, or done before its
+ * deadline, leaves no timer.
  */
 export function enforceRequestDeadlines(server: Server, deadlines: RequestDeadlines): void {
   server.on('request', (request: IncomingMessage) => {
+    // Without a length or a chunked body there is no body (RFC 9112 §6.3): the request is all here.
+    const { 'content-length': length, 'transfer-encoding': encoding } = request.headers;
+    if (encoding === undefined && (length === undefined || length === '0')) return;
     const ms = deadlines.isUpload(request) ? deadlines.uploadMs : deadlines.requestMs;
     const timer = setTimeout(() => {
       if (request.complete || request.socket.destroyed) return;

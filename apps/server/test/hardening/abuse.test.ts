@@ -244,6 +244,15 @@ describe('slow and silent clients', () => {
     count('trickled bodies');
     expect(ms).toBeLessThan(REQUEST_MS + 2000);
     expect(received).toMatch(/^HTTP\/1\.1 408/);
+    // The same without a length: a chunked body, a one-byte chunk at a time.
+    const chunked = await slowClient(
+      'POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+      '1\r\n{\r\n',
+      50,
+    );
+    count('trickled bodies');
+    expect(chunked.ms).toBeLessThan(REQUEST_MS + 2000);
+    expect(chunked.received).toMatch(/^HTTP\/1\.1 408/);
   });
 
   it('drops an upgrade whose headers trickle in, and a connection that never speaks', async () => {
