@@ -102,8 +102,11 @@ const Settings = z.object({
    * the largest upload at 256 kbit/s.
    */
   UPLOAD_TIMEOUT_MS: millis(15 * 60_000),
-  /** Uploads one user may have in progress at once on one instance (429 past it). */
-  MAX_UPLOADS_PER_USER: positiveInt(4),
+  /**
+   * Uploads one user may have in progress at once on one instance (429 past it). Default 10: the
+   * attachments a message may carry, which the web app uploads side by side.
+   */
+  MAX_UPLOADS_PER_USER: positiveInt(10),
   /** How long a signed download link (`files.link`, for <img> tags) works. */
   FILE_LINK_TTL_SECONDS: positiveInt(3600),
   /**

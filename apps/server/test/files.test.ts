@@ -7,7 +7,7 @@ type TrpcAnswer<T> = { result: { data: T } };
 import { DIALECTS } from '@pneumatic/db/testing';
 import { describe, expect, it } from 'vitest';
 import { useChatFixture } from './helpers/chat-fixture.ts';
-import { download, png, sendWithFiles, storedFiles, upload } from './helpers/files.ts';
+import { download, png, sendWithFiles, slowUpload, storedFiles, upload } from './helpers/files.ts';
 
 const QUOTA = 64 * 1024;
 
@@ -65,6 +65,20 @@ describe.each(DIALECTS)('files (%s)', (dialect) => {
     expect(got.headers.get('content-disposition')).toMatch(/^attachment; /);
     // Without files, the text is still required.
     expect((await sendWithFiles(f.t, f.alice.token, f.alice.id, f.chat, '  ', [])).status).toBe(422);
+  });
+
+  it('takes the ten files a message may carry uploaded side by side, as the web app sends them', async () => {
+    const dora = await f.api.user('dora');
+    const room = await f.api.conversation(dora.token, [f.alice.id]);
+    // Each upload takes about 400 ms, so all ten are in progress at once.
+    const uploads = await Promise.all(
+      Array.from({ length: 10 }, () => slowUpload(f.t, dora.token, room, 4, 100, 512)),
+    );
+    expect(uploads.map((u) => u.status)).toEqual(Array(10).fill(201));
+    const ids = uploads.map((u) => (u.body as { id: string }).id);
+    const sent = await sendWithFiles(f.t, dora.token, dora.id, room, 'ten of them', ids);
+    expect(sent.status).toBe(201);
+    expect(sent.body.attachments).toHaveLength(10);
   });
 
   it('refuses a non-member, a guessed id and no token alike', async () => {

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { DIALECTS } from '@pneumatic/db/testing';
 import { describe, expect, it } from 'vitest';
 import { useChatFixture } from '../helpers/chat-fixture.ts';
-import { download, png, sendWithFiles, storedFiles, upload } from '../helpers/files.ts';
+import { download, png, sendWithFiles, slowUpload, storedFiles, upload } from '../helpers/files.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 const MAX = 64 * 1024;
@@ -11,40 +11,6 @@ const STALL_MS = 300;
 const REQUEST_MS = 1000;
 const UPLOAD_MS = 3000;
 const UPLOADS_AT_ONCE = 2;
-
-/**
- * An upload of `chunks` chunks of 2 KiB, one every `everyMs` (a slow link),
- * its Content-Length declared; resolves with the status (or `closed`) and how long it took.
- */
-function slowUpload(t: TestServer, token: string, conversationId: string, chunks: number, everyMs: number) {
-  const chunk = Buffer.alloc(2048, 5);
-  const started = performance.now();
-  return new Promise<{ status: number | 'closed'; ms: number; body?: unknown }>((resolve) => {
-    const url = new URL(`${t.url}/files?conversation_id=${conversationId}&name=slow-link.bin`);
-    const req = httpRequest(url, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-length': String(chunk.length * chunks) },
-    });
-    let sent = 0;
-    const timer = setInterval(() => {
-      if (sent === chunks || req.destroyed) return clearInterval(timer);
-      req.write(chunk);
-      if (++sent === chunks) req.end();
-    }, everyMs);
-    const done = (status: number | 'closed', body?: unknown) => {
-      clearInterval(timer);
-      resolve({ status, ms: performance.now() - started, body });
-    };
-    req.on('response', (res) => {
-      let text = '';
-      res.on('data', (d) => {
-        text += d;
-      });
-      res.on('end', () => done(res.statusCode ?? 0, text ? JSON.parse(text) : undefined));
-    });
-    req.on('error', () => done('closed'));
-  });
-}
 
 /** Sends `first` bytes of a body that claims `length`, then nothing; resolves with the status (or `closed`). */
 function stalledUpload(t: TestServer, token: string, conversationId: string, length: number, first: Buffer) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import type { RouterOutputs } from '@pneumatic/api';
@@ -128,4 +129,45 @@ export async function storedFiles(t: TestServer): Promise<{ rows: number; chunks
     chunks: Number(chunks.n),
     onDisk: existsSync(dir) ? readdirSync(dir).length : 0,
   };
+}
+
+/**
+ * An upload of `chunks` chunks of `chunkBytes`, one every `everyMs` (a slow link),
+ * its Content-Length declared; resolves with the status (or `closed`) and how long it took.
+ */
+export function slowUpload(
+  t: TestServer,
+  token: string,
+  conversationId: string,
+  chunks: number,
+  everyMs: number,
+  chunkBytes = 2048,
+) {
+  const chunk = Buffer.alloc(chunkBytes, 5);
+  const started = performance.now();
+  return new Promise<{ status: number | 'closed'; ms: number; body?: unknown }>((resolve) => {
+    const url = new URL(`${t.url}/files?conversation_id=${conversationId}&name=slow-link.bin`);
+    const req = httpRequest(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-length': String(chunk.length * chunks) },
+    });
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (sent === chunks || req.destroyed) return clearInterval(timer);
+      req.write(chunk);
+      if (++sent === chunks) req.end();
+    }, everyMs);
+    const done = (status: number | 'closed', body?: unknown) => {
+      clearInterval(timer);
+      resolve({ status, ms: performance.now() - started, body });
+    };
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (d) => {
+        text += d;
+      });
+      res.on('end', () => done(res.statusCode ?? 0, text ? JSON.parse(text) : undefined));
+    });
+    req.on('error', () => done('closed'));
+  });
 }
