@@ -83,6 +83,8 @@ async function openDatabase(
     const migration = await migrateToLatest(database.db);
     // A read-only file opens and migrates (nothing to apply) yet refuses every send: say so now.
     await sql`update meta set value = value where key = 'cluster_id'`.execute(database.db);
+    // The writer thread starts now, not with the first send (which would wait for it).
+    await database.messages.start();
     logger.info(
       { event: 'migrations', applied: migration.applied, database: database.location },
       'database ready',

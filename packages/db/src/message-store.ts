@@ -74,6 +74,12 @@ export interface MessageStore {
   store(batch: readonly NewMessage[]): Promise<StoreOutcome[]>;
   /** SQLite: brings the full-text index up to date with every stored message. PostgreSQL indexes on insert. */
   indexForSearch(): Promise<void>;
+  /**
+   * Starts what the store writes with (SQLite: its thread, which otherwise
+   * starts with the first batch) and resolves once it can write: a server
+   * calls it before it reports ready, so its first send does not wait.
+   */
+  start(): Promise<void>;
   /** Rejects while the store cannot write (its thread restarting). */
   ping(): Promise<void>;
   /** Writes nothing more; resolves once it has let go of the database. */
@@ -145,6 +151,7 @@ export function kyselyMessageStore(db: Kysely<Database>, indexForSearch: () => P
       }
     },
     indexForSearch,
+    async start() {},
     async ping() {},
     async close() {},
   };

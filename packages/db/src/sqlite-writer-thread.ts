@@ -195,6 +195,7 @@ export function writerThread(load: NodeJS.Require): void {
     if (Date.now() - lastIndexed >= workerData.indexIntervalMs) indexInBackground();
   }, workerData.indexIntervalMs);
 
+  parentPort!.postMessage({ ready: true });
   parentPort!.on('message', (request: Request) => {
     if (request.type === 'close') {
       clearInterval(timer);

@@ -56,6 +56,8 @@ const RESTART_MS = 50;
 const MAX_RESTART_MS = 2000;
 
 interface Reply {
+  /** The thread has opened the database and prepared its statements. */
+  ready?: true;
   id?: number;
   outcomes?: StoreOutcome[];
   error?: { message: string; code?: string };
@@ -106,11 +108,27 @@ export class SqliteWriter implements MessageStore {
   #started = false;
   #closing = false;
   #restarted: (() => void)[] = [];
+  /** Told when the thread is ready, or gone before it was (see `start`). */
+  #starting: { resolve(): void; reject(error: Error): void }[] = [];
   #busyUntil = 0;
 
-  /** The thread starts with the first batch: by then the schema it prepares statements for exists. */
+  /** The thread starts with `start` or the first batch: by then the schema it prepares statements for exists. */
   constructor(options: SqliteWriterOptions) {
     this.#options = options;
+  }
+
+  /**
+   * Starts the thread and resolves once it has opened the database and
+   * prepared its statements (some 60 ms that the first send waited for
+   * otherwise); rejects if it stops before that.
+   */
+  start(): Promise<void> {
+    if (this.#closing)
+      return Promise.reject(new DatabaseUnavailableError(new Error('message writer closed')));
+    return new Promise((resolve, reject) => {
+      this.#starting.push({ resolve, reject });
+      if (!this.#started) this.#start();
+    });
   }
 
   store(batch: readonly NewMessage[]): Promise<StoreOutcome[]> {
@@ -198,6 +216,10 @@ export class SqliteWriter implements MessageStore {
       },
     });
     worker.on('message', (reply: Reply) => {
+      if (reply.ready) {
+        for (const waiting of this.#starting.splice(0)) waiting.resolve();
+        return;
+      }
       if (reply.warning) return this.#options.onError(rebuild(reply.warning));
       const pending = this.#pending.get(reply.id!);
       if (!pending) return;
@@ -220,6 +242,7 @@ export class SqliteWriter implements MessageStore {
     if (this.#worker !== worker) return;
     this.#worker = undefined;
     const failure = new DatabaseUnavailableError(new Error('message writer stopped'));
+    for (const waiting of this.#starting.splice(0)) waiting.reject(failure);
     for (const pending of this.#pending.values()) pending.reject(failure);
     this.#pending.clear();
     if (this.#closing) return;

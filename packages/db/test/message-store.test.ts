@@ -250,3 +250,38 @@ describe('the SQLite writer thread when it dies', () => {
     expect('stored' in after!).toBe(true);
   });
 });
+
+describe('starting the SQLite writer thread', () => {
+  it('starts it before any batch, so the first send does not wait for it', async () => {
+    const database = await openTestDatabase('sqlite', { writerThread: true });
+    try {
+      await migrateToLatest(database.handle.db);
+      const writer = database.handle.messages as SqliteWriter;
+      await writer.start();
+      // Only a thread that runs can be stopped: readiness says so until it is back.
+      await writer.interrupt();
+      await expect(database.handle.ping()).rejects.toThrow(/message writer/);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('rejects as an outage when the thread cannot open the database', async () => {
+    const errors: Error[] = [];
+    const writer = new SqliteWriter({
+      path: `/nonexistent-${randomUUID()}/messages.db`,
+      synchronous: 'FULL',
+      cacheKib: 1024,
+      walLimitBytes: 1 << 20,
+      busyTimeoutMs: 100,
+      onError: (error) => errors.push(error),
+    });
+    try {
+      const error = await writer.start().catch((e: unknown) => e);
+      expect(databaseOutage(error)).toBe('unavailable');
+      expect(errors.length).toBeGreaterThan(0);
+    } finally {
+      await writer.close();
+    }
+  });
+});
