@@ -44,6 +44,8 @@ export interface ServerProcess {
    * SQLite writer thread above all, then GC helpers and libuv's pool).
    */
   mainThreadCpuSeconds(): number;
+  /** The same for each thread, by thread id (the main thread's is the pid). */
+  threadCpuSeconds(): Map<number, number>;
   /** The last output lines, for error messages. */
   outputTail(): string;
   /** Source maps of the code this process loaded, by file URL, read when it started. */
@@ -207,6 +209,17 @@ async function launch(options: {
     },
     cpuSeconds: () => cpuSecondsOf(readProc(pid, 'stat')),
     mainThreadCpuSeconds: () => cpuSecondsOf(readProc(pid, `task/${pid}/stat`)),
+    threadCpuSeconds: () => {
+      const threads = new Map<number, number>();
+      let tids: string[] = [];
+      try {
+        tids = readdirSync(`/proc/${pid}/task`);
+      } catch {
+        // The process is gone: no threads.
+      }
+      for (const tid of tids) threads.set(Number(tid), cpuSecondsOf(readProc(pid, `task/${tid}/stat`)));
+      return threads;
+    },
     outputTail: () => tail,
     sourceMaps: options.sourceMaps ?? new Map(),
     build: options.build,

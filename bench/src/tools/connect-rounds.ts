@@ -1,0 +1,41 @@
+/**
+ * Rounds of opening (and closing) every socket of the population on one
+ * server process, each round's server CPU per socket by thread: how the
+ * connect path's cost falls as V8 compiles it, which the bench (one round,
+ * after a warm-up of half the sockets) shows only a point of. Not part of
+ * `pnpm bench`.
+ *
+ *   tsx src/tools/connect-rounds.ts <legacy|trpc|durable-limit> [rounds, 4]
+ */
+import { LoadGenerator } from '../load/driver.ts';
+import { createPopulation } from '../setup.ts';
+import { sleep } from '../util.ts';
+import { isKind, startServer, threadCpuPer } from './shared.ts';
+
+const [kind, roundsArg = '4'] = process.argv.slice(2);
+const rounds = Number(roundsArg);
+if (!isKind(kind) || !Number.isInteger(rounds) || rounds < 1) {
+  process.stderr.write('usage: tsx src/tools/connect-rounds.ts <legacy|trpc|durable-limit> [rounds]\n');
+  process.exit(2);
+}
+
+const { server, stop } = await startServer(kind);
+try {
+  const conversations = await createPopulation(server.url, { conversations: 200, members: 5 });
+  const transport = kind === 'trpc' ? ('trpc' as const) : ('legacy' as const);
+  for (let round = 1; round <= rounds; round++) {
+    const before = server.threadCpuSeconds();
+    const generator = await LoadGenerator.connect({ server, transport, conversations, workers: 2 });
+    const after = server.threadCpuSeconds();
+    const total = [...after].reduce((sum, [tid, seconds]) => sum + seconds - (before.get(tid) ?? 0), 0);
+    process.stdout.write(
+      `${kind} round ${round}: ${generator.sockets} sockets, ${((total * 1000) / generator.sockets).toFixed(2)} ms of server CPU a socket; ` +
+        `µs a socket by thread: ${threadCpuPer(server, before, after, generator.sockets)}\n`,
+    );
+    await generator.close();
+    // Users go offline after the presence grace: let that pass before the next round.
+    await sleep(server.presenceGraceMs + 1000);
+  }
+} finally {
+  await stop();
+}

@@ -1,0 +1,51 @@
+// What the profiling tools (steps.ts, connect-rounds.ts) share: a server of the kind asked for, and
+// each thread's CPU between two readings.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureServerBuilt, type ServerProcess, startBaselineServer, startRealServer } from '../processes.ts';
+
+export const KINDS = ['legacy', 'trpc', 'durable-limit'] as const;
+export type Kind = (typeof KINDS)[number];
+
+export function isKind(value: string | undefined): value is Kind {
+  return (KINDS as readonly string[]).includes(value ?? '');
+}
+
+/** The real server (legacy or tRPC load alike) or the durable limit, in a temp folder removed by `stop`. */
+export async function startServer(kind: Kind): Promise<{ server: ServerProcess; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'pneumatic-tool-'));
+  if (kind !== 'durable-limit') ensureServerBuilt();
+  const server =
+    kind === 'durable-limit'
+      ? await startBaselineServer({ durableFile: join(dir, 'messages.db') })
+      : await startRealServer({ dataDir: dir });
+  return {
+    server,
+    async stop() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Each thread's CPU between two readings of `server.threadCpuSeconds()`,
+ * in µs per `units` (messages, sockets), busiest first: `main` for the event
+ * loop, the thread id otherwise (the busiest other one of the real server is
+ * its SQLite writer thread). Threads under 0.005 s are left out.
+ */
+export function threadCpuPer(
+  server: ServerProcess,
+  before: Map<number, number>,
+  after: Map<number, number>,
+  units: number,
+): string {
+  return [...after]
+    .map(([tid, seconds]) => [tid, seconds - (before.get(tid) ?? 0)] as const)
+    .filter(([, seconds]) => seconds >= 0.005)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
+    .map(([tid, seconds]) => `${tid === server.pid ? 'main' : tid} ${((seconds * 1e6) / units).toFixed(1)}`)
+    .join(', ');
+}
