@@ -110,6 +110,8 @@ export class SqliteWriter implements MessageStore {
   #restarted: (() => void)[] = [];
   /** Told when the thread is ready, or gone before it was (see `start`). */
   #starting: { resolve(): void; reject(error: Error): void }[] = [];
+  /** The running thread has said it is ready. */
+  #ready = false;
   #busyUntil = 0;
 
   /** The thread starts with `start` or the first batch: by then the schema it prepares statements for exists. */
@@ -125,6 +127,7 @@ export class SqliteWriter implements MessageStore {
   start(): Promise<void> {
     if (this.#closing)
       return Promise.reject(new DatabaseUnavailableError(new Error('message writer closed')));
+    if (this.#ready) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.#starting.push({ resolve, reject });
       if (!this.#started) this.#start();
@@ -217,6 +220,7 @@ export class SqliteWriter implements MessageStore {
     });
     worker.on('message', (reply: Reply) => {
       if (reply.ready) {
+        this.#ready = true;
         for (const waiting of this.#starting.splice(0)) waiting.resolve();
         return;
       }
@@ -241,6 +245,7 @@ export class SqliteWriter implements MessageStore {
   #stopped(worker: Worker): void {
     if (this.#worker !== worker) return;
     this.#worker = undefined;
+    this.#ready = false;
     const failure = new DatabaseUnavailableError(new Error('message writer stopped'));
     for (const waiting of this.#starting.splice(0)) waiting.reject(failure);
     for (const pending of this.#pending.values()) pending.reject(failure);

@@ -258,9 +258,14 @@ describe('starting the SQLite writer thread', () => {
       await migrateToLatest(database.handle.db);
       const writer = database.handle.messages as SqliteWriter;
       await writer.start();
+      // Asked again, it answers at once: the thread is up.
+      await writer.start();
       // Only a thread that runs can be stopped: readiness says so until it is back.
       await writer.interrupt();
       await expect(database.handle.ping()).rejects.toThrow(/message writer/);
+      // Started again by itself; `start` waits for that.
+      await writer.start();
+      await database.handle.ping();
     } finally {
       await database.close();
     }
