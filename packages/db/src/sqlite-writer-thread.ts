@@ -13,10 +13,28 @@ export function writerThread(load: NodeJS.Require): void {
     'existing' | 'takeSeq' | 'readUpTo' | 'takePositions' | 'insert' | 'pendingRange' | 'index' | 'unqueue',
     string
   >;
+  // The wal-buffer extension makes itself the process's default VFS, so it is loaded before the
+  // database is opened. With synchronous=FULL (every commit syncs the WAL before other connections
+  // see it) it gathers a commit's WAL frames into a few writes: SQLite writes each frame with two.
+  let walBufferError: unknown;
+  if (workerData.walBuffer) {
+    const loader = new Database(':memory:');
+    try {
+      loader.loadExtension(workerData.walBuffer);
+    } catch (error) {
+      walBufferError = error;
+    } finally {
+      loader.close();
+    }
+  }
   const db = new Database(workerData.path, { fileMustExist: true });
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.pragma(`synchronous = ${workerData.synchronous}`);
+  const walBuffered =
+    workerData.walBuffer && !walBufferError && workerData.synchronous === 'FULL'
+      ? db.pragma('pneumatic_wal_buffer = 1', { simple: true }) === '1'
+      : false;
   let busyTimeoutMs = workerData.busyTimeoutMs as number;
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.pragma(`cache_size = -${workerData.cacheKib}`);
@@ -195,7 +213,8 @@ export function writerThread(load: NodeJS.Require): void {
     if (Date.now() - lastIndexed >= workerData.indexIntervalMs) indexInBackground();
   }, workerData.indexIntervalMs);
 
-  parentPort!.postMessage({ ready: true });
+  parentPort!.postMessage({ ready: true, walBuffered });
+  if (walBufferError) parentPort!.postMessage({ warning: failure(walBufferError) });
   parentPort!.on('message', (request: Request) => {
     if (request.type === 'close') {
       clearInterval(timer);

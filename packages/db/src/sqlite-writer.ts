@@ -4,6 +4,7 @@ import type { MessageStore, NewMessage, StoreOutcome } from './message-store.ts'
 import { DatabaseUnavailableError } from './outage.ts';
 import { INDEX_STEP_SQL } from './repositories/search.repository.ts';
 import { writerThread } from './sqlite-writer-thread.ts';
+import { walBufferExtension } from './wal-buffer.ts';
 
 /** The statements the writer thread prepares once, at start. */
 const STATEMENTS = {
@@ -58,6 +59,8 @@ const MAX_RESTART_MS = 2000;
 interface Reply {
   /** The thread has opened the database and prepared its statements. */
   ready?: true;
+  /** …and gathers its commits' WAL frames (see wal-buffer.ts). */
+  walBuffered?: boolean;
   id?: number;
   outcomes?: StoreOutcome[];
   error?: { message: string; code?: string };
@@ -100,6 +103,7 @@ function rebuild(reported: { message: string; code?: string }): Error {
 export class SqliteWriter implements MessageStore {
   readonly #options: SqliteWriterOptions;
   readonly #driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  readonly #walBuffer = walBufferExtension();
   readonly #pending = new Map<number, Pending>();
   #worker: Worker | undefined;
   #nextId = 0;
@@ -112,6 +116,7 @@ export class SqliteWriter implements MessageStore {
   #starting: { resolve(): void; reject(error: Error): void }[] = [];
   /** The running thread has said it is ready. */
   #ready = false;
+  #walBuffered = false;
   #busyUntil = 0;
 
   /** The thread starts with `start` or the first batch: by then the schema it prepares statements for exists. */
@@ -132,6 +137,14 @@ export class SqliteWriter implements MessageStore {
       this.#starting.push({ resolve, reject });
       if (!this.#started) this.#start();
     });
+  }
+
+  /**
+   * The thread gathers each commit's WAL frames into a few writes (the
+   * wal-buffer extension, under synchronous=FULL); known once it is ready.
+   */
+  get walBuffered(): boolean {
+    return this.#walBuffered;
   }
 
   store(batch: readonly NewMessage[]): Promise<StoreOutcome[]> {
@@ -206,6 +219,7 @@ export class SqliteWriter implements MessageStore {
       eval: true,
       workerData: {
         driver: this.#driver,
+        walBuffer: this.#walBuffer,
         path: this.#options.path,
         synchronous: this.#options.synchronous,
         cacheKib: this.#options.cacheKib,
@@ -221,6 +235,7 @@ export class SqliteWriter implements MessageStore {
     worker.on('message', (reply: Reply) => {
       if (reply.ready) {
         this.#ready = true;
+        this.#walBuffered = reply.walBuffered === true;
         for (const waiting of this.#starting.splice(0)) waiting.resolve();
         return;
       }

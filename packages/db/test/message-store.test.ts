@@ -271,6 +271,23 @@ describe('starting the SQLite writer thread', () => {
     }
   });
 
+  it("gathers its commits' WAL frames under synchronous=FULL, and only then", async () => {
+    for (const synchronous of ['FULL', 'NORMAL'] as const) {
+      const database = await openTestDatabase('sqlite', {
+        writerThread: true,
+        sqliteSynchronous: synchronous,
+      });
+      try {
+        await migrateToLatest(database.handle.db);
+        const writer = database.handle.messages as SqliteWriter;
+        await writer.start();
+        expect(writer.walBuffered).toBe(synchronous === 'FULL');
+      } finally {
+        await database.close();
+      }
+    }
+  });
+
   it('rejects as an outage when the thread cannot open the database', async () => {
     const errors: Error[] = [];
     const writer = new SqliteWriter({
