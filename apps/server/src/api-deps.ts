@@ -22,6 +22,7 @@ import {
   logRepository,
   migrateToLatest,
   parseDatabaseUrl,
+  SqliteWriter,
 } from '@pneumatic/db';
 import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
@@ -86,7 +87,13 @@ async function openDatabase(
     // The writer thread starts now, not with the first send (which would wait for it).
     await database.messages.start();
     logger.info(
-      { event: 'migrations', applied: migration.applied, database: database.location },
+      {
+        event: 'migrations',
+        applied: migration.applied,
+        database: database.location,
+        // The SQLite writer gathers each commit's WAL frames into a few writes (wal-buffer).
+        ...(database.messages instanceof SqliteWriter ? { walBuffered: database.messages.walBuffered } : {}),
+      },
       'database ready',
     );
     return database;
