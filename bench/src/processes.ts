@@ -100,6 +100,19 @@ export function cpuSecondsOf(stat: string): number {
   return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / CLOCK_TICKS;
 }
 
+/** CPU time so far of each thread of process `pid`, by thread id (none once it is gone). */
+export function threadCpuSecondsOf(pid: number): Map<number, number> {
+  const threads = new Map<number, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    // The process is gone: no threads.
+  }
+  for (const tid of tids) threads.set(Number(tid), cpuSecondsOf(readProc(pid, `task/${tid}/stat`)));
+  return threads;
+}
+
 function readProc(pid: number, file: string): string {
   try {
     return readFileSync(`/proc/${pid}/${file}`, 'utf8');
@@ -209,17 +222,7 @@ async function launch(options: {
     },
     cpuSeconds: () => cpuSecondsOf(readProc(pid, 'stat')),
     mainThreadCpuSeconds: () => cpuSecondsOf(readProc(pid, `task/${pid}/stat`)),
-    threadCpuSeconds: () => {
-      const threads = new Map<number, number>();
-      let tids: string[] = [];
-      try {
-        tids = readdirSync(`/proc/${pid}/task`);
-      } catch {
-        // The process is gone: no threads.
-      }
-      for (const tid of tids) threads.set(Number(tid), cpuSecondsOf(readProc(pid, `task/${tid}/stat`)));
-      return threads;
-    },
+    threadCpuSeconds: () => threadCpuSecondsOf(pid),
     outputTail: () => tail,
     sourceMaps: options.sourceMaps ?? new Map(),
     build: options.build,

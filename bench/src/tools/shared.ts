@@ -1,4 +1,4 @@
-// What the profiling tools (steps.ts, connect-rounds.ts) share: a server of the kind asked for, and
+// What the profiling tools (steps.ts, connect-rounds.ts, writer.ts) share: a server of the kind asked for, and
 // each thread's CPU between two readings.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +36,7 @@ export async function startServer(kind: Kind): Promise<{ server: ServerProcess; 
  * its SQLite writer thread). Threads under 0.005 s are left out.
  */
 export function threadCpuPer(
-  server: ServerProcess,
+  server: Pick<ServerProcess, 'pid'>,
   before: Map<number, number>,
   after: Map<number, number>,
   units: number,
