@@ -138,6 +138,20 @@ describe('replies, reactions and mentions in the browser', () => {
     expect(await thumbs('👍 1').getAttribute('aria-pressed')).toBe('false');
     await alice.page.keyboard.press('Space');
     await thumbs('👍 2, you reacted').waitFor();
+
+    // A toggle that fails says why, and changes nothing; the next one that goes through clears it.
+    const reactCalls = /\/trpc\/[^?]*messages\.react/;
+    await alice.page.route(reactCalls, (route) => route.abort('connectionreset'));
+    await thumbs('👍 2, you reacted').click();
+    const refused = row.getByRole('group', { name: 'Reactions' }).getByRole('alert');
+    await expect
+      .poll(() => refused.textContent())
+      .toBe('Can’t reach Pneumatic right now. Check your connection and try again.');
+    expect(await thumbs('👍 2, you reacted').getAttribute('aria-pressed')).toBe('true');
+    await alice.page.unroute(reactCalls);
+    await thumbs('👍 2, you reacted').click();
+    await thumbs('👍 1').waitFor();
+    await refused.waitFor({ state: 'detached' });
   });
 
   it('highlights a mention of me and counts unread mentions in the list until I read them', async () => {

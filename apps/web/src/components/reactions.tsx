@@ -25,7 +25,13 @@ interface ReactionsProps {
  * it (a message has no tab stop of its own for it).
  */
 export function Reactions({ message, myId, picking, onPicking, onReact, nameOf }: ReactionsProps) {
+  // Why the last click on a chip was refused (rate limit, a dropped connection): said, not swallowed.
+  const [error, setError] = useState<string | null>(null);
   if (message.reactions.length === 0 && !picking) return null;
+  const toggle = (emoji: string, on: boolean) => {
+    setError(null);
+    onReact(message, emoji, on).catch((cause: unknown) => setError(describeError(cause)));
+  };
   return (
     <fieldset className="reactions">
       <legend className="sr-only">Reactions</legend>
@@ -40,7 +46,7 @@ export function Reactions({ message, myId, picking, onPicking, onReact, nameOf }
             // The visible "👍 2" starts the name, as speech input expects.
             aria-label={`${reaction.emoji} ${reaction.count}${mine ? ', you reacted' : ''}`}
             title={reaction.user_ids.map(nameOf).join(', ')}
-            onClick={() => void onReact(message, reaction.emoji, !mine).catch(() => {})}
+            onClick={() => toggle(reaction.emoji, !mine)}
           >
             {reaction.emoji} <span className="reaction-count">{reaction.count}</span>
           </button>
@@ -52,6 +58,11 @@ export function Reactions({ message, myId, picking, onPicking, onReact, nameOf }
         onOpen={onPicking}
         onPick={(emoji) => onReact(message, emoji, true)}
       />
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
     </fieldset>
   );
 }
