@@ -1,9 +1,10 @@
 /**
  * The SQLite message writer alone, in this process: the real `SqliteWriter`
  * (its thread, statements and schema, synchronous=FULL as the server's
- * default) storing back-to-back batches of a fixed size, each thread's CPU
- * per message. Steadier than a fan-out for comparing changes to the writer:
- * no sockets, no load generator. Not part of `pnpm bench`.
+ * default, WAL checkpoints on a thread of their own as in a server) storing
+ * back-to-back batches of a fixed size, each thread's CPU per message.
+ * Steadier than a fan-out for comparing changes to the writer: no sockets,
+ * no load generator. Not part of `pnpm bench`.
  *
  *   tsx src/tools/writer.ts [batch, 16] [seconds a round, 6] [messages stored first, 60000] [rounds, 3]
  *
@@ -28,7 +29,11 @@ if (![batch, seconds, preload, rounds].every((n) => Number.isInteger(n) && n > 0
 
 // The writer's thread is unreferenced (a server's sockets keep it alive): so is nothing else here.
 const alive = setInterval(() => {}, 60_000);
-const database = await openTestDatabase('sqlite', { writerThread: true, sqliteSynchronous: 'FULL' });
+const database = await openTestDatabase('sqlite', {
+  writerThread: true,
+  backgroundCheckpoints: true,
+  sqliteSynchronous: 'FULL',
+});
 try {
   const { db, messages } = database.handle;
   await migrateToLatest(db);

@@ -82,6 +82,15 @@ export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
 }
 
 const SQLITE_CACHE_KIB = 32 * 1024;
+/**
+ * The writer thread's page cache is smaller. Inserting into an index in its middle (a sender's
+ * message_ids, a conversation's seqs) rebalances pages in nearly every batch, and a rebalance
+ * renumbers pages by way of the page at 1 GiB: on a database under 1 GiB the commit then walks
+ * the whole page cache to drop pages past the end of the file (`pcache1TruncateUnsafe`). With
+ * 32 MiB that walk was 15 % of the thread's time; 8 MiB still holds the leaves a batch writes
+ * to, and the few pages it reads beyond them come from the OS's cache (docs/benchmarks.md).
+ */
+const WRITER_CACHE_KIB = 8 * 1024;
 /** How long a SQLite write waits for another's lock: the writer's (thread or main connection)… */
 const WRITER_BUSY_TIMEOUT_MS = 5000;
 /** …and the main connection's beside a writer thread, where waiting blocks the event loop. */
@@ -176,7 +185,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
       ? new SqliteWriter({
           path: target,
           synchronous,
-          cacheKib: SQLITE_CACHE_KIB,
+          cacheKib: WRITER_CACHE_KIB,
           walLimitBytes: SQLITE_WAL_LIMIT_BYTES,
           busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS,
           onQuery: options.onQuery,
