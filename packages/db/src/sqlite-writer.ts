@@ -9,13 +9,15 @@ import { walBufferExtension } from './wal-buffer.ts';
 /** The statements the writer thread prepares once, at start. */
 const STATEMENTS = {
   existing: 'select * from messages where sender_id = ? and message_id = ?',
+  senderExists: 'select 1 from users where id = ?',
+  // `or fail`: see the thread's foreign_keys pragma (sqlite-writer-thread.ts).
   takeSeq:
-    'update conversations set last_seq = last_seq + ?, last_activity_at = ? where id = ? returning last_seq',
+    'update or fail conversations set last_seq = last_seq + ?, last_activity_at = ? where id = ? returning last_seq',
   readUpTo:
     'update conversation_members set last_read_seq = ? where conversation_id = ? and user_id = ? and last_read_seq < ?',
-  takePositions: 'update log_head set pos = pos + ? where id = 1 returning pos',
+  takePositions: 'update or fail log_head set pos = pos + ? where id = 1 returning pos',
   // A used (sender_id, message_id) is left as it is: the thread sees no row changed, and checks the batch.
-  insert: `insert into messages (id, conversation_id, seq, pos, sender_id, message_id, content, created_at, edited_at, deleted_at, kind, system,
+  insert: `insert or fail into messages (id, conversation_id, seq, pos, sender_id, message_id, content, created_at, edited_at, deleted_at, kind, system,
       reply_to, reply_sender_id, reply_excerpt, mentions, attachments, attachment_names)
     values (?, ?, ?, ?, ?, ?, ?, ?, null, null, 'user', null, ?, ?, ?, ?, ?, ?)
     on conflict (sender_id, message_id) do nothing`,
