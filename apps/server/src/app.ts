@@ -85,7 +85,7 @@ export async function buildServer(
     serving: true,
     tracing,
     onQuery: (ms, failed, text) => {
-      metrics.dbQueryDuration.observe({ outcome: failed ? 'error' : 'ok' }, ms / 1000);
+      metrics.dbQueryDuration.labels(failed ? 'error' : 'ok').observe(ms / 1000);
       if (tracing) recordQuerySpan(text, ms, failed, dialect === 'postgres' ? 'postgresql' : 'sqlite');
     },
     onRateLimited: (window) => metrics.rateLimited.inc({ window }),
@@ -101,7 +101,7 @@ export async function buildServer(
       },
       sessionRevoked: (sessionId, reason) => logger.info({ event: 'session revoked', sessionId, reason }),
       procedureDone: (path, type, ms, code) => {
-        metrics.procedureDuration.observe({ path, type }, ms / 1000);
+        metrics.procedureDuration.labels(path, type).observe(ms / 1000);
         if (code) metrics.procedureErrors.inc({ path, code });
       },
       subscriptionsChanged: (delta) => metrics.subscriptionsActive.inc(delta),

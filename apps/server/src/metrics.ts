@@ -13,11 +13,11 @@ export class Metrics {
   readonly #connectionsActive: Gauge<'transport'>;
   readonly #messagesSent: Counter;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
-  readonly procedureDuration: Histogram<'path' | 'type'>;
+  readonly procedureDuration: CountedHistogram<'path' | 'type'>;
   readonly procedureErrors: Counter<'path' | 'code'>;
-  readonly deliveryLatency: CountedHistogram<Transport>;
+  readonly deliveryLatency: CountedHistogram<'transport'>;
   readonly subscriptionsActive: Gauge;
-  readonly dbQueryDuration: Histogram<'outcome'>;
+  readonly dbQueryDuration: CountedHistogram<'outcome'>;
   readonly rateLimited: Counter<'window'>;
   readonly socketsRefused: Counter<'reason'>;
   readonly batchSize: Histogram;
@@ -68,13 +68,14 @@ export class Metrics {
       buckets: FAST_BUCKETS,
       registers,
     });
-    this.procedureDuration = new Histogram({
-      name: 'pneumatic_trpc_procedure_duration_seconds',
-      help: 'tRPC procedure duration (REST and sockets included), by path and type',
-      labelNames: ['path', 'type'],
-      buckets: FAST_BUCKETS,
-      registers,
-    });
+    // Observed per call and per query: series found by one key (see CountedHistogram).
+    this.procedureDuration = new CountedHistogram(
+      'pneumatic_trpc_procedure_duration_seconds',
+      'tRPC procedure duration (REST and sockets included), by path and type',
+      ['path', 'type'],
+      FAST_BUCKETS,
+      this.registry,
+    );
     this.procedureErrors = new Counter({
       name: 'pneumatic_trpc_procedure_errors_total',
       help: 'tRPC procedure calls that failed, by path and error code',
@@ -85,10 +86,10 @@ export class Metrics {
     this.deliveryLatency = new CountedHistogram(
       'pneumatic_message_delivery_latency_seconds',
       'From a message being stored to its write to a socket',
-      'transport',
-      ['trpc', 'legacy'],
+      ['transport'],
       FAST_BUCKETS,
       this.registry,
+      [['trpc'], ['legacy']],
     );
     this.#deliveryLatencyOf = {
       trpc: this.deliveryLatency.labels('trpc'),
@@ -99,13 +100,14 @@ export class Metrics {
       help: 'Event stream subscriptions open now',
       registers,
     });
-    this.dbQueryDuration = new Histogram({
-      name: 'pneumatic_db_query_duration_seconds',
-      help: 'Database query duration',
-      labelNames: ['outcome'],
-      buckets: FAST_BUCKETS,
-      registers,
-    });
+    this.dbQueryDuration = new CountedHistogram(
+      'pneumatic_db_query_duration_seconds',
+      'Database query duration',
+      ['outcome'],
+      FAST_BUCKETS,
+      this.registry,
+      [['ok'], ['error']],
+    );
     this.rateLimited = new Counter({
       name: 'pneumatic_rate_limit_rejections_total',
       help: 'Requests refused by the rate limit, by the window that ran out',

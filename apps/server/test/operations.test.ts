@@ -91,6 +91,23 @@ describe('operations endpoints', () => {
     expect(await value()).toBe(before + 2);
   });
 
+  it('times procedures and queries in the metrics', async () => {
+    const alice = await suite.api.user('alice-timed');
+    const room = await suite.api.conversation(alice.token, []);
+    const count = async (series: string) => {
+      const text = await (await fetch(`${suite.t.url}/metrics`)).text();
+      const escaped = series.replace(/[{}.]/g, '\\$&');
+      return Number(new RegExp(`^${escaped} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    };
+    const sends = 'pneumatic_trpc_procedure_duration_seconds_count{path="messages.send",type="mutation"}';
+    const queries = 'pneumatic_db_query_duration_seconds_count{outcome="ok"}';
+    const [sendsBefore, queriesBefore] = [await count(sends), await count(queries)];
+    await suite.api.send(alice.token, alice.id, room, 'timed');
+    expect(await count(sends)).toBe(sendsBefore + 1);
+    expect(await count(queries)).toBeGreaterThan(queriesBefore);
+    expect(await count('pneumatic_db_query_duration_seconds_count{outcome="error"}')).toBe(0);
+  });
+
   it('sends old static pages to the web app and answers unknown paths with 404 JSON', async () => {
     const old = await fetch(`${suite.t.url}/static/chat.html`, { redirect: 'manual' });
     expect(old.status).toBe(301);
