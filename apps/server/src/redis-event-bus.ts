@@ -121,5 +121,9 @@ function readBusEvent(payload: string): BusEvent | undefined {
     return undefined;
   }
   const kind = FORMER_KINDS.get(event.kind) ?? event.kind;
-  return (EVENT_KINDS as readonly string[]).includes(kind) ? ({ ...event, kind } as BusEvent) : undefined;
+  if (!(EVENT_KINDS as readonly string[]).includes(kind)) return undefined;
+  // The object is this message's own (just parsed): renamed in place. A copy (`{ ...event, kind }`)
+  // takes V8's slow path for a spread followed by a property, microseconds an event (see authedContext).
+  event.kind = kind;
+  return event as BusEvent;
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Context } from './context.ts';
 import { streamProcedure } from './routers/events.ts';
 import { sendProcedure } from './routers/messages.ts';
-import { type AuthedContext, procedureDone, spendSocketBudget } from './trpc.ts';
+import { type AuthedContext, authedContext, procedureDone, spendSocketBudget } from './trpc.ts';
 
 /** The input as the procedure's schema parses it: at once, unless the schema has an async step. */
 type Parse = (value: unknown) => unknown;
@@ -86,7 +86,7 @@ export async function callDirect(
       throw new TRPCError({ code: 'BAD_REQUEST', cause });
     }
     const output = await procedure.resolve({
-      ctx: { ...ctx, user: auth.user, sessionId: auth.sessionId },
+      ctx: authedContext(ctx, auth),
       input: input as never,
     });
     procedureDone(ctx, path, procedure.type, started, null);

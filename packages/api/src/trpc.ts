@@ -99,6 +99,27 @@ export const publicProcedure = t.procedure.use(observed).use(socketBudget);
 /** The context inside an authed procedure. */
 export type AuthedContext = Context & { user: AuthenticatedUser['user']; sessionId: string };
 
+/**
+ * `ctx` with the caller's identity, for a call that skips tRPC's chain
+ * (direct-calls.ts). Written field by field: in Node 20's V8 an object
+ * literal that spreads and then adds properties (`{ ...ctx, user, sessionId }`)
+ * takes a slow path, 1.3–3.3 µs against 30 ns, 3–4 % of the event loop's
+ * time for a socket's sends. The type lists every field of the context, so
+ * one added there cannot be left out here.
+ */
+export function authedContext(ctx: Context, auth: AuthenticatedUser): AuthedContext {
+  return {
+    deps: ctx.deps,
+    identify: ctx.identify,
+    ip: ctx.ip,
+    userAgent: ctx.userAgent,
+    socket: ctx.socket,
+    traceParent: ctx.traceParent,
+    user: auth.user,
+    sessionId: auth.sessionId,
+  } satisfies Record<keyof AuthedContext, unknown>;
+}
+
 /** A procedure that needs a valid access token; `ctx.user` and `ctx.sessionId` are set inside. */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const auth = await ctx.identify();
