@@ -11,7 +11,8 @@ import { authedProcedure, router } from '../trpc.ts';
 async function withPresence<T extends PublicUser & { deleted?: boolean }>(ctx: Context, users: T[]) {
   const live = users.filter((u) => !u.deleted).map((u) => u.id);
   const online = (await ctx.deps.presence?.onlineAmong(live)) ?? new Set<string>();
-  return users.map((user) => ({ ...user, online: online.has(user.id) && !user.deleted }));
+  // Not `{ ...user, online }`: the slow way in V8, about 2 µs a user (see authedContext).
+  return users.map((user) => Object.assign({}, user, { online: online.has(user.id) && !user.deleted }));
 }
 
 export const usersRouter = router({

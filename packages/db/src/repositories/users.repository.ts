@@ -127,7 +127,9 @@ export async function findUsersByIds(
     .select([...publicColumns, 'deleted_at'])
     .where('id', 'in', ids)
     .execute();
-  return rows.map(({ deleted_at, ...user }) => ({ ...user, deleted: deleted_at !== null }));
+  // Not `{ ...user, deleted }`: V8 (Node 20) makes a literal that spreads and then adds a property
+  // the slow way, about 2 µs a row against 0.3 (see authedContext in @pneumatic/api).
+  return rows.map(({ deleted_at, ...user }) => Object.assign(user, { deleted: deleted_at !== null }));
 }
 
 export async function findUserById(db: Executor, id: string): Promise<PublicUser | undefined> {
