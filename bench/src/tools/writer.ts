@@ -9,10 +9,11 @@
  *   tsx src/tools/writer.ts [batch, 16] [seconds a round, 6] [messages stored first, 60000] [rounds, 3]
  *
  * 200 conversations of 5 members; each message from a member, with a random
- * message_id, as clients send them. Compare two builds by running them in
+ * message_id, as clients send them, and a time-ordered id, as the server makes them. Compare two builds by running them in
  * turn, several times: this machine's figures move from one minute to the next.
  */
 import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '@pneumatic/api';
 import { conversationsRepository, migrateToLatest, type NewMessage } from '@pneumatic/db';
 import { openTestDatabase } from '@pneumatic/db/testing';
 import { threadCpuSecondsOf } from '../processes.ts';
@@ -70,7 +71,8 @@ try {
     const room = rooms[k % rooms.length]!;
     k++;
     return {
-      id: randomUUID(),
+      // As the server makes them: each insert lands at the end of the id index.
+      id: timeOrderedId(),
       conversation_id: room.id,
       sender_id: room.members[k % room.members.length]!,
       message_id: randomUUID(),

@@ -97,4 +97,5 @@ export {
   type PresenceOptions,
   type PresenceStore,
 } from './realtime/presence.ts';
+export { timeOrderedId } from './time-ordered-id.ts';
 export { inSpan } from './tracing.ts';
