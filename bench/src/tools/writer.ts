@@ -9,8 +9,9 @@
  *   tsx src/tools/writer.ts [batch, 16] [seconds a round, 6] [messages stored first, 60000] [rounds, 3]
  *
  * 200 conversations of 5 members; each message from a member, with a random
- * message_id, as clients send them, and a time-ordered id, as the server makes them. Compare two builds by running them in
- * turn, several times: this machine's figures move from one minute to the next.
+ * message_id, as clients send them, and a time-ordered id, as the server
+ * makes them. Compare two builds by running them in turn, several times:
+ * this machine's figures move from one minute to the next.
  */
 import { randomUUID } from 'node:crypto';
 import { timeOrderedId } from '@pneumatic/api';

@@ -28,16 +28,33 @@ export function rowMaker(columns: readonly string[]): ((row: RawRow) => Record<s
 /** A reader statement for Kysely whose rows are made by `rowMaker`, or the statement itself where it cannot be. */
 function fastRows(statement: Statement): SqliteStatement {
   if (!statement.reader) return statement as unknown as SqliteStatement;
-  const make = rowMaker(statement.columns().map((column) => column.name));
+  let columns = statement.columns().map((column) => column.name);
+  let make = rowMaker(columns);
   if (!make) return statement as unknown as SqliteStatement;
   const raw = statement.raw(true);
+  /**
+   * SQLite prepares a statement again by itself when the schema changed (a migration from
+   * another process): a `select *` may then return other columns than it did.
+   */
+  const fit = (row: RawRow | undefined) => {
+    if (row === undefined || row.length === columns.length) return;
+    columns = statement.columns().map((column) => column.name);
+    make = rowMaker(columns) ?? ((values) => Object.fromEntries(columns.map((name, i) => [name, values[i]])));
+  };
   return {
     reader: true,
     // Kysely hands the parameters as one array, which better-sqlite3 binds as the positional ones.
-    all: (parameters) => (raw.all(parameters as unknown[]) as RawRow[]).map(make),
+    all: (parameters) => {
+      const rows = raw.all(parameters as unknown[]) as RawRow[];
+      fit(rows[0]);
+      return rows.map(make!);
+    },
     run: (parameters) => raw.run(parameters as unknown[]),
     *iterate(parameters) {
-      for (const row of raw.iterate(parameters as unknown[]) as IterableIterator<RawRow>) yield make(row);
+      for (const row of raw.iterate(parameters as unknown[]) as IterableIterator<RawRow>) {
+        fit(row);
+        yield make!(row);
+      }
     },
   };
 }

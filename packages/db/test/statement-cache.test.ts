@@ -77,6 +77,16 @@ describe('statement cache rows', () => {
     expect(returning.rows).toEqual([{ id: 9, name: 'eva' }]);
   });
 
+  it('follows a schema changed under a cached statement', async () => {
+    const before = await both('select * from t where id = ?', 1);
+    expect(before.rows).toEqual(before.expected);
+    // A migration adds a column (here on the same connection): SQLite prepares the statement again.
+    plain.exec("alter table t add column extra text default 'x'");
+    const after = await both('select * from t where id = ?', 1);
+    expect(after.rows).toEqual(after.expected);
+    expect(after.rows[0]).toMatchObject({ extra: 'x' });
+  });
+
   it('streams rows made the same way', async () => {
     const streamed: unknown[] = [];
     for await (const row of db.selectFrom(sql.raw('t').as('t')).selectAll().orderBy(sql.raw('id')).stream())
