@@ -29,8 +29,9 @@ export function rowMaker(columns: readonly string[]): ((row: RawRow) => Record<s
 function fastRows(statement: Statement): SqliteStatement {
   if (!statement.reader) return statement as unknown as SqliteStatement;
   let columns = statement.columns().map((column) => column.name);
-  let make = rowMaker(columns);
-  if (!make) return statement as unknown as SqliteStatement;
+  const first = rowMaker(columns);
+  if (!first) return statement as unknown as SqliteStatement;
+  let make = first;
   const raw = statement.raw(true);
   /**
    * SQLite prepares a statement again by itself when the schema changed (a migration from
@@ -47,13 +48,13 @@ function fastRows(statement: Statement): SqliteStatement {
     all: (parameters) => {
       const rows = raw.all(parameters as unknown[]) as RawRow[];
       fit(rows[0]);
-      return rows.map(make!);
+      return rows.map(make);
     },
     run: (parameters) => raw.run(parameters as unknown[]),
     *iterate(parameters) {
       for (const row of raw.iterate(parameters as unknown[]) as IterableIterator<RawRow>) {
         fit(row);
-        yield make!(row);
+        yield make(row);
       }
     },
   };
