@@ -204,8 +204,8 @@ export function writerThread(load: NodeJS.Require): void {
       typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : undefined,
   });
 
-  // In the background the index catches up in small chunks, requests handled in between (a
-  // chunk holds the next batch back a few milliseconds at most): after a batch at most every
+  // In the background the index catches up in chunks, requests handled in between (a chunk
+  // holds the next batch back a few milliseconds): after a batch at most every
   // interval while sends come, and on the interval when they stop. A search asks for all of it first.
   let lastIndexed = 0;
   let indexing = false;
@@ -217,7 +217,7 @@ export function writerThread(load: NodeJS.Require): void {
       // Never worth waiting for a lock another process holds: the next round, or a search, does it.
       db.pragma('busy_timeout = 0');
       try {
-        more = indexSome.immediate(workerData.backgroundIndexBatch) === workerData.backgroundIndexBatch;
+        more = indexSome.immediate(workerData.indexBatch) === workerData.indexBatch;
       } catch (error) {
         if (!String((error as { code?: unknown })?.code).startsWith('SQLITE_BUSY'))
           parentPort!.postMessage({ warning: failure(error) });
