@@ -35,9 +35,10 @@ const THREAD_SOURCE = `const __name = (target) => target;\n(${String(writerThrea
 /**
  * Rows indexed for search per transaction, in the background between batches
  * of sends and when a search waits for it. Each transaction flushes a segment
- * of the full-text index that later merges rewrite, and commits: 500 rows cost
- * 6–9 µs of CPU each, 100 cost 10 (bench/src/tools/search-index.ts). A chunk
- * holds the next batch of sends back about 4 ms.
+ * of the full-text index that later merges rewrite, and commits: at 500 rows a
+ * message costs 6–11 µs of CPU, at 100 rows 8–12, less in every round
+ * (bench/src/tools/search-index.ts). A chunk holds the next batch of sends
+ * back about 4 ms.
  */
 const INDEX_BATCH = 500;
 /** How often the index catches up while nobody searches. */
