@@ -36,10 +36,11 @@ const handle = createDatabase(join(dir, 'search.db'), {
   sqliteSynchronous: 'FULL',
   backgroundCheckpoints: true,
 });
+// Messages are queued through a connection of their own, as the writer thread's sends are.
+let sender: Database.Database | undefined;
 try {
   await migrateToLatest(handle.db);
-  // Messages are queued through a connection of their own, as the writer thread's sends are.
-  const sender = new Database(join(dir, 'search.db'));
+  sender = new Database(join(dir, 'search.db'));
   sender.pragma('synchronous = FULL');
   const now = new Date().toISOString();
   sender
@@ -97,8 +98,8 @@ try {
           `a chunk ${((wallMs / indexed) * chunk).toFixed(2)} ms\n`,
       );
     }
-  sender.close();
 } finally {
+  sender?.close();
   await handle.close();
   rmSync(dir, { recursive: true, force: true });
 }
