@@ -1,6 +1,23 @@
 import { type Compilable, CompiledQuery } from 'kysely';
 import type { Executor } from './create-database.ts';
 
+/**
+ * Runs a compiled reading query on an executor's own connection at once,
+ * without Kysely's driver (its connection lock, query id, log event and
+ * result transform), or answers undefined where it must not (an open
+ * transaction on the connection, a statement that writes): the caller then
+ * goes through Kysely. Registered by createDatabase for an embedded SQLite
+ * connection, whose statements run synchronously anyway.
+ */
+export type DirectReader = (sql: string, parameters: readonly unknown[]) => unknown[] | undefined;
+
+const directReaders = new WeakMap<Executor, DirectReader>();
+
+/** Lets `db`'s queries compiled once run through `reader` (see DirectReader). */
+export function readDirectly(db: Executor, reader: DirectReader): void {
+  directReaders.set(db, reader);
+}
+
 interface Compiled {
   sql: string;
   parameters: readonly unknown[];
@@ -16,7 +33,10 @@ interface Compiled {
  * this. An argument must be used as a plain value (`where(column, op,
  * value)`), not expanded into SQL (a list for `in`): it is placed by
  * identity; an array is refused, and compiling throws if an argument did
- * not land as a parameter.
+ * not land as a parameter. On an embedded SQLite connection the query runs
+ * directly on its prepared statement (readDirectly): Kysely's driver was
+ * most of the functions a socket's connect ran through, and connecting is
+ * what a server process does before V8 has compiled anything.
  */
 export function compiledOnce<A extends unknown[], R>(
   build: (db: Executor, ...args: A) => Compilable<R>,
@@ -42,6 +62,8 @@ export function compiledOnce<A extends unknown[], R>(
     }
     const { slots } = compiled;
     const values = compiled.parameters.map((value, i) => (slots[i]! >= 0 ? args[slots[i]!] : value));
+    const rows = directReaders.get(db)?.(compiled.sql, values);
+    if (rows) return rows as R[];
     return (await db.executeQuery<R>(CompiledQuery.raw(compiled.sql, values))).rows;
   };
 }

@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import {
   Kysely,
   type KyselyConfig,
+  type SqliteDatabase as KyselySqliteDatabase,
   PostgresDialect,
   type PostgresPool,
   type PostgresPoolClient,
@@ -11,6 +12,7 @@ import {
   type Transaction,
 } from 'kysely';
 import type { Pool } from 'pg';
+import { type DirectReader, readDirectly } from './compiled-once.ts';
 import type { Database } from './database.ts';
 import { kyselyMessageStore, type MessageStore } from './message-store.ts';
 import { DatabaseUnavailableError } from './outage.ts';
@@ -65,6 +67,33 @@ function queryLog(options: DatabaseOptions): KyselyConfig['log'] {
   const onQuery = options.onQuery;
   if (!onQuery) return undefined;
   return (event) => onQuery(event.queryDurationMillis, event.level === 'error', event.query.sql);
+}
+
+/**
+ * Reads on the main SQLite connection without Kysely's driver (see
+ * DirectReader): not inside a transaction (Kysely's lock keeps the queries
+ * of others out of one), and only statements that read. Reported to
+ * `onQuery` as Kysely's log would.
+ */
+function directSqliteReader(
+  sqlite: SqliteDatabase.Database,
+  statements: KyselySqliteDatabase,
+  onQuery: DatabaseOptions['onQuery'],
+): DirectReader {
+  return (sql, parameters) => {
+    if (sqlite.inTransaction) return undefined;
+    const statement = statements.prepare(sql);
+    if (!statement.reader) return undefined;
+    const start = performance.now();
+    try {
+      const rows = statement.all(parameters);
+      onQuery?.(performance.now() - start, false, sql);
+      return rows;
+    } catch (error) {
+      onQuery?.(performance.now() - start, true, sql);
+      throw error;
+    }
+  };
 }
 
 export interface ParsedDatabaseUrl {
@@ -176,10 +205,12 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     options.backgroundCheckpoints && target !== ':memory:'
       ? startCheckpointer(sqlite, target, synchronous, options.onBackgroundError ?? (() => {}))
       : undefined;
+  const statements = withStatementCache(sqlite);
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    dialect: new SqliteDialect({ database: statements }),
     log: queryLog(options),
   });
+  readDirectly(db, directSqliteReader(sqlite, statements, options.onQuery));
   const messages =
     options.writerThread && target !== ':memory:'
       ? new SqliteWriter({

@@ -64,4 +64,56 @@ describe.each(DIALECTS)('queries compiled once (%s)', (dialect) => {
     const unused = compiledOnce((d, _id: string) => d.selectFrom('users').select('id'), 1);
     await expect(unused(db, alice)).rejects.toThrow('not bound as a parameter');
   });
+
+  it("runs on SQLite's connection directly, reported like any query, and waits out a transaction", async () => {
+    const queries: string[] = [];
+    const own = await openTestDatabase(dialect, {
+      onQuery: (_ms, failed, text) => queries.push(`${failed} ${text}`),
+    });
+    try {
+      const { db } = own.handle;
+      await migrateToLatest(db);
+      await seedRooms(db, [alice], []);
+      const sessionId = randomUUID();
+      const find = () => sessionsRepository.findSessionUser(db, sessionId, alice, at(0));
+      const insert = (executor: typeof db) =>
+        sessionsRepository.insertSession(executor, {
+          id: sessionId,
+          user_id: alice,
+          current_jti: randomUUID(),
+          created_at: at(0),
+          expires_at: at(hour),
+        });
+      queries.length = 0;
+      expect(await find()).toBeUndefined();
+      expect(queries).toEqual([expect.stringMatching(/^false select .*"sessions"/)]);
+
+      // A lookup made while a transaction is open elsewhere neither sees its rows nor
+      // runs inside it: it waits, and the rolled-back session is not there.
+      let inserted!: () => void;
+      const insertedOnce = new Promise<void>((resolve) => {
+        inserted = resolve;
+      });
+      const rolledBack = db
+        .transaction()
+        .execute(async (trx) => {
+          await insert(trx);
+          expect(await sessionsRepository.findSessionUser(trx, sessionId, alice, at(0))).toMatchObject({
+            id: alice,
+          });
+          inserted();
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          throw new Error('rolled back');
+        })
+        .catch((error: Error) => error.message);
+      await insertedOnce;
+      expect(await find()).toBeUndefined();
+      expect(await rolledBack).toBe('rolled back');
+
+      await insert(db);
+      expect(await find()).toMatchObject({ id: alice, username: expect.any(String) });
+    } finally {
+      await own.close();
+    }
+  });
 });
