@@ -1,18 +1,15 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import fastifyWebsocket from '@fastify/websocket';
 import type { ApiDeps } from '@pneumatic/api';
 import { type DatabaseHandle, parseDatabaseUrl } from '@pneumatic/db';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { WebSocket } from 'ws';
 import { createApiDeps } from './api-deps.ts';
 import { registerApiDocs } from './api-docs.ts';
 import type { Config } from './config.ts';
 import { reportFailure } from './failures.ts';
 import { filesPlugin, isUploadRequest } from './files/files-plugin.ts';
-import { isAllowedSocketOrigin, isUpgrade, registerHttpHygiene } from './http-hygiene.ts';
+import { registerHttpHygiene } from './http-hygiene.ts';
 import { InFlight } from './in-flight.ts';
 import { legacySocketPlugin } from './legacy/legacy-socket.ts';
 import { registerHttpRateLimit } from './limits/http-rate-limit.ts';
@@ -24,7 +21,8 @@ import { restPlugin } from './rest/plugin.ts';
 import { registerServerTiming } from './server-timing.ts';
 import { LiveSockets } from './sockets/live-sockets.ts';
 import { SocketCaps } from './sockets/socket-caps.ts';
-import { MAX_FRAME_BYTES, SHUTTING_DOWN, TOO_MANY_ADDRESS_SOCKETS } from './sockets/socket-limits.ts';
+import { MAX_FRAME_BYTES, SHUTTING_DOWN } from './sockets/socket-limits.ts';
+import { SocketUpgrades } from './sockets/upgrades.ts';
 import { recordQuerySpan, registerHttpSpans } from './tracing.ts';
 import { registerTrpc } from './trpc-host.ts';
 import { registerWebApp } from './web-app.ts';
@@ -37,6 +35,8 @@ export interface Server {
   metrics: Metrics;
   database: DatabaseHandle;
   redis: Redis | undefined;
+  /** Where sockets are upgraded: its `server` emits `connection` with each socket and its request. */
+  upgrades: SocketUpgrades;
   /**
    * Stops taking new work, lets frames in flight finish (up to `graceMs`),
    * closes sockets and waits for HTTP requests in flight, then closes the
@@ -149,11 +149,10 @@ export async function buildServer(
       .send(restError.body);
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'Not Found' }));
-  // Every line a request logs carries its route (and, once known, its user). A socket's upgrade
-  // is the exception: the socket logs through its transport's logger, which carries its route and
-  // user, and a child logger per socket (bindings run through the redaction) was 5 % of connecting.
+  // Every line a request logs carries its route (and, once known, its user). Sockets log through
+  // their transport's logger, which carries its route and user (their upgrades are not requests
+  // here: sockets/upgrades.ts).
   app.addHook('onRequest', async (request, reply) => {
-    if (isUpgrade(request)) return;
     const child = request.log.child({ route: request.routeOptions.url ?? 'unmatched' });
     request.log = child;
     reply.log = child;
@@ -177,17 +176,6 @@ export async function buildServer(
     perAddress: config.MAX_SOCKETS_PER_ADDRESS,
     onRefused: (reason) => metrics.socketsRefused.inc({ reason }),
   });
-  // Per address at the upgrade, before any token is read; the connection counts until it closes.
-  app.addHook('onRequest', async (request, reply) => {
-    if (!isUpgrade(request)) return;
-    if (caps.admitAddress(request.ip, request.raw.socket)) return;
-    return reply.code(TOO_MANY_ADDRESS_SOCKETS.status).send({ detail: TOO_MANY_ADDRESS_SOCKETS.detail });
-  });
-  // An upgrade answered over HTTP (refused: 429, 404…) must hang up: node stopped timing
-  // that connection out when it saw the upgrade, so it would stay open for as long as the client likes.
-  app.addHook('onResponse', async (request) => {
-    if (isUpgrade(request)) request.raw.socket.destroy();
-  });
   const legacyFrames = new InFlight();
   const sockets = new LiveSockets(deps, {
     pingMs: config.SOCKET_PING_MS,
@@ -201,21 +189,22 @@ export async function buildServer(
     onSocketError: (err, transport) => logger.warn({ err, transport }, 'socket error'),
   });
 
-  await app.register(fastifyWebsocket, {
-    options: {
-      maxPayload: MAX_FRAME_BYTES,
-      verifyClient: ({ origin, req }, done) =>
-        done(isAllowedSocketOrigin(origin, req.headers.host, config.CORS_ORIGINS), 403, 'Origin not allowed'),
-    },
+  // Every socket, /trpc and /ws, is upgraded past fastify's request lifecycle (upgrades.ts), and
+  // kept alive and timed by one sweep (`sockets`, which the transports open each socket with).
+  const upgrades = new SocketUpgrades({
+    deps,
+    logger,
+    caps,
+    trustProxy: config.TRUST_PROXY,
+    corsOrigins: config.CORS_ORIGINS,
+    maxPayload: MAX_FRAME_BYTES,
+    http: (request, response) => app.routing(request, response),
+    onRefused: (reason) => metrics.socketsRefused.inc({ reason }),
   });
-  // Every socket, /trpc and /ws, is kept alive and timed by one sweep (`sockets`, which the
-  // transports open each socket with).
-  app.websocketServer.on('connection', (_ws: WebSocket, req: IncomingMessage) => {
-    // @fastify/websocket routes the upgrade with a ServerResponse tied to the connection, and
-    // never unties it: the response, and through it the request with its headers, would live
-    // as long as the socket. The upgrade is done; nothing writes to that response again.
-    const connection = req.socket as Socket & { _httpMessage?: ServerResponse | null };
-    connection._httpMessage?.detachSocket(connection);
+  upgrades.attach(app.server);
+  app.addHook('preClose', (done) => {
+    upgrades.close();
+    done();
   });
 
   enforceRequestDeadlines(app.server, {
@@ -223,7 +212,7 @@ export async function buildServer(
     uploadMs: config.UPLOAD_TIMEOUT_MS,
     isUpload: isUploadRequest,
   });
-  await registerTrpc(app, deps, logger, { tracing, sockets });
+  await registerTrpc(app, deps, logger, { tracing, sockets, upgrades });
   await app.register(restPlugin, { deps, tracing });
   await app.register(filesPlugin, {
     deps,
@@ -235,6 +224,7 @@ export async function buildServer(
     tracing,
     deps,
     sockets,
+    upgrades,
     frames: legacyFrames,
     onDelivered: (createdAt: string) => metrics.messageDelivered(createdAt, 'legacy'),
   });
@@ -270,6 +260,7 @@ export async function buildServer(
     metrics,
     database,
     redis,
+    upgrades,
     async close(graceMs = DEFAULT_DRAIN_MS) {
       // Frames already taken finish while their sockets are open, so their answers still go out.
       if (!(await legacyFrames.drain(graceMs)))

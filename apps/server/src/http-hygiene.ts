@@ -1,11 +1,6 @@
 import fastifyCors from '@fastify/cors';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
-
-/** Whether the request asks to become a WebSocket. */
-export function isUpgrade(request: FastifyRequest): boolean {
-  return request.raw.headers.upgrade?.toLowerCase() === 'websocket';
-}
 
 /**
  * Security headers, a content security policy the web app and /docs pass,
@@ -13,7 +8,7 @@ export function isUpgrade(request: FastifyRequest): boolean {
  *
  * helmet is built once here: @fastify/helmet builds it again for every
  * request (parsing the policy each time). A WebSocket upgrade gets none of
- * these headers: its answer (101) is written by ws, not from the reply.
+ * these headers: it never reaches fastify (sockets/upgrades.ts).
  */
 export async function registerHttpHygiene(app: FastifyInstance, corsOrigins: string[]): Promise<void> {
   const secureHeaders = helmet({
@@ -36,7 +31,6 @@ export async function registerHttpHygiene(app: FastifyInstance, corsOrigins: str
     crossOriginEmbedderPolicy: false,
   });
   app.addHook('onRequest', (request, reply, done) => {
-    if (isUpgrade(request)) return done();
     secureHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
   });
   await app.register(fastifyCors, {

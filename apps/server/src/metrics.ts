@@ -122,7 +122,7 @@ export class Metrics {
     });
     this.socketsRefused = new Counter({
       name: 'pneumatic_websocket_refused_total',
-      help: 'Sockets refused for holding too many: per user or per client address',
+      help: 'Sockets refused: past the per-user cap (user), the per-address cap (address) or the rate limit (rate)',
       labelNames: ['reason'],
       registers,
     });

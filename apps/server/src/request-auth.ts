@@ -9,19 +9,18 @@ import {
 import type { FastifyRequest } from 'fastify';
 
 /**
- * The bearer token of a request, read in one place for every entry point:
- * `Authorization: Bearer <token>` (the scheme in any case), or, for the
- * legacy socket's upgrade only, `?token=`. Null when there is none or the
- * header is not a bearer one: both answer "Not authenticated".
+ * The bearer token of a request, read in one place for every HTTP entry
+ * point: `Authorization: Bearer <token>` (the scheme in any case). Null when
+ * there is none or the header is not a bearer one: both answer "Not
+ * authenticated". (A socket's upgrade reads its own: sockets/upgrades.ts.)
  */
 export function bearerToken(request: FastifyRequest): string | null {
-  const header = request.headers.authorization;
-  if (header) return /^bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null;
-  if (request.url.startsWith('/ws')) {
-    const token = (request.query as { token?: unknown }).token;
-    if (typeof token === 'string' && token) return token;
-  }
-  return null;
+  return bearerOf(request.headers.authorization);
+}
+
+/** The token of an `Authorization` header's value, when it is a bearer one. */
+export function bearerOf(header: string | undefined): string | null {
+  return header ? (/^bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null) : null;
 }
 
 const verified = new WeakMap<FastifyRequest, Promise<TokenClaims>>();

@@ -6,12 +6,14 @@ import { reportFailure } from './failures.ts';
 import { requestIdentityOf } from './request-auth.ts';
 import type { LiveSockets } from './sockets/live-sockets.ts';
 import { MAX_BATCH_SIZE } from './sockets/socket-limits.ts';
+import type { SocketUpgrades } from './sockets/upgrades.ts';
 import { requestContext } from './tracing.ts';
 import { registerTrpcSocket } from './trpc-socket.ts';
 
 export interface TrpcHostOptions {
   tracing: boolean;
   sockets: LiveSockets;
+  upgrades: SocketUpgrades;
 }
 
 const SUBSCRIPTIONS_OVER_SOCKETS = 'Subscriptions are served over WebSocket only';
@@ -38,7 +40,7 @@ export async function registerTrpc(
   options: TrpcHostOptions,
 ): Promise<void> {
   const createContext = createContextFactory(deps);
-  registerTrpcSocket(app, deps, logger, { sockets: options.sockets });
+  registerTrpcSocket(deps, logger, { sockets: options.sockets, upgrades: options.upgrades });
 
   // Subscriptions are served over WebSocket only, where the socket caps count them;
   // over HTTP (server-sent events) each would hold a listener outside any cap.

@@ -32,7 +32,6 @@ import {
   type TRPCErrorShape,
   type TRPCResponseMessage,
 } from '@trpc/server/rpc';
-import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type RawData, WebSocket } from 'ws';
 import { reportFailure } from './failures.ts';
@@ -44,6 +43,7 @@ import {
   shedIfStalled,
   TOO_MANY_USER_SOCKETS,
 } from './sockets/socket-limits.ts';
+import type { SocketUpgrades } from './sockets/upgrades.ts';
 
 type Id = number | string;
 type ProcedureType = 'query' | 'mutation' | 'subscription';
@@ -130,6 +130,7 @@ function connectionParamsOf(text: string | null): TRPCRequestInfo['connectionPar
 
 export interface TrpcSocketOptions {
   sockets: LiveSockets;
+  upgrades: SocketUpgrades;
 }
 
 /**
@@ -147,12 +148,7 @@ export interface TrpcSocketOptions {
  * deadlines, token expiry and revoked sessions are LiveSockets' sweep; a
  * connection keeps one small object, and nothing of its upgrade request.
  */
-export function registerTrpcSocket(
-  app: FastifyInstance,
-  deps: ApiDeps,
-  logger: Logger,
-  options: TrpcSocketOptions,
-): void {
+export function registerTrpcSocket(deps: ApiDeps, logger: Logger, options: TrpcSocketOptions): void {
   const createContext = createContextFactory(deps);
 
   const report = (error: TRPCError, path: string | undefined, type: ProcedureType | 'unknown') =>
@@ -517,12 +513,11 @@ export function registerTrpcSocket(
     }
   }
 
-  // CORS is for HTTP answers: a socket's origin is checked at the upgrade (verifyClient).
-  app.get('/trpc', { websocket: true, config: { cors: false } }, (socket, request) => {
-    const connection = new TrpcConnection(socket, request.ip);
+  options.upgrades.route('/trpc', (socket, upgrade) => {
+    const connection = new TrpcConnection(socket, upgrade.ip);
     options.sockets.open(socket, connection, true);
     // Without `?connectionParams=1` the client sends none: the context is made at once, with no token.
-    if (new URL(request.url, 'http://localhost').searchParams.get('connectionParams') !== '1')
+    if (new URL(upgrade.url, 'http://localhost').searchParams.get('connectionParams') !== '1')
       connection.ready = connection.authenticate(() => null);
   });
 }

@@ -21,8 +21,7 @@ async function retained(requests: WeakRef<IncomingMessage>[]): Promise<number> {
 
 /**
  * An open socket keeps nothing of the HTTP request that opened it: not the
- * request with its headers, not the response @fastify/websocket routed the
- * upgrade with. Thousands of idle sockets would otherwise each hold a
+ * request with its headers. Thousands of idle sockets would otherwise each hold a
  * request's worth of memory for as long as they stay open.
  */
 describe('what an open socket keeps', () => {
@@ -31,7 +30,7 @@ describe('what an open socket keeps', () => {
   it('lets the upgrade request go while legacy and tRPC sockets stay open and deliver', async () => {
     const requests: WeakRef<IncomingMessage>[] = [];
     const track = (_ws: WebSocket, request: IncomingMessage) => requests.push(new WeakRef(request));
-    f.t.server.app.websocketServer.on('connection', track);
+    f.t.server.upgrades.server.on('connection', track);
     try {
       const legacy = await legacySocket(f.t.url, `?token=${f.bob.token}`);
       await legacy.authenticated();
@@ -55,7 +54,7 @@ describe('what an open socket keeps', () => {
       trpc.close();
       idle.close();
     } finally {
-      f.t.server.app.websocketServer.off('connection', track);
+      f.t.server.upgrades.server.off('connection', track);
     }
   });
 });

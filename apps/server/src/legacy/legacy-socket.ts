@@ -18,10 +18,10 @@ import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
 import { reportFailure } from '../failures.ts';
 import type { InFlight } from '../in-flight.ts';
-import { accessClaims } from '../request-auth.ts';
 import { frameOnce, sendBatched } from '../sockets/batched-writes.ts';
 import type { LiveSockets, SocketConnection } from '../sockets/live-sockets.ts';
 import { SHUTTING_DOWN, shedIfStalled, TOO_BUSY } from '../sockets/socket-limits.ts';
+import type { SocketUpgrades } from '../sockets/upgrades.ts';
 
 /** Frames a socket may have waiting to be handled; past it the client is flooding. */
 const MAX_PENDING_FRAMES = 1000;
@@ -43,6 +43,7 @@ export interface LegacySocketOptions {
   deps: ApiDeps;
   tracing: boolean;
   sockets: LiveSockets;
+  upgrades: SocketUpgrades;
   /** Frames being handled; shutdown waits for them and refuses new ones. */
   frames: InFlight;
   onDelivered?: (createdAt: string) => void;
@@ -213,8 +214,7 @@ export async function legacySocketPlugin(app: FastifyInstance, opts: LegacySocke
     }
   }
 
-  // CORS is for HTTP answers: a socket's origin is checked at the upgrade (verifyClient).
-  app.get('/ws', { websocket: true, config: { cors: false } }, (socket, request) => {
-    sockets.open(socket, new LegacyConnection(socket, request.id, accessClaims(deps, request)), false);
+  opts.upgrades.route('/ws', (socket, upgrade) => {
+    sockets.open(socket, new LegacyConnection(socket, upgrade.id, upgrade.claims()), false);
   });
 }

@@ -1,6 +1,5 @@
-import type { ApiDeps, RequestBudget } from '@pneumatic/api';
+import type { ApiDeps, BudgetResult, RequestBudget, TokenClaims } from '@pneumatic/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { isUpgrade } from '../http-hygiene.ts';
 import { accessClaims, bearerToken } from '../request-auth.ts';
 
 /** Paths never counted: probes, metrics, the API documents, and the web app's own files. */
@@ -34,12 +33,31 @@ async function budgetKey(deps: ApiDeps, request: FastifyRequest): Promise<string
     const userId = deps.fileLinks.verify(id, access);
     return userId ? `user:${userId}` : `ip:${request.ip}`;
   }
-  if (bearerToken(request) === null) return `ip:${request.ip}`;
+  return callerKey(request.ip, bearerToken(request) === null ? null : () => accessClaims(deps, request));
+}
+
+/**
+ * The budget key of a caller, request or socket upgrade: its user when it
+ * carries an access token that verifies, else its address.
+ */
+export async function callerKey(ip: string, claims: (() => Promise<TokenClaims>) | null): Promise<string> {
+  if (claims === null) return `ip:${ip}`;
   try {
-    return `user:${(await accessClaims(deps, request)).sub}`;
+    return `user:${(await claims()).sub}`;
   } catch {
-    return `ip:${request.ip}`;
+    return `ip:${ip}`;
   }
+}
+
+/** What an answer tells of the caller's budget: its limit, what is left, when it renews, and when refused, when to retry. */
+export function budgetHeaders(result: BudgetResult): Record<string, number> {
+  const headers: Record<string, number> = {
+    'x-ratelimit-limit': result.limit,
+    'x-ratelimit-remaining': result.remaining,
+    'x-ratelimit-reset': result.resetSeconds,
+  };
+  if (!result.allowed) headers['retry-after'] = result.resetSeconds;
+  return headers;
 }
 
 function isTrpc(request: FastifyRequest): boolean {
@@ -59,17 +77,14 @@ export function registerHttpRateLimit(app: FastifyInstance, deps: ApiDeps, budge
   app.addHook('onRequest', async (request, reply) => {
     if (isExempt(request)) return;
     const key = await budgetKey(deps, request);
-    if (key.startsWith('user:') && !isUpgrade(request)) {
+    if (key.startsWith('user:')) {
       const child = request.log.child({ userId: key.slice(5) });
       request.log = child;
       reply.log = child;
     }
     const result = await budget.consume(key);
-    reply.header('x-ratelimit-limit', result.limit);
-    reply.header('x-ratelimit-remaining', result.remaining);
-    reply.header('x-ratelimit-reset', result.resetSeconds);
+    reply.headers(budgetHeaders(result));
     if (!result.allowed) {
-      reply.header('retry-after', result.resetSeconds);
       return reply
         .code(429)
         .send(isTrpc(request) ? trpcRefusal(request, result.message) : { detail: result.message });

@@ -157,13 +157,8 @@ export class LiveSockets {
       userId: null,
       sessionId: null,
     });
-    // @fastify/websocket's error listener holds the upgrade's request and reply for as long as the
-    // socket lives; this one does what it does (report, drop the connection) without them. It is
-    // added before theirs goes, so the listener table never loses a key (a deleted key turns the
-    // table into a larger dictionary for the socket's life).
-    const theirs = ws.listeners('error') as ((error: Error) => void)[];
+    // A socket error is reported and the connection dropped.
     ws.on('error', this.#failed);
-    for (const listener of theirs) ws.off('error', listener);
     ws.on('pong', this.#heard);
     ws.on('message', this.#received);
     // on, not once: once wraps the listener in a closure per socket; close comes once anyway.
