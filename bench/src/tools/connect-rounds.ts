@@ -3,27 +3,40 @@
  * server process, each round's server CPU per socket by thread: how the
  * connect path's cost falls as V8 compiles it, which the bench (one round,
  * after a warm-up of half the sockets) shows only a point of. Not part of
- * `pnpm bench`.
+ * `pnpm bench`. With `bench`, the real server is restarted after the
+ * population is made and the first round opens half of it, as `pnpm bench`
+ * does: the rounds after it are the bench's connect figure and its sequels.
  *
- *   tsx src/tools/connect-rounds.ts <legacy|trpc|durable-limit> [rounds, 4]
+ *   tsx src/tools/connect-rounds.ts <legacy|trpc|durable-limit> [rounds, 4] [bench]
  */
 import { LoadGenerator } from '../load/driver.ts';
 import { createPopulation } from '../setup.ts';
 import { sleep } from '../util.ts';
 import { isKind, startServer, threadCpuPer } from './shared.ts';
 
-const [kind, roundsArg = '4'] = process.argv.slice(2);
+const [kind, roundsArg = '4', mode] = process.argv.slice(2);
 const rounds = Number(roundsArg);
-if (!isKind(kind) || !Number.isInteger(rounds) || rounds < 1) {
-  process.stderr.write('usage: tsx src/tools/connect-rounds.ts <legacy|trpc|durable-limit> [rounds]\n');
+const asBench = mode === 'bench';
+if (
+  !isKind(kind) ||
+  !Number.isInteger(rounds) ||
+  rounds < 1 ||
+  (mode !== undefined && !asBench) ||
+  (asBench && kind === 'durable-limit')
+) {
+  process.stderr.write(
+    'usage: tsx src/tools/connect-rounds.ts <legacy|trpc|durable-limit> [rounds] [bench (not durable-limit: its population lives in its process)]\n',
+  );
   process.exit(2);
 }
 
-const { server, stop } = await startServer(kind);
+const tool = await startServer(kind);
 try {
-  const conversations = await createPopulation(server.url, { conversations: 200, members: 5 });
+  const population = await createPopulation(tool.server.url, { conversations: 200, members: 5 });
+  const server = asBench ? await tool.restart() : tool.server;
   const transport = kind === 'trpc' ? ('trpc' as const) : ('legacy' as const);
   for (let round = 1; round <= rounds; round++) {
+    const conversations = asBench && round === 1 ? population.slice(0, population.length / 2) : population;
     const before = server.threadCpuSeconds();
     const generator = await LoadGenerator.connect({ server, transport, conversations, workers: 2 });
     const after = server.threadCpuSeconds();
@@ -37,5 +50,5 @@ try {
     await sleep(server.presenceGraceMs + 1000);
   }
 } finally {
-  await stop();
+  await tool.stop();
 }

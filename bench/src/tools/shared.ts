@@ -13,15 +13,26 @@ export function isKind(value: string | undefined): value is Kind {
 }
 
 /** The real server (legacy or tRPC load alike) or the durable limit, in a temp folder removed by `stop`. */
-export async function startServer(kind: Kind): Promise<{ server: ServerProcess; stop(): Promise<void> }> {
+export async function startServer(
+  kind: Kind,
+): Promise<{ server: ServerProcess; restart(): Promise<ServerProcess>; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'pneumatic-tool-'));
   if (kind !== 'durable-limit') ensureServerBuilt();
-  const server =
+  const start = () =>
     kind === 'durable-limit'
-      ? await startBaselineServer({ durableFile: join(dir, 'messages.db') })
-      : await startRealServer({ dataDir: dir });
+      ? startBaselineServer({ durableFile: join(dir, 'messages.db') })
+      : startRealServer({ dataDir: dir });
+  let server = await start();
   return {
-    server,
+    get server() {
+      return server;
+    },
+    /** A new process on the same data: what `pnpm bench` measures connecting on (its population made on another). */
+    async restart() {
+      await server.stop();
+      server = await start();
+      return server;
+    },
     async stop() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
