@@ -104,7 +104,7 @@ export async function buildServer(
         metrics.procedureDuration.labels(path, type).observe(ms / 1000);
         if (code) metrics.procedureErrors.inc({ path, code });
       },
-      subscriptionsChanged: (delta) => metrics.subscriptionsActive.inc(delta),
+      subscriptionsChanged: (delta) => metrics.subscriptionsChanged(delta),
       batchWritten: (size) => metrics.batchSize.observe(size),
       messageDelivered: (createdAt, transport) => metrics.messageDelivered(createdAt, transport),
     },

@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import { CountedHistogram } from './counted-histogram.ts';
 
 export type Transport = 'trpc' | 'legacy';
+const TRANSPORTS: readonly Transport[] = ['trpc', 'legacy'];
 
 const WINDOW_SECONDS = 60;
 const FAST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -9,14 +10,16 @@ const FAST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
 /** The contract's series, the operating series and the process defaults, in one registry per server. */
 export class Metrics {
   readonly registry = new Registry();
-  readonly #connectionsTotal: Counter<'transport'>;
-  readonly #connectionsActive: Gauge<'transport'>;
+  // Sockets opened and open, and subscriptions open, are counted here and read when scraped: a
+  // prom-client series update hashes and checks its labels, half of a socket's connect in metrics.
+  readonly #socketsOpened: Record<Transport, number> = { trpc: 0, legacy: 0 };
+  readonly #socketsOpen: Record<Transport, number> = { trpc: 0, legacy: 0 };
+  #subscriptionsOpen = 0;
   readonly #messagesSent: Counter;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly procedureDuration: CountedHistogram<'path' | 'type'>;
   readonly procedureErrors: Counter<'path' | 'code'>;
   readonly deliveryLatency: CountedHistogram<'transport'>;
-  readonly subscriptionsActive: Gauge;
   readonly dbQueryDuration: CountedHistogram<'outcome'>;
   readonly rateLimited: Counter<'window'>;
   readonly socketsRefused: Counter<'reason'>;
@@ -32,24 +35,31 @@ export class Metrics {
   constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.#connectionsTotal = new Counter({
+    const self = this;
+    new Counter({
       name: 'pneumatic_websocket_connections_total',
       help: 'WebSocket connections opened, by transport (trpc or legacy /ws)',
       labelNames: ['transport'],
       registers,
+      collect() {
+        this.reset();
+        for (const transport of TRANSPORTS) this.inc({ transport }, self.#socketsOpened[transport]);
+      },
     });
-    this.#connectionsActive = new Gauge({
+    new Gauge({
       name: 'pneumatic_websocket_connections_active',
       help: 'WebSocket connections open now, by transport',
       labelNames: ['transport'],
       registers,
+      collect() {
+        for (const transport of TRANSPORTS) this.set({ transport }, self.#socketsOpen[transport]);
+      },
     });
     this.#messagesSent = new Counter({
       name: 'pneumatic_messages_sent_total',
       help: 'Messages stored (repeats of a message_id excluded)',
       registers,
     });
-    const self = this;
     new Gauge({
       name: 'pneumatic_messages_per_second',
       help: 'Messages stored per second, mean over the last 60 seconds',
@@ -95,10 +105,13 @@ export class Metrics {
       trpc: this.deliveryLatency.labels('trpc'),
       legacy: this.deliveryLatency.labels('legacy'),
     };
-    this.subscriptionsActive = new Gauge({
+    new Gauge({
       name: 'pneumatic_subscriptions_active',
       help: 'Event stream subscriptions open now',
       registers,
+      collect() {
+        this.set(self.#subscriptionsOpen);
+      },
     });
     this.dbQueryDuration = new CountedHistogram(
       'pneumatic_db_query_duration_seconds',
@@ -126,19 +139,19 @@ export class Metrics {
       labelNames: ['reason'],
       registers,
     });
-    for (const transport of ['trpc', 'legacy'] as const) {
-      this.#connectionsTotal.inc({ transport }, 0);
-      this.#connectionsActive.set({ transport }, 0);
-    }
   }
 
   opened(transport: Transport): void {
-    this.#connectionsTotal.inc({ transport });
-    this.#connectionsActive.inc({ transport });
+    this.#socketsOpened[transport]++;
+    this.#socketsOpen[transport]++;
   }
 
   closed(transport: Transport): void {
-    this.#connectionsActive.dec({ transport });
+    this.#socketsOpen[transport]--;
+  }
+
+  subscriptionsChanged(delta: number): void {
+    this.#subscriptionsOpen += delta;
   }
 
   messageStored(): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
+import { trpcClient } from './helpers/sockets.ts';
 import { serverForSuite } from './helpers/suite.ts';
 
 describe('operations endpoints', () => {
@@ -76,6 +77,33 @@ describe('operations endpoints', () => {
     ]) {
       expect(text).toContain(name);
     }
+  });
+
+  it('counts sockets opened and open, by transport, and subscriptions open', async () => {
+    const alice = await suite.api.user('alice-sockets');
+    const series = async () => {
+      const text = await (await fetch(`${suite.t.url}/metrics`)).text();
+      const read = (name: string) =>
+        Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+      return {
+        opened: read('pneumatic_websocket_connections_total{transport="trpc"}'),
+        open: read('pneumatic_websocket_connections_active{transport="trpc"}'),
+        legacyOpened: read('pneumatic_websocket_connections_total{transport="legacy"}'),
+        subscriptions: read('pneumatic_subscriptions_active'),
+      };
+    };
+    const before = await series();
+    const client = trpcClient(suite.t.url, alice.token);
+    const stream = client.stream();
+    await stream.started.count(1);
+    expect(await series()).toEqual({
+      opened: before.opened + 1,
+      open: before.open + 1,
+      legacyOpened: before.legacyOpened,
+      subscriptions: before.subscriptions + 1,
+    });
+    client.close();
+    await expect.poll(series).toEqual({ ...before, opened: before.opened + 1 });
   });
 
   it('counts stored messages in the metrics', async () => {
