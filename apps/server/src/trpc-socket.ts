@@ -397,7 +397,8 @@ export function registerTrpcSocket(deps: ApiDeps, logger: Logger, options: TrpcS
             message: `Subscription ${path} did not return an observable or a AsyncGenerator`,
           });
         if (abort.aborted || this.ws.readyState !== WebSocket.OPEN) return false;
-        this.#respond({ id, jsonrpc, result: { type: 'started' } });
+        if (PLAIN_JSON) this.ws.send(`${frameHead(id, jsonrpc)}"result":{"type":"started"}}`);
+        else this.#respond({ id, jsonrpc, result: { type: 'started' } });
         if (isEventStream(result)) {
           subscription.abort = null;
           subscription.handle = result[DIRECT_STREAM](subscription);
@@ -517,7 +518,6 @@ export function registerTrpcSocket(deps: ApiDeps, logger: Logger, options: TrpcS
     const connection = new TrpcConnection(socket, upgrade.ip);
     options.sockets.open(socket, connection, true);
     // Without `?connectionParams=1` the client sends none: the context is made at once, with no token.
-    if (new URL(upgrade.url, 'http://localhost').searchParams.get('connectionParams') !== '1')
-      connection.ready = connection.authenticate(() => null);
+    if (upgrade.query.get('connectionParams') !== '1') connection.ready = connection.authenticate(() => null);
   });
 }

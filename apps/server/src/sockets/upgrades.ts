@@ -17,8 +17,8 @@ import { TOO_MANY_ADDRESS_SOCKETS } from './socket-limits.ts';
 export interface SocketUpgrade {
   /** The client's address, through trusted proxies as for HTTP requests. */
   readonly ip: string;
-  /** Path and query as the client sent them (the query may carry a token: never log it). */
-  readonly url: string;
+  /** The URL's query (it may carry a token: never log it). */
+  readonly query: URLSearchParams;
   /** The socket's id in the log. */
   readonly id: string;
   /** The upgrade's access token (`Authorization: Bearer`, or `?token=` on /ws), verified once however often asked. */
@@ -59,10 +59,10 @@ export function clientAddress(trustProxy: TrustProxy): (request: IncomingMessage
 }
 
 /** `/ws?token=…` takes its token from the query when no Authorization header is sent: one, not empty. */
-function tokenOf(request: IncomingMessage, path: string, query: string): string | null {
+function tokenOf(request: IncomingMessage, path: string, query: URLSearchParams): string | null {
   const header = request.headers.authorization;
   if (header !== undefined || path !== '/ws') return bearerOf(header);
-  const tokens = new URLSearchParams(query).getAll('token');
+  const tokens = query.getAll('token');
   return tokens.length === 1 && tokens[0] ? tokens[0] : null;
 }
 
@@ -170,10 +170,11 @@ export class SocketUpgrades {
     head: Buffer,
     route: SocketRoute,
     path: string,
-    query: string,
+    search: string,
   ): Promise<void> {
     const { deps, caps } = this.#options;
     const ip = this.#ipOf(request);
+    const query = new URLSearchParams(search);
     const token = tokenOf(request, path, query);
     let verified: Promise<TokenClaims> | undefined;
     const claims = () => {
@@ -200,7 +201,7 @@ export class SocketUpgrades {
     }
     const upgrade: SocketUpgrade = {
       ip,
-      url: request.url ?? path,
+      query,
       id: `ws-${(++this.#count).toString(36)}`,
       claims,
     };
