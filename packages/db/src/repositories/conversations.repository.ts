@@ -1,4 +1,5 @@
 import { PostgresAdapter, sql } from 'kysely';
+import { compiledOnce } from '../compiled-once.ts';
 import type { Executor } from '../create-database.ts';
 import type { Conversation, MemberRole, MessageRow } from '../database.ts';
 
@@ -470,6 +471,29 @@ export async function readUpToMany(
 const CONTACTS_CHUNK = 500;
 
 /**
+ * The contacts of the users in `ids`, a JSON array: one SQL text for any
+ * number of them, compiled once (the query was built anew for every batch of
+ * presence changes, and it is what the server runs while sockets connect).
+ */
+const contactsOf = compiledOnce(
+  (db, ids: string) =>
+    db
+      .selectFrom('conversation_members as mine')
+      .innerJoin('conversation_members as other', 'other.conversation_id', 'mine.conversation_id')
+      .select(['mine.user_id as user_id', 'other.user_id as contact_id'])
+      .distinct()
+      .where(
+        'mine.user_id',
+        'in',
+        db.getExecutor().adapter instanceof PostgresAdapter
+          ? sql<string>`(select json_array_elements_text(${ids}::json)::uuid)`
+          : sql<string>`(select value from json_each(${ids}))`,
+      )
+      .whereRef('other.user_id', '!=', 'mine.user_id'),
+  1,
+);
+
+/**
  * Everyone who shares at least one conversation with each of `userIds`,
  * themself excluded, by user: what presence tells when they come online or
  * go offline. One query for a batch of them (a chunk of 500 each).
@@ -480,14 +504,7 @@ export async function listContactIdsOf(
 ): Promise<Map<string, string[]>> {
   const contacts = new Map<string, string[]>(userIds.map((id) => [id, []]));
   for (let i = 0; i < userIds.length; i += CONTACTS_CHUNK) {
-    const rows = await db
-      .selectFrom('conversation_members as mine')
-      .innerJoin('conversation_members as other', 'other.conversation_id', 'mine.conversation_id')
-      .select(['mine.user_id as user_id', 'other.user_id as contact_id'])
-      .distinct()
-      .where('mine.user_id', 'in', userIds.slice(i, i + CONTACTS_CHUNK))
-      .whereRef('other.user_id', '!=', 'mine.user_id')
-      .execute();
+    const rows = await contactsOf(db, JSON.stringify(userIds.slice(i, i + CONTACTS_CHUNK)));
     for (const row of rows) contacts.get(row.user_id)?.push(row.contact_id);
   }
   return contacts;
