@@ -7,25 +7,30 @@
  * population is made and the first round opens half of it, as `pnpm bench`
  * does: the rounds after it are the bench's connect figure and its sequels.
  *
- *   tsx src/tools/connect-rounds.ts <legacy|trpc|durable-limit> [rounds, 4] [bench]
+ * With `calls=N`, round N also counts the JavaScript calls a socket made
+ * (call-counts.ts; counting slows that round's CPU figures).
+ *
+ *   tsx src/tools/connect-rounds.ts <legacy|trpc|durable-limit> [rounds, 4] [bench] [calls=N]
  */
 import { LoadGenerator } from '../load/driver.ts';
 import { createPopulation } from '../setup.ts';
 import { sleep } from '../util.ts';
+import { countedCalls, startCounting } from './call-counts.ts';
 import { isKind, startServer, threadCpuPer } from './shared.ts';
 
-const [kind, roundsArg = '4', mode] = process.argv.slice(2);
+const [kind, roundsArg = '4', ...modes] = process.argv.slice(2);
 const rounds = Number(roundsArg);
-const asBench = mode === 'bench';
+const asBench = modes.includes('bench');
+const countIn = Number(/^calls=(\d+)$/.exec(modes.find((mode) => mode.startsWith('calls=')) ?? '')?.[1] ?? 0);
 if (
   !isKind(kind) ||
   !Number.isInteger(rounds) ||
   rounds < 1 ||
-  (mode !== undefined && !asBench) ||
+  modes.some((mode) => mode !== 'bench' && !/^calls=\d+$/.test(mode)) ||
   (asBench && kind === 'durable-limit')
 ) {
   process.stderr.write(
-    'usage: tsx src/tools/connect-rounds.ts <legacy|trpc|durable-limit> [rounds] [bench (not durable-limit: its population lives in its process)]\n',
+    'usage: tsx src/tools/connect-rounds.ts <legacy|trpc|durable-limit> [rounds] [bench (not durable-limit: its population lives in its process)] [calls=N]\n',
   );
   process.exit(2);
 }
@@ -37,9 +42,14 @@ try {
   const transport = kind === 'trpc' ? ('trpc' as const) : ('legacy' as const);
   for (let round = 1; round <= rounds; round++) {
     const conversations = asBench && round === 1 ? population.slice(0, population.length / 2) : population;
+    if (round === countIn) await startCounting(server.inspector);
     const before = server.threadCpuSeconds();
     const generator = await LoadGenerator.connect({ server, transport, conversations, workers: 2 });
     const after = server.threadCpuSeconds();
+    if (round === countIn)
+      process.stdout.write(
+        `${kind} round ${round}: ${await countedCalls(server.inspector, generator.sockets)}\n`,
+      );
     const total = [...after].reduce((sum, [tid, seconds]) => sum + seconds - (before.get(tid) ?? 0), 0);
     process.stdout.write(
       `${kind} round ${round}: ${generator.sockets} sockets, ${((total * 1000) / generator.sockets).toFixed(2)} ms of server CPU a socket; ` +
