@@ -97,8 +97,9 @@ function destroyOnError(this: Duplex): void {
  * WebSocket upgrades, /trpc and /ws, taken from node's HTTP server here
  * rather than routed through fastify: a socket's upgrade ran fastify's
  * whole request lifecycle (a response object, routing, every hook, a reply
- * that was then hijacked), a fifth of connecting a socket on the event loop
- * and as much again compiling it (docs/benchmarks.md). What that lifecycle
+ * that was then hijacked): about 120 calls in 75 functions a socket, a
+ * fifth of a fresh process's connect on its event loop (docs/benchmarks.md,
+ * thirteenth session). What that lifecycle
  * did for an upgrade is done here: the rate limit keyed like an HTTP
  * request's, the per-address cap, the origin check (ws's verifyClient),
  * then the route. Anything else that asks to upgrade (another path, another
