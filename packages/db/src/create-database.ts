@@ -8,7 +8,6 @@ import {
   PostgresDialect,
   type PostgresPool,
   type PostgresPoolClient,
-  SqliteDialect,
   type Transaction,
 } from 'kysely';
 import type { Pool } from 'pg';
@@ -18,6 +17,7 @@ import { kyselyMessageStore, type MessageStore } from './message-store.ts';
 import { DatabaseUnavailableError } from './outage.ts';
 import { indexPendingMessages } from './repositories/search.repository.ts';
 import { startCheckpointer } from './sqlite-checkpointer.ts';
+import { EmbeddedSqliteDialect } from './sqlite-dialect.ts';
 import { SqliteWriter } from './sqlite-writer.ts';
 import { withStatementCache } from './statement-cache.ts';
 
@@ -207,7 +207,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
       : undefined;
   const statements = withStatementCache(sqlite);
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: statements }),
+    dialect: new EmbeddedSqliteDialect({ database: statements }),
     log: queryLog(options),
   });
   readDirectly(db, directSqliteReader(sqlite, statements, options.onQuery));
