@@ -10,6 +10,7 @@ import * as fileAttachments from './2026-12-06-0008-file-attachments.ts';
 import * as groupRolesAndDisabledUsers from './2026-12-06-0009-group-roles-and-disabled-users.ts';
 import * as repliesReactionsMentions from './2026-12-06-0010-replies-reactions-mentions.ts';
 import * as replayBySeq from './2026-12-06-0011-replay-by-seq.ts';
+import * as messageKeyOrder from './2026-12-07-0012-message-key-order.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-06-0009-group-roles-and-disabled-users': groupRolesAndDisabledUsers,
   '2026-12-06-0010-replies-reactions-mentions': repliesReactionsMentions,
   '2026-12-06-0011-replay-by-seq': replayBySeq,
+  '2026-12-07-0012-message-key-order': messageKeyOrder,
 };
