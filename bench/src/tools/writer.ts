@@ -6,11 +6,12 @@
  * Steadier than a fan-out for comparing changes to the writer: no sockets,
  * no load generator. Not part of `pnpm bench`.
  *
- *   tsx src/tools/writer.ts [batch, 16] [seconds a round, 6] [messages stored first, 60000] [rounds, 3]
+ *   tsx src/tools/writer.ts [batch, 16] [seconds a round, 6] [messages stored first, 60000] [rounds, 3] [ids, random]
  *
- * 200 conversations of 5 members; each message from a member, with a random
- * message_id, as clients send them, and a time-ordered id, as the server
- * makes them. Compare two builds by running them in turn, several times:
+ * 200 conversations of 5 members; each message from a member, with a
+ * message_id as clients make them (`random`: UUIDv4; `ordered`: UUIDv7, as
+ * the SDK and the web app do), and a time-ordered id, as the server makes
+ * them. Compare two builds by running them in turn, several times:
  * this machine's figures move from one minute to the next.
  */
 import { randomUUID } from 'node:crypto';
@@ -20,11 +21,16 @@ import { openTestDatabase } from '@pneumatic/db/testing';
 import { threadCpuSecondsOf } from '../processes.ts';
 import { threadCpuPer } from './shared.ts';
 
-const USAGE = 'usage: tsx src/tools/writer.ts [batch] [seconds a round] [messages stored first] [rounds]';
+const USAGE =
+  'usage: tsx src/tools/writer.ts [batch] [seconds a round] [messages stored first] [rounds] [random|ordered]';
 const [batch, seconds, preload, rounds] = [16, 6, 60_000, 3].map((fallback, i) =>
   Number(process.argv[2 + i] ?? fallback),
 ) as [number, number, number, number];
-if (![batch, seconds, preload, rounds].every((n) => Number.isInteger(n) && n > 0)) {
+const ids = process.argv[6] ?? 'random';
+if (
+  ![batch, seconds, preload, rounds].every((n) => Number.isInteger(n) && n > 0) ||
+  !['random', 'ordered'].includes(ids)
+) {
   process.stderr.write(`${USAGE}\n`);
   process.exit(2);
 }
@@ -76,7 +82,7 @@ try {
       id: timeOrderedId(),
       conversation_id: room.id,
       sender_id: room.members[k % room.members.length]!,
-      message_id: randomUUID(),
+      message_id: ids === 'ordered' ? timeOrderedId() : randomUUID(),
       content: `message number ${k}, with a few words to index`,
       created_at: new Date().toISOString(),
     };
