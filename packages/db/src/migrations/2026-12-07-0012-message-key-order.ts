@@ -52,6 +52,8 @@ async function rekey(db: AnyDb, from: Key, to: Key): Promise<void> {
       sql: string;
     }>`select type, sql from sqlite_master where tbl_name = 'messages' and sql is not null`.execute(trx);
     const table = schema.rows.find((row) => row.type === 'table')?.sql ?? '';
+    // Another process starting on the same file got here first.
+    if (table.includes(constraintText(to))) return;
     const create = table.replace(/^create table "messages"/i, 'create table "messages_rekeyed"');
     if (create === table || !create.includes(constraintText(from)))
       throw new Error(`messages table not as expected: no ${constraintText(from)} in ${table}`);
