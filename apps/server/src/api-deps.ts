@@ -22,6 +22,7 @@ import {
   logRepository,
   migrateToLatest,
   parseDatabaseUrl,
+  pendingMigrations,
   SqliteWriter,
 } from '@pneumatic/db';
 import type { Redis } from 'ioredis';
@@ -81,6 +82,10 @@ async function openDatabase(
   let database: DatabaseHandle | undefined;
   try {
     database = createDatabase(config.DATABASE_URL, options);
+    const pending = await pendingMigrations(database.db);
+    // Some rebuild a table (0012: about half a minute a million messages): say so before.
+    if (pending.length > 0)
+      logger.info({ event: 'migrations', pending, database: database.location }, 'applying migrations');
     const migration = await migrateToLatest(database.db);
     // A read-only file opens and migrates (nothing to apply) yet refuses every send: say so now.
     await sql`update meta set value = value where key = 'cluster_id'`.execute(database.db);

@@ -93,6 +93,10 @@ describe('logs', () => {
       }
       expect(text).not.toContain('$argon2id$');
       const parsed = lines.map((line) => JSON.parse(line));
+      // A start that migrates says so before it does (a rebuild can take a while), then that it is ready.
+      const applying = parsed.findIndex((l) => l.msg === 'applying migrations');
+      expect(parsed[applying]?.pending).toContain('2026-12-07-0012-message-key-order');
+      expect(applying).toBeLessThan(parsed.findIndex((l) => l.msg === 'database ready'));
       const completed = parsed.filter((l) => l.msg === 'request completed');
       expect(completed.length).toBeGreaterThan(3);
       const me = parsed.find(

@@ -3,7 +3,7 @@ export type * from './database.ts';
 export { EVENT_KINDS, type EventKind, type OfEventKinds } from './event-kinds.ts';
 export { databaseFileStore, diskFileStore, FILE_CHUNK_BYTES, type FileStore } from './file-store.ts';
 export { type MessageStore, type NewMessage, newMessageRow, type StoreOutcome } from './message-store.ts';
-export { dropEverything, type MigrationReport, migrateToLatest } from './migrate.ts';
+export { dropEverything, type MigrationReport, migrateToLatest, pendingMigrations } from './migrate.ts';
 export {
   type DatabaseOutage,
   DatabaseUnavailableError,

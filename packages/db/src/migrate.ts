@@ -11,6 +11,12 @@ export interface MigrationReport {
   applied: string[];
 }
 
+/** The migrations not yet applied, in order: a server says which it is about to run (a rebuild can take a while). */
+export async function pendingMigrations(db: Kysely<Database>): Promise<string[]> {
+  const known = await migrator(db).getMigrations();
+  return known.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
 /** Brings the schema to the latest version. Safe to run from several processes at once. */
 export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationReport> {
   const result: MigrationResultSet = await migrator(db).migrateToLatest();

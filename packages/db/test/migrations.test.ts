@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DatabaseHandle, dropEverything, migrateToLatest } from '../src/index.ts';
+import { type DatabaseHandle, dropEverything, migrateToLatest, pendingMigrations } from '../src/index.ts';
 import { migrations } from '../src/migrations/index.ts';
 import { DIALECTS, type OpenTestDatabase, openTestDatabase } from '../src/testing.ts';
 
@@ -15,7 +15,9 @@ describe.each(DIALECTS)('migrations (%s)', (dialect) => {
   afterAll(() => database.close());
 
   it('apply in order, run twice harmlessly, go all the way down and up again', async () => {
+    expect(await pendingMigrations(handle.db)).toEqual(Object.keys(migrations).sort());
     const first = await migrateToLatest(handle.db);
+    expect(await pendingMigrations(handle.db)).toEqual([]);
     expect(first.applied).toEqual(Object.keys(migrations).sort());
     expect((await migrateToLatest(handle.db)).applied).toEqual([]);
 
