@@ -2,6 +2,11 @@
  * `pnpm bench`: the real server against the baseline, on loopback, in
  * bounded scenarios. Prints a table; writes bench/results/latest.json.
  */
+// The history scenario times its bare query from this process: with V8's allocation-site
+// pretenuring, pg's result rows went to the old generation and this process's young
+// collections took 7–10 ms, a p99 of 4–6 ms for a query whose own is 0.25 (pgbench). The server
+// runs without it too (apps/server/src/v8-flags.ts). First, before anything is allocated.
+import './v8-flags.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';

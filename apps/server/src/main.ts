@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// First: V8's tiering is set before any of the server's code runs.
-import './v8-tiering.ts';
+// First: V8's settings are made before any of the server's code runs.
+import './v8-flags.ts';
 import { parseArgs } from 'node:util';
 import { describeFailure } from '@pneumatic/api';
 import { type Command, UsageError } from './cli/command.ts';
