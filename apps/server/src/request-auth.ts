@@ -45,3 +45,8 @@ export function accessClaims(deps: ApiDeps, request: FastifyRequest): Promise<To
 export function requestIdentityOf(deps: ApiDeps, request: FastifyRequest): () => Promise<AuthenticatedUser> {
   return requestIdentity(async () => resolveSession(deps, await accessClaims(deps, request)));
 }
+
+/** The user id the request's access token names, once verified (Context.claimedUserId): no query. */
+export function claimedUserIdOf(deps: ApiDeps, request: FastifyRequest): () => Promise<string> {
+  return async () => (await accessClaims(deps, request)).sub;
+}

@@ -3,7 +3,7 @@ import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/a
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { reportFailure } from './failures.ts';
-import { requestIdentityOf } from './request-auth.ts';
+import { claimedUserIdOf, requestIdentityOf } from './request-auth.ts';
 import type { LiveSockets } from './sockets/live-sockets.ts';
 import { MAX_BATCH_SIZE } from './sockets/socket-limits.ts';
 import type { SocketUpgrades } from './sockets/upgrades.ts';
@@ -74,6 +74,7 @@ export async function registerTrpc(
           ip: req.ip,
           userAgent: req.headers['user-agent'],
           traceParent,
+          claimedUserId: claimedUserIdOf(deps, req),
         });
       },
       // Failed calls answer with their failure's status: a database that is busy or away 503 with

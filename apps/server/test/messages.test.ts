@@ -59,6 +59,49 @@ describe.each(DIALECTS)('messages over REST (%s)', (dialect) => {
     expect((await api.get(`/conversations/${chat}/messages`)).status).toBe(401);
   });
 
+  it('answers a login that is gone with 401 ahead of the page, its errors and its input (REST and tRPC)', async () => {
+    // The page is read alongside the login's check (memberReadProcedure): the check must still decide.
+    const leaver = await api.user('history_leaver');
+    const room = await api.conversation(leaver.token, [alice.id]);
+    await api.send(leaver.token, leaver.id, room, 'before logging out');
+    const history = `/conversations/${room}/messages`;
+    const page = await api.get(history, leaver.token);
+    expect(page.status).toBe(200);
+    expect(page.body.messages.map((m: { content: string }) => m.content)).toEqual(['before logging out']);
+
+    expect((await api.post('/auth/logout', { refresh_token: leaver.refreshToken })).status).toBe(204);
+    for (const path of [
+      history,
+      `${history}?before=2`,
+      `/conversations/${randomUUID()}/messages`,
+      `/conversations/${chat}/messages`,
+      `${history}?limit=0`,
+      `/conversations/not-an-id/messages`,
+    ]) {
+      const refused = await api.get(path, leaver.token);
+      expect(refused.status, path).toBe(401);
+      expect(JSON.stringify(refused.body)).not.toContain('before logging out');
+    }
+    const overTrpc = await fetch(
+      `${t.url}/trpc/messages.list?input=${encodeURIComponent(JSON.stringify({ conversation_id: room }))}`,
+      { headers: { authorization: `Bearer ${leaver.token}` } },
+    );
+    expect(overTrpc.status).toBe(401);
+    const body = await overTrpc.text();
+    expect(body).toContain('UNAUTHORIZED');
+    expect(body).not.toContain('before logging out');
+    // The member who stays still reads it, over both.
+    expect((await api.get(history, alice.token)).body.messages).toHaveLength(1);
+    const stays = await fetch(
+      `${t.url}/trpc/messages.list?input=${encodeURIComponent(JSON.stringify({ conversation_id: room }))}`,
+      { headers: { authorization: `Bearer ${alice.token}` } },
+    );
+    expect(stays.status).toBe(200);
+    expect(
+      ((await stays.json()) as { result: { data: { messages: unknown[] } } }).result.data.messages,
+    ).toHaveLength(1);
+  });
+
   it('returns the original message for a repeated message_id, stored once', async () => {
     const messageId = randomUUID();
     const first = await api.send(alice.token, alice.id, chat, 'once', messageId);

@@ -11,6 +11,14 @@ export interface Context {
    * opened). Rejects with UNAUTHORIZED saying why.
    */
   identify(): Promise<AuthenticatedUser>;
+  /**
+   * Over HTTP: the account the request's access token names, its signature
+   * and expiry checked but not yet its login (no query). Only for a read
+   * that answers members alone and starts alongside identify(), whose
+   * outcome decides before anything is answered (memberReadProcedure).
+   * Rejects as identify() does for a missing or invalid token.
+   */
+  claimedUserId?(): Promise<string>;
   /** Set by the host for WebSocket connections: the socket this context serves. */
   socket?: SocketHandle;
   /** The client's address (after TRUST_PROXY), for per-address limits. */
@@ -32,10 +40,17 @@ export interface SocketHandle {
 export function createContextFactory(deps: ApiDeps) {
   return (
     identify: () => Promise<AuthenticatedUser>,
-    host: { ip: string; userAgent?: string; socket?: SocketHandle; traceParent?: OtelContext },
+    host: {
+      ip: string;
+      userAgent?: string;
+      socket?: SocketHandle;
+      traceParent?: OtelContext;
+      claimedUserId?: () => Promise<string>;
+    },
   ): Context => ({
     deps,
     identify,
+    claimedUserId: host.claimedUserId,
     ip: host.ip,
     userAgent: host.userAgent,
     socket: host.socket,

@@ -9,6 +9,7 @@ describe('the context of a call that skips tRPC’s chain', () => {
     const ctx = {
       deps: { marker: 'deps' },
       identify: async () => auth,
+      claimedUserId: async () => 'u1',
       ip: '203.0.113.7',
       userAgent: 'test-agent',
       socket: { userId: 'u1', shedIfStalled: () => false },

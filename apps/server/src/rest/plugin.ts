@@ -1,7 +1,7 @@
 import { type ApiDeps, createCaller, createContextFactory, validationIssues } from '@pneumatic/api';
 import type { FastifyInstance } from 'fastify';
 import { reportFailure } from '../failures.ts';
-import { requestIdentityOf } from '../request-auth.ts';
+import { claimedUserIdOf, requestIdentityOf } from '../request-auth.ts';
 import { requestContext } from '../tracing.ts';
 import { asUnknownIds, inBody, toRestError } from './errors.ts';
 import { type RestRequest, restRoutes } from './routes.ts';
@@ -32,8 +32,9 @@ export async function restPlugin(
         };
         const input = route.input ? route.input(req) : req.body;
         try {
-          // Authentication comes first: 401 before anything about the input.
-          if (route.auth) {
+          // Authentication comes first: 401 before anything about the input (a route that
+          // checksLogin has its procedure answer 401 first, the check made alongside its read).
+          if (route.auth && !route.checksLogin) {
             req.auth = await identify();
             request.userId = req.auth.user.id;
           }
@@ -42,9 +43,12 @@ export async function restPlugin(
               ip: request.ip,
               userAgent: request.headers['user-agent'],
               traceParent: opts.tracing ? requestContext(request) : undefined,
+              claimedUserId: route.checksLogin ? claimedUserIdOf(opts.deps, request) : undefined,
             }),
           );
           const result = await route.call(caller, input, req);
+          // Settled by the procedure before it answered: no query here.
+          if (route.checksLogin) request.userId = (await identify()).user.id;
           if (route.status === 204) return reply.code(204).send();
           return reply.code(route.status).send(result);
         } catch (caught) {

@@ -19,6 +19,12 @@ export interface RestRoute {
   summary: string;
   tag: string;
   auth: boolean;
+  /**
+   * The procedure checks the login itself, alongside its read
+   * (memberReadProcedure), and answers 401 ahead of anything else: the
+   * route does not wait for the check before calling it.
+   */
+  checksLogin?: true;
   status: number;
   body?: z.ZodType;
   pathParams?: z.ZodObject;
@@ -253,6 +259,7 @@ export const restRoutes: RestRoute[] = [
     queryParams: HistoryQuery,
     response: schemas.MessagePage,
     locate: historyLocate,
+    checksLogin: true,
     input: (req) => ({
       conversation_id: req.params.conversation_id,
       limit: queryNumber(req.query.limit ?? 50),

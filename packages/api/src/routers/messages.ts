@@ -10,7 +10,7 @@ import { deleteMessage, editMessage } from '../services/message-changes.service.
 import * as messages from '../services/messages.service.ts';
 import { reactToMessage } from '../services/reactions.service.ts';
 import { searchMessages } from '../services/search.service.ts';
-import { type AuthedContext, authedProcedure, router } from '../trpc.ts';
+import { type AuthedContext, authedProcedure, memberReadProcedure, router } from '../trpc.ts';
 
 /** messages.send's input and resolver, which the socket host also runs directly (direct-calls.ts). */
 export const sendProcedure = {
@@ -21,9 +21,9 @@ export const sendProcedure = {
 
 export const messagesRouter = router({
   /** The latest page first; pass `next_cursor` back as `cursor` for older messages. */
-  list: authedProcedure
+  list: memberReadProcedure
     .input(ListMessagesInput)
-    .query(({ ctx, input }) => messages.listMessages(ctx.deps, ctx.user.id, input)),
+    .query(({ ctx, input }) => messages.listMessages(ctx.deps, ctx.userId, input)),
   /** Idempotent per sender and message_id: a retry returns the stored message. */
   send: authedProcedure.input(sendProcedure.input).mutation(sendProcedure.resolve),
   /** Only the sender may edit; everyone sees the new text, marked edited. */
