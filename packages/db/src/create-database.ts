@@ -11,7 +11,7 @@ import {
   type Transaction,
 } from 'kysely';
 import type { Pool } from 'pg';
-import { type DirectReader, readDirectly } from './compiled-once.ts';
+import { type DirectReader, preparedName, readDirectly, renamePrepared } from './compiled-once.ts';
 import type { Database } from './database.ts';
 import { kyselyMessageStore, type MessageStore } from './message-store.ts';
 import { DatabaseUnavailableError } from './outage.ts';
@@ -263,16 +263,38 @@ function markingConnectionFailures(
         throw mark(error);
       });
       return {
-        // Kysely calls query(sql, parameters); cursors (streaming) are not used here.
-        query: ((sql: string, parameters: unknown[]) =>
-          client.query(sql, parameters).catch((error: unknown) => {
-            throw mark(error);
-          })) as unknown as PostgresPoolClient['query'],
+        // Kysely calls query(sql, parameters); cursors (streaming) are not used here. A query
+        // compiled once runs as a prepared statement, prepared on this connection at first use.
+        query: ((sql: string, parameters: unknown[]) => {
+          const name = preparedName(sql);
+          const run = (as: string | undefined) =>
+            as === undefined
+              ? client.query(sql, parameters)
+              : client.query({ name: as, text: sql, values: parameters });
+          return run(name)
+            .catch((error: unknown) => {
+              if (name === undefined || !isStalePlan(error)) throw error;
+              return run(renamePrepared(sql, name));
+            })
+            .catch((error: unknown) => {
+              throw mark(error);
+            });
+        }) as unknown as PostgresPoolClient['query'],
         release: (destroy?: boolean) => client.release(destroy),
       };
     },
     end: () => pool.end(),
   };
+}
+
+/** PostgreSQL refusing a prepared statement whose tables changed shape since it was prepared. */
+function isStalePlan(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { code?: unknown }).code === '0A000' &&
+    /cached plan must not change result type/.test(String((error as { message?: unknown }).message))
+  );
 }
 
 function redactPassword(connectionString: string): string {

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compiledOnce } from '../src/compiled-once.ts';
-import { migrateToLatest, sessionsRepository } from '../src/index.ts';
+import { messagesRepository, migrateToLatest, sessionsRepository } from '../src/index.ts';
 import { DIALECTS, type OpenTestDatabase, openTestDatabase } from '../src/testing.ts';
 import { seedRooms } from './seed.ts';
 
@@ -115,5 +117,66 @@ describe.each(DIALECTS)('queries compiled once (%s)', (dialect) => {
     } finally {
       await own.close();
     }
+  });
+});
+
+describe('queries compiled once, prepared on PostgreSQL', () => {
+  let database: OpenTestDatabase;
+  const [alice, bob] = [randomUUID(), randomUUID()];
+  const room = randomUUID();
+
+  beforeAll(async () => {
+    // One connection: what it has prepared is what pg_prepared_statements shows.
+    database = await openTestDatabase('postgres', { poolSize: 1 });
+    await migrateToLatest(database.handle.db);
+    await seedRooms(database.handle.db, [alice, bob], [room]);
+  });
+  afterAll(() => database.close());
+
+  const prepared = async () =>
+    (
+      await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(
+        database.handle.db,
+      )
+    ).rows.map((r) => r.statement);
+
+  it('runs a history page and the session lookup as statements prepared once per connection', async () => {
+    const { db } = database.handle;
+    expect(await prepared()).toEqual([]);
+    for (let i = 0; i < 3; i++) {
+      const page = await messagesRepository.listMessagesForMember(db, room, alice, { limit: 50 });
+      expect(page.access).toBe('member');
+      await sessionsRepository.findSessionUser(db, randomUUID(), alice, new Date().toISOString());
+    }
+    expect(await messagesRepository.listMessagesForMember(db, room, randomUUID(), { limit: 50 })).toEqual({
+      access: 'not-member',
+    });
+    expect(await messagesRepository.listMessagesForMember(db, randomUUID(), bob, { limit: 50 })).toEqual({
+      access: 'not-found',
+    });
+    const statements = await prepared();
+    expect(statements).toHaveLength(2);
+    expect(statements.some((text) => text.includes('"conversation_members"'))).toBe(true);
+    expect(statements.some((text) => text.includes('"sessions"'))).toBe(true);
+  });
+
+  it('prepares again when a migration elsewhere changed a table under a prepared statement', async () => {
+    const { db } = database.handle;
+    const page = () => messagesRepository.listMessagesForMember(db, room, alice, { limit: 50 });
+    expect((await page()).access).toBe('member');
+    // Another instance's migration: `m.*` now has one more column, which PostgreSQL refuses
+    // to a plan prepared before ("cached plan must not change result type").
+    const other = new pg.Client({ connectionString: database.url });
+    await other.connect();
+    try {
+      await other.query('alter table messages add column added_elsewhere text');
+      const after = await page();
+      expect(after.access).toBe('member');
+      expect((await page()).access).toBe('member');
+    } finally {
+      await other.query('alter table messages drop column added_elsewhere').catch(() => undefined);
+      await other.end();
+    }
+    expect((await page()).access).toBe('member');
   });
 });

@@ -1,4 +1,5 @@
 import { PostgresAdapter } from 'kysely';
+import { compiledOnce } from '../compiled-once.ts';
 import type { Executor } from '../create-database.ts';
 import type { MessageRow } from '../database.ts';
 
@@ -73,6 +74,50 @@ export interface HistoryPage {
 }
 
 /**
+ * A history page's query: the `limit` latest messages (with seq below
+ * `before` when given), the conversation's existence and the user's
+ * membership, in one query.
+ */
+function historyPage(db: Executor, conversationId: string, userId: string, limit: number, before?: number) {
+  const page = db
+    .selectFrom('messages')
+    .select('seq')
+    .where('conversation_id', '=', conversationId)
+    .$if(before !== undefined, (q) => q.where('seq', '<', before!))
+    .orderBy('seq', 'desc')
+    .limit(limit);
+  // `seq in (the page's seqs)`, not a range from the oldest of them: PostgreSQL cannot estimate a
+  // range whose bound is a subquery's and reads the conversation's every message.
+  return (
+    db
+      .selectFrom('conversations as c')
+      .leftJoin('conversation_members as cm', (j) =>
+        j.onRef('cm.conversation_id', '=', 'c.id').on('cm.user_id', '=', userId),
+      )
+      // Only a member's row joins messages: a non-member learns nothing, not even how many there are.
+      .leftJoin('messages as m', (j) =>
+        j.onRef('m.conversation_id', '=', 'c.id').on('cm.user_id', 'is not', null).on('m.seq', 'in', page),
+      )
+      .select('cm.user_id as member_id')
+      .selectAll('m')
+      .where('c.id', '=', conversationId)
+      .orderBy('m.seq', 'desc')
+  );
+}
+
+// Compiled once each (a prepared statement on PostgreSQL): the latest page, and a page before a seq.
+const latestPage = compiledOnce(
+  (db, conversationId: string, userId: string, limit: number) =>
+    historyPage(db, conversationId, userId, limit),
+  3,
+);
+const pageBefore = compiledOnce(
+  (db, conversationId: string, userId: string, limit: number, before: number) =>
+    historyPage(db, conversationId, userId, limit, before),
+  4,
+);
+
+/**
  * The latest `limit` messages with seq below `before` (or the latest
  * overall), ascending, for `userId`, with whether the conversation exists and
  * the user is a member in the same query: one round trip for a history page.
@@ -83,29 +128,10 @@ export async function listMessagesForMember(
   userId: string,
   options: { limit: number; before?: number | undefined },
 ): Promise<{ access: 'not-found' } | { access: 'not-member' } | ({ access: 'member' } & HistoryPage)> {
-  const page = db
-    .selectFrom('messages')
-    .select('seq')
-    .where('conversation_id', '=', conversationId)
-    .$if(options.before !== undefined, (q) => q.where('seq', '<', options.before!))
-    .orderBy('seq', 'desc')
-    .limit(options.limit + 1);
-  // `seq in (the page's seqs)`, not a range from the oldest of them: PostgreSQL cannot estimate a
-  // range whose bound is a subquery's and reads the conversation's every message.
-  const rows = await db
-    .selectFrom('conversations as c')
-    .leftJoin('conversation_members as cm', (j) =>
-      j.onRef('cm.conversation_id', '=', 'c.id').on('cm.user_id', '=', userId),
-    )
-    // Only a member's row joins messages: a non-member learns nothing, not even how many there are.
-    .leftJoin('messages as m', (j) =>
-      j.onRef('m.conversation_id', '=', 'c.id').on('cm.user_id', 'is not', null).on('m.seq', 'in', page),
-    )
-    .select('cm.user_id as member_id')
-    .selectAll('m')
-    .where('c.id', '=', conversationId)
-    .orderBy('m.seq', 'desc')
-    .execute();
+  const rows =
+    options.before === undefined
+      ? await latestPage(db, conversationId, userId, options.limit + 1)
+      : await pageBefore(db, conversationId, userId, options.limit + 1, options.before);
   const first = rows[0];
   if (!first) return { access: 'not-found' };
   if (first.member_id === null) return { access: 'not-member' };
