@@ -130,7 +130,7 @@ export class Metrics {
     this.batchSize = new Histogram({
       name: 'pneumatic_group_commit_batch_size',
       help: 'Sends written together in one transaction (group commit)',
-      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
       registers,
     });
     this.socketsRefused = new Counter({

@@ -63,6 +63,8 @@ export type StoreOutcome =
  * this is the storage of a batch already allowed.
  */
 export interface MessageStore {
+  /** Most messages `store` takes in one batch (one transaction). */
+  readonly maxBatch: number;
   /**
    * Stores a batch in one transaction and reports each message's outcome in
    * order. (sender_id, message_id) pairs must be distinct within a batch.
@@ -85,6 +87,13 @@ export interface MessageStore {
   /** Writes nothing more; resolves once it has let go of the database. */
   close(): Promise<void>;
 }
+
+/**
+ * Most messages a batch of the Kysely store holds. Its statements grow with
+ * the batch (a condition per message, a `case` arm per conversation), and
+ * SQLite refuses an expression tree deeper than 1,000.
+ */
+const KYSELY_MAX_BATCH = 256;
 
 /** A batch lost a race with another writer over a message_id: rolled back, to be tried again. */
 class LostRace extends Error {}
@@ -141,6 +150,7 @@ export function kyselyMessageStore(db: Kysely<Database>, indexForSearch: () => P
       return outcomes as StoreOutcome[];
     });
   return {
+    maxBatch: KYSELY_MAX_BATCH,
     async store(batch) {
       try {
         return await write(batch);

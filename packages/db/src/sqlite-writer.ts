@@ -108,6 +108,14 @@ function rebuild(reported: { message: string; code?: string }): Error {
  * again; until then `ping` rejects, so readiness says so.
  */
 export class SqliteWriter implements MessageStore {
+  /**
+   * Each message is its own prepared statement on the thread, so a batch is
+   * bounded only to keep one transaction's size sane. A bigger batch costs
+   * the thread less a message, and batches grow with load by themselves: at
+   * 256, a backlog left by a hiccup at 7,000 msg/s kept batches pinned at
+   * the cap and never drained (docs/benchmarks.md, sixteenth session).
+   */
+  readonly maxBatch = 1024;
   readonly #options: SqliteWriterOptions;
   readonly #driver = createRequire(import.meta.url).resolve('better-sqlite3');
   readonly #walBuffer = walBufferExtension();

@@ -117,6 +117,64 @@ describe.each(STORES)('the message store ($name)', ({ dialect, writerThread }) =
     expect(head2.pos - head.pos).toBe(3);
   });
 
+  it('stores a full batch across many conversations, a repeat among them', async () => {
+    const many = Array.from({ length: 300 }, () => randomUUID());
+    for (const id of many) {
+      await conversationsRepository.insertConversation(handle.db, {
+        id,
+        kind: 'group',
+        title: 'one of many',
+        dm_key: null,
+        created_by: alice,
+        created_at: now,
+        last_seq: 0,
+        last_activity_at: now,
+      });
+      await conversationsRepository.insertMembers(handle.db, id, [alice, bob], now);
+    }
+    const used = message(many[0]!, bob, 'sent before');
+    await handle.messages.store([used]);
+    const { maxBatch } = handle.messages;
+    const batch = Array.from({ length: maxBatch - 1 }, (_, i) =>
+      message(many[i % many.length]!, i % 2 ? bob : alice, `message ${i}`),
+    );
+    batch.splice(maxBatch >> 1, 0, { ...used, id: randomUUID(), content: 'sent again' });
+    const head = await handle.db.selectFrom('log_head').select('pos').executeTakeFirstOrThrow();
+
+    const outcomes = await handle.messages.store(batch);
+
+    expect(outcomes[maxBatch >> 1]).toEqual({ existing: expect.objectContaining({ id: used.id }) });
+    const stored = outcomes.filter((o) => 'stored' in o).map((o) => o.stored);
+    expect(stored.map((o) => o.pos - head.pos)).toEqual(
+      Array.from({ length: maxBatch - 1 }, (_, i) => i + 1),
+    );
+    const rows = await handle.db
+      .selectFrom('messages')
+      .select(['conversation_id', 'sender_id', 'seq'])
+      .where('conversation_id', 'in', many)
+      .orderBy('conversation_id')
+      .orderBy('seq')
+      .execute();
+    expect(rows).toHaveLength(maxBatch);
+    for (const id of many) {
+      const seqs = rows.filter((r) => r.conversation_id === id).map((r) => r.seq);
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    }
+    // Each sender's read marker at their newest message of each room.
+    const markers = await handle.db
+      .selectFrom('conversation_members')
+      .select(['conversation_id', 'user_id', 'last_read_seq'])
+      .where('conversation_id', 'in', many)
+      .execute();
+    expect(markers).toHaveLength(2 * many.length);
+    for (const marker of markers) {
+      const own = rows.filter(
+        (r) => r.conversation_id === marker.conversation_id && r.sender_id === marker.user_id,
+      );
+      expect(marker.last_read_seq).toBe(Math.max(0, ...own.map((r) => r.seq)));
+    }
+  });
+
   it('reports a conversation that no longer exists, and stores the rest', async () => {
     const [a] = rooms;
     const [gone, kept] = await handle.messages.store([message(randomUUID()), message(a)]);

@@ -52,8 +52,6 @@ type Written =
 /** What a reply or a mention adds to a send's row; null for a reply to no message of its conversation. */
 type Extras = (Quote & Pick<NewMessage, 'mentions'>) | null;
 
-/** Most sends in one transaction. */
-const MAX_BATCH = 256;
 /** Messages announced in one go, before other work gets a turn. */
 const ANNOUNCE_CHUNK = 32;
 /** Conversations whose members are kept in memory. */
@@ -153,7 +151,7 @@ export class MessageWriter {
 
   #commitNext(): Promise<Written> | undefined {
     if (this.#queue.length === 0) return undefined;
-    const batch = this.#queue.splice(0, MAX_BATCH);
+    const batch = this.#queue.splice(0, this.deps.database.messages.maxBatch);
     this.deps.observer.batchWritten?.(batch.length);
     return this.#commit(batch).catch((error: unknown) => ({ batch, failed: error }));
   }

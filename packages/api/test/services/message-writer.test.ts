@@ -120,6 +120,23 @@ describe.each(DIALECTS)('MessageWriter (%s)', (dialect) => {
     expect((await stored(room)).map((row) => row.content)).toEqual(['one', 'two', 'three', 'four', 'five']);
   });
 
+  it('writes a backlog bigger than a batch in full batches, every send once, in order', async () => {
+    const room = await newRoom();
+    const senders = [alice, bob, dave];
+    const max = deps.database.messages.maxBatch;
+    const count = 2 * max + 100;
+
+    const results = await Promise.all(
+      Array.from({ length: count }, (_, i) => send(senders[i % 3]!, room, `backlog ${i}`)),
+    );
+
+    expect(batches).toEqual([max, max, 100]);
+    expect(results.map((r) => r.message.seq)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+    const rows = await stored(room);
+    expect(rows.map((row) => row.content)).toEqual(results.map((r) => r.message.content));
+    expect(announced.map((event) => event.message.id)).toEqual(results.map((r) => r.message.id));
+  });
+
   it('hands the next batch to the store before announcing the one before, and announces in commit order', async () => {
     const room = await newRoom();
     const steps: string[] = [];
