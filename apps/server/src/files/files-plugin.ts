@@ -88,7 +88,6 @@ export async function filesPlugin(app: FastifyInstance, opts: FilesPluginOptions
     let userId: string | undefined;
     try {
       const auth = await requestIdentityOf(deps, request)();
-      request.userId = auth.user.id;
       const inProgress = uploading.get(auth.user.id) ?? 0;
       if (inProgress >= opts.maxUploadsPerUser)
         throw fail.tooManyRequests(`At most ${opts.maxUploadsPerUser} uploads at once`);
@@ -126,7 +125,6 @@ export async function filesPlugin(app: FastifyInstance, opts: FilesPluginOptions
       } else {
         userId = (await requestIdentityOf(deps, request)()).user.id;
       }
-      request.userId = userId;
       const opened = await openFile(deps, userId, id);
       const { file } = opened;
       return reply

@@ -34,10 +34,7 @@ export async function restPlugin(
         try {
           // Authentication comes first: 401 before anything about the input (a route that
           // checksLogin has its procedure answer 401 first, the check made alongside its read).
-          if (route.auth && !route.checksLogin) {
-            req.auth = await identify();
-            request.userId = req.auth.user.id;
-          }
+          if (route.auth && !route.checksLogin) req.auth = await identify();
           const caller = createCaller(
             createContext(identify, {
               ip: request.ip,
@@ -47,8 +44,9 @@ export async function restPlugin(
             }),
           );
           const result = await route.call(caller, input, req);
-          // Settled by the procedure before it answered: no query here.
-          if (route.checksLogin) request.userId = (await identify()).user.id;
+          // Settled by the procedure before it answered (no query here): a second guard that the
+          // login stood before anything of the answer leaves.
+          if (route.checksLogin) await identify();
           if (route.status === 204) return reply.code(204).send();
           return reply.code(route.status).send(result);
         } catch (caught) {
@@ -63,12 +61,5 @@ export async function restPlugin(
         }
       },
     });
-  }
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The authenticated user, once known; carried into logs and rate limits. */
-    userId?: string;
   }
 }
