@@ -46,6 +46,21 @@ export function renamePrepared(sql: string, refused: string): string {
   return statementNames.get(sql)!;
 }
 
+/**
+ * A statement written as PostgreSQL text that never changes, its values all
+ * parameters (arrays bound as one each): prepared once per connection, as a
+ * query compiled once is. For statements over a whole batch, whose values
+ * are arrays (`unnest`, `jsonb_populate_recordset`): a text built per batch
+ * (a condition or a row of parameters per message) is parsed and planned
+ * again on every call, and grows with the batch.
+ */
+export function preparedText<R>(
+  text: string,
+): (db: Executor, parameters: readonly unknown[]) => Promise<R[]> {
+  registerStatement(text);
+  return async (db, parameters) => (await db.executeQuery<R>(CompiledQuery.raw(text, [...parameters]))).rows;
+}
+
 interface Compiled {
   sql: string;
   parameters: readonly unknown[];

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, PostgresAdapter } from 'kysely';
 import type { Database, MessageRow } from './database.ts';
 import * as conversationsRepository from './repositories/conversations.repository.ts';
 import * as logRepository from './repositories/log.repository.ts';
@@ -89,13 +89,16 @@ export interface MessageStore {
 }
 
 /**
- * Most messages a batch of the Kysely store holds. Its statements grow with
- * the batch (a condition per message, a `case` arm per conversation), and
- * SQLite refuses an expression tree deeper than 1,000.
+ * Most messages a batch of the Kysely store holds. On PostgreSQL its
+ * statements take the batch as arrays, one text for any size, as the SQLite
+ * writer thread takes it a prepared statement a message: the same cap. On
+ * SQLite (the CLI) they grow with the batch (a condition per message, a
+ * `case` arm per conversation), and SQLite refuses an expression tree deeper
+ * than 1,000.
  */
-const KYSELY_MAX_BATCH = 256;
+const MAX_BATCH = { postgres: 1024, sqlite: 256 };
 
-/** A batch lost a race with another writer over a message_id: rolled back, to be tried again. */
+/** A batch met a used message_id (a repeat, or another writer's meanwhile): rolled back, to go again checked. */
 class LostRace extends Error {}
 
 /**
@@ -104,13 +107,15 @@ class LostRace extends Error {}
  * SQLite where no writer thread runs (the CLI).
  */
 export function kyselyMessageStore(db: Kysely<Database>, indexForSearch: () => Promise<void>): MessageStore {
-  const write = (batch: readonly NewMessage[]) =>
+  const write = (batch: readonly NewMessage[], checked: boolean) =>
     db.transaction().execute(async (trx) => {
       const outcomes: (StoreOutcome | undefined)[] = new Array(batch.length);
-      const existing = await messagesRepository.findMessagesBySender(
-        trx,
-        batch.map((m) => ({ senderId: m.sender_id, messageId: m.message_id })),
-      );
+      const existing = checked
+        ? await messagesRepository.findMessagesBySender(
+            trx,
+            batch.map((m) => ({ senderId: m.sender_id, messageId: m.message_id })),
+          )
+        : [];
       const stored = new Map(existing.map((row) => [`${row.sender_id}\n${row.message_id}`, row]));
       const counts = new Map<string, number>();
       batch.forEach((m, i) => {
@@ -150,15 +155,21 @@ export function kyselyMessageStore(db: Kysely<Database>, indexForSearch: () => P
       return outcomes as StoreOutcome[];
     });
   return {
-    maxBatch: KYSELY_MAX_BATCH,
+    maxBatch: db.getExecutor().adapter instanceof PostgresAdapter ? MAX_BATCH.postgres : MAX_BATCH.sqlite,
     async store(batch) {
-      try {
-        return await write(batch);
-      } catch (error) {
-        if (!(error instanceof LostRace)) throw error;
-        // The retry finds the other writer's messages and reports them as existing.
-        return write(batch);
+      // Repeats are rare (a client retrying): a batch first assumes there are none, and one
+      // that meets a used message_id is rolled back to go again with every message looked up
+      // first, as the SQLite writer thread does. Another writer may store one of the batch's
+      // message_ids between the lookup and the insert (a client retrying through another
+      // instance): once more, and the lookup finds it.
+      for (const checked of [false, true]) {
+        try {
+          return await write(batch, checked);
+        } catch (error) {
+          if (!(error instanceof LostRace)) throw error;
+        }
       }
+      return write(batch, true);
     },
     indexForSearch,
     async start() {},

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   conversationsRepository,
+  createDatabase,
   type DatabaseHandle,
   type Dialect,
   databaseOutage,
@@ -249,6 +250,79 @@ describe.each(STORES)('the message store ($name)', ({ dialect, writerThread }) =
     expect((error as { code?: string }).code).toMatch(/^(SQLITE_CONSTRAINT_FOREIGNKEY|23503)$/);
     const stored = await handle.db.selectFrom('messages').select('id').where('id', '=', good.id).execute();
     expect(stored).toEqual([]);
+  });
+});
+
+describe('two instances storing into one PostgreSQL database at once', () => {
+  let database: OpenTestDatabase;
+  let other: DatabaseHandle;
+  const now = new Date().toISOString();
+  const users = [randomUUID(), randomUUID(), randomUUID()];
+  const rooms = Array.from({ length: 12 }, () => randomUUID());
+
+  beforeAll(async () => {
+    database = await openTestDatabase('postgres');
+    await migrateToLatest(database.handle.db);
+    await seedRooms(database.handle.db, users, rooms);
+    other = createDatabase(database.url);
+  });
+  afterAll(async () => {
+    await other.close();
+    await database.close();
+  });
+
+  it('orders overlapping batches without a deadlock: every message once, seqs gapless, a repeat found', async () => {
+    const message = (conversationId: string, k: number): NewMessage => ({
+      id: randomUUID(),
+      conversation_id: conversationId,
+      sender_id: users[k % users.length]!,
+      message_id: randomUUID(),
+      content: `message ${k}`,
+      created_at: now,
+    });
+    // Each round: both instances write to every room, in opposite orders, and both send one
+    // message_id of the same sender (a client retrying through the other instance).
+    const rounds = await Promise.all(
+      Array.from({ length: 10 }, async (_, round) => {
+        const shared = message(rooms[round]!, round);
+        const mine = rooms.map((room, k) => message(room, k + round));
+        const theirs = [...rooms].reverse().map((room, k) => message(room, k + round + 1));
+        const copy = { ...shared, id: randomUUID() };
+        const [a, b] = await Promise.all([
+          database.handle.messages.store([...mine, shared]),
+          other.messages.store([copy, ...theirs]),
+        ]);
+        return { shared, copy, a, b };
+      }),
+    );
+
+    for (const { shared, copy, a, b } of rounds) {
+      const fromA = a.at(-1)!;
+      const fromB = b[0]!;
+      // Stored once; the other instance reports the row it found.
+      if ('stored' in fromA) expect(fromB).toEqual({ existing: expect.objectContaining({ id: shared.id }) });
+      else expect(fromA).toEqual({ existing: expect.objectContaining({ id: copy.id }) });
+      expect([...a.slice(0, -1), ...b.slice(1)].every((o) => 'stored' in o)).toBe(true);
+    }
+    const rows = await database.handle.db
+      .selectFrom('messages')
+      .select(['conversation_id', 'seq', 'pos'])
+      .execute();
+    expect(rows).toHaveLength(10 * (2 * rooms.length + 1));
+    expect(new Set(rows.map((r) => r.pos)).size).toBe(rows.length);
+    for (const room of rooms) {
+      const seqs = rows
+        .filter((r) => r.conversation_id === room)
+        .map((r) => r.seq)
+        .sort((x, y) => x - y);
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    }
+    const counters = await database.handle.db
+      .selectFrom('conversations')
+      .select(['id', 'last_seq'])
+      .execute();
+    for (const { id, last_seq } of counters)
+      expect(last_seq).toBe(rows.filter((r) => r.conversation_id === id).length);
   });
 });
 

@@ -1,5 +1,5 @@
 import { PostgresAdapter, sql } from 'kysely';
-import { compiledOnce } from '../compiled-once.ts';
+import { compiledOnce, preparedText } from '../compiled-once.ts';
 import type { Executor } from '../create-database.ts';
 import type { Conversation, MemberRole, MessageRow } from '../database.ts';
 
@@ -406,11 +406,20 @@ export async function listMemberReads(db: Executor, conversationId: string): Pro
   return new Map(rows.map((r) => [r.user_id, r.last_read_seq]));
 }
 
+/** On PostgreSQL: the counts as two arrays, one text for any batch (see preparedText). */
+const takeSeqsOfManyPg = preparedText<{ id: string; last_seq: number }>(
+  `update conversations c set last_seq = c.last_seq + k.n, last_activity_at = $3
+    from unnest($1::uuid[], $2::int[]) as k(id, n)
+    where c.id = k.id
+      and c.id in (select id from conversations where id = any($1::uuid[]) order by id for update)
+    returning c.id, c.last_seq`,
+);
+
 /**
  * Takes `counts.get(id)` consecutive seqs of each conversation in one
  * statement and returns the first of each. Rows are locked in id order
- * (PostgreSQL: `for update` in a sorted subquery), as every writer takes
- * them, so two batches never deadlock.
+ * (PostgreSQL: `for update` in a sorted subquery; SQLite has one writer),
+ * as every writer takes them, so two batches never deadlock.
  */
 export async function takeSeqsOfMany(
   db: Executor,
@@ -419,33 +428,52 @@ export async function takeSeqsOfMany(
 ): Promise<Map<string, number>> {
   const ids = [...counts.keys()].sort();
   if (ids.length === 0) return new Map();
-  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
-  const increment = sql<number>`case id ${sql.join(
-    ids.map((id) => sql`when ${id} then cast(${counts.get(id)!} as integer)`),
-    sql` `,
-  )} end`;
-  const rows = await db
-    .updateTable('conversations')
-    .set((eb) => ({ last_seq: eb('last_seq', '+', increment), last_activity_at: now }))
-    .where('id', 'in', (eb) =>
-      eb
-        .selectFrom('conversations')
-        .select('id')
-        .where('id', 'in', ids)
-        .orderBy('id')
-        .$if(postgres, (q) => q.forUpdate()),
-    )
-    .returning(['id', 'last_seq'])
-    .execute();
+  const rows =
+    db.getExecutor().adapter instanceof PostgresAdapter
+      ? await takeSeqsOfManyPg(db, [ids, ids.map((id) => counts.get(id)!), now])
+      : await db
+          .updateTable('conversations')
+          .set((eb) => ({
+            last_seq: eb(
+              'last_seq',
+              '+',
+              sql<number>`case id ${sql.join(
+                ids.map((id) => sql`when ${id} then cast(${counts.get(id)!} as integer)`),
+                sql` `,
+              )} end`,
+            ),
+            last_activity_at: now,
+          }))
+          .where('id', 'in', ids)
+          .returning(['id', 'last_seq'])
+          .execute();
   return new Map(rows.map((r) => [r.id, r.last_seq - counts.get(r.id)! + 1]));
 }
 
-/** Members have read up to the given seqs (messages of their own): each moves forward only. One statement. */
+/** On PostgreSQL: the read markers as three arrays, one text for any batch (see preparedText). */
+const readUpToManyPg = preparedText(
+  `update conversation_members m set last_read_seq = k.seq
+    from unnest($1::uuid[], $2::uuid[], $3::int[]) as k(conversation_id, user_id, seq)
+    where m.conversation_id = k.conversation_id and m.user_id = k.user_id and m.last_read_seq < k.seq`,
+);
+
+/**
+ * Members have read up to the given seqs (messages of their own): each moves
+ * forward only. One statement; a member once in `reads`.
+ */
 export async function readUpToMany(
   db: Executor,
   reads: readonly { conversationId: string; userId: string; seq: number }[],
 ): Promise<void> {
   if (reads.length === 0) return;
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    await readUpToManyPg(db, [
+      reads.map((r) => r.conversationId),
+      reads.map((r) => r.userId),
+      reads.map((r) => r.seq),
+    ]);
+    return;
+  }
   const seq = sql<number>`case ${sql.join(
     reads.map(
       (r) =>
