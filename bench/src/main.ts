@@ -142,13 +142,7 @@ async function run(options: BenchOptions): Promise<BenchResults> {
       results.startup = await runStartup({ runs: options.quick ? 3 : 9, quietWaitMs: options.quietWaitMs });
     });
 
-  const memoryOf = (
-    key: MemoryKey,
-    server: ServerProcess,
-    people: ConversationSpec[],
-    subscribe: boolean,
-    whileOpen?: (sockets: LoadGenerator) => Promise<void>,
-  ) =>
+  const memoryOf = (key: MemoryKey, server: ServerProcess, people: ConversationSpec[], subscribe: boolean) =>
     attempt(`memory ${key}`, async () => {
       results.memory[key] = await measureIdleSockets({
         label: `memory ${key}`,
@@ -156,7 +150,6 @@ async function run(options: BenchOptions): Promise<BenchResults> {
         transport: key === 'baseline' || key === 'legacy' ? 'legacy' : 'trpc',
         population: people,
         subscribe,
-        whileOpen,
         workers: options.workers,
         heapSnapshots: options.heapSnapshots,
         quick: options.quick,
@@ -227,9 +220,7 @@ async function run(options: BenchOptions): Promise<BenchResults> {
     });
 
   /** (a) and (e) on one set of tRPC sockets already open on `server`: opening 1,000 takes a while. */
-  let trpcRan = false;
   const trpcAndStorm = async (server: ServerProcess, people: ConversationSpec[], sockets: LoadGenerator) => {
-    trpcRan = true;
     if (want('trpc'))
       await attempt('trpc', async () => {
         results.fanout.trpc = await runFanout({
@@ -288,21 +279,18 @@ async function run(options: BenchOptions): Promise<BenchResults> {
           ] as const) {
             const fresh = await start({ name: `memory-${key}` });
             try {
-              // (a) and (e) go on with the subscribed sockets the memory case opened.
-              const goOn =
-                key === 'trpc' && (want('trpc') || want('storm'))
-                  ? (sockets: LoadGenerator) => trpcAndStorm(fresh, people, sockets)
-                  : undefined;
-              await memoryOf(key, fresh, people, subscribe, goOn);
+              // Not (a) on these sockets: their connect came right after the forced GCs that
+              // memory readings need, which discard compiled code (docs/benchmarks.md).
+              await memoryOf(key, fresh, people, subscribe);
             } finally {
               await fresh.stop();
             }
           }
 
-        if (want('legacy') || (!trpcRan && (want('trpc') || want('storm')))) {
+        if (want('legacy') || want('trpc') || want('storm')) {
           server = await start();
           try {
-            if (!trpcRan && (want('trpc') || want('storm')))
+            if (want('trpc') || want('storm'))
               await attempt('trpc sockets', async () => {
                 const connect = {
                   server,
@@ -310,7 +298,7 @@ async function run(options: BenchOptions): Promise<BenchResults> {
                   conversations: people,
                   workers: options.workers,
                 };
-                // As the memory case does before it hands its sockets to (a).
+                // As every fan-out does: its connect figure is the round after the process's first.
                 if (!options.quick) await LoadGenerator.warmUp(connect);
                 const sockets = await LoadGenerator.connect(connect);
                 try {

@@ -56,8 +56,6 @@ export async function measureIdleSockets(options: {
   workers: number;
   heapSnapshots: boolean;
   quick: boolean;
-  /** Called once measured, the sockets still open (not with heap snapshots, which close them): more work on them. */
-  whileOpen?: (sockets: LoadGenerator) => Promise<void>;
 }): Promise<MemoryResult> {
   const pause = (ms: number) => sleep(options.quick ? ms / 4 : ms);
   const snapshot = async (): Promise<HeapSummary | undefined> =>
@@ -113,7 +111,6 @@ export async function measureIdleSockets(options: {
       `${options.label}: ${n} sockets, ${(result.rssPerSocket / 1024).toFixed(1)} KiB RSS/socket, ` +
         `${(result.heapPerSocket / 1024).toFixed(1)} KiB heap/socket`,
     );
-    if (!closed) await options.whileOpen?.(generator);
     return result;
   } finally {
     if (!closed) await generator.close();
