@@ -166,19 +166,12 @@ export async function listMessagesForMember(
   return { access: 'member', messages: messages.reverse(), has_more };
 }
 
-/** The stored messages among (sender, message_id) pairs, in one query. */
-/**
- * On PostgreSQL: the keys as two arrays, one text for any batch (see
- * preparedText), each looked up in the unique index on its own (lateral):
- * a prepared statement's generic plan is made once, perhaps while the table
- * was nearly empty, and a join over the whole table chosen then was kept as
- * it grew (a third of PostgreSQL's busy time in a fan-out).
- */
+/** On PostgreSQL: the keys as two arrays, one text for any batch (see preparedText). */
 const findMessagesBySenderPg = preparedText<MessageRow>(
-  `select m.* from unnest($1::uuid[], $2::text[]) as k(sender_id, message_id)
-    cross join lateral (select * from messages where message_id = k.message_id and sender_id = k.sender_id) m`,
+  `select * from messages where (sender_id, message_id) in (select * from unnest($1::uuid[], $2::text[]))`,
 );
 
+/** The stored messages among (sender, message_id) pairs, in one query. */
 export async function findMessagesBySender(
   db: Executor,
   keys: readonly { senderId: string; messageId: string }[],
