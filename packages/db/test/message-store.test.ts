@@ -242,6 +242,18 @@ describe.each(STORES)('the message store ($name)', ({ dialect, writerThread }) =
     }
   });
 
+  it('finds a repeat whose message_id has quotes, backslashes, commas and braces', async () => {
+    const [a] = rooms;
+    // What a client may send as its idempotency key; on PostgreSQL it travels in an array literal.
+    const key = `k"1\\,{2} 'x'`;
+    const first = { ...message(a), message_id: key };
+    const [stored] = await handle.messages.store([first]);
+    expect(stored).toEqual({ stored: expect.anything() });
+    const again = await handle.messages.store([message(a), { ...first, id: randomUUID() }]);
+    expect(again[0]).toEqual({ stored: expect.anything() });
+    expect(again[1]).toEqual({ existing: expect.objectContaining({ id: first.id, message_id: key }) });
+  });
+
   it('fails a batch as a whole, with the database’s own error code', async () => {
     const [a] = rooms;
     // A sender that is no user breaks a foreign key: nothing of the batch is stored.
