@@ -32,6 +32,7 @@ import { type BenchResults, evaluateTargets, type MemoryKey, renderReport } from
 import { runFanout } from './scenarios/fanout.ts';
 import { runHistory } from './scenarios/history.ts';
 import { measureIdleSockets } from './scenarios/memory.ts';
+import { type RoundKey, type RoundServer, runRounds } from './scenarios/rounds.ts';
 import { runStartup } from './scenarios/startup.ts';
 import { runStorm } from './scenarios/storm.ts';
 import {
@@ -42,8 +43,8 @@ import {
 } from './setup.ts';
 import { errorText, log, REPO_DIR, runCleanups } from './util.ts';
 
-/** Hard stops: the run ends by itself even if something hangs. */
-const WATCHDOG_MS = { full: 30 * 60_000, quick: 3 * 60_000 };
+/** Hard stops: the run ends by itself even if something hangs (a full run's grows with its rounds). */
+const WATCHDOG_MS = { full: 30 * 60_000, perRound: 6 * 60_000, quick: 3 * 60_000 };
 
 const START_RATE = { baseline: 2000, durableLimit: 1000, real: 400, durable: 400 };
 
@@ -250,6 +251,8 @@ async function run(options: BenchOptions): Promise<BenchResults> {
 
   // Users made on SQLite, carried over to PostgreSQL instead of signing up 1,000 users again.
   let accountsForPostgres: { population: ConversationSpec[]; accounts: Accounts } | undefined;
+  // The SQLite data and population, kept for the further rounds (removed after them).
+  let sqlite: { dataDir: string; people: ConversationSpec[] } | undefined;
 
   // The real server on SQLite: one data directory and population for (a), (b), (c), (e) and durable.
   if (want('trpc') || want('legacy') || want('memory') || want('storm') || want('durable'))
@@ -257,11 +260,14 @@ async function run(options: BenchOptions): Promise<BenchResults> {
       const dataDir = tempDir('sqlite');
       const start = (extra: Partial<RealServerOptions> = {}) =>
         startRealServer({ dataDir, quick: options.quick, ...extra });
+      let kept = false;
       try {
         let server = await start();
         let people: ConversationSpec[];
         try {
           people = await population(server);
+          sqlite = { dataDir, people };
+          kept = true;
           // A quick run measures memory on this process; a full one on a fresh process per case.
           if (want('memory') && options.quick) {
             await memoryOf('trpc', server, people, true);
@@ -350,9 +356,38 @@ async function run(options: BenchOptions): Promise<BenchResults> {
             }
           });
       } finally {
-        rmSync(dataDir, { recursive: true, force: true });
+        if (!kept) rmSync(dataDir, { recursive: true, force: true });
       }
     });
+
+  // The fan-outs that ratio targets compare, measured again (src/scenarios/rounds.ts).
+  if (options.rounds > 1) {
+    const open = async (key: RoundKey): Promise<RoundServer> => {
+      if (key === 'baseline' || key === 'durableLimit') {
+        const dir = key === 'durableLimit' ? tempDir('durable-limit') : undefined;
+        const server = await startBaselineServer(dir ? { durableFile: join(dir, 'messages.db') } : {});
+        const close = async () => {
+          await server.stop();
+          if (dir) rmSync(dir, { recursive: true, force: true });
+        };
+        try {
+          return { server, population: await population(server), close };
+        } catch (error) {
+          await close();
+          throw error;
+        }
+      }
+      if (!sqlite) throw new Error('the SQLite population is gone');
+      const server = await startRealServer({
+        dataDir: sqlite.dataDir,
+        quick: options.quick,
+        ...(key === 'durable' ? { sqliteSynchronous: 'FULL' as const, name: 'server-full' } : {}),
+      });
+      return { server, population: sqlite.people, close: () => server.stop() };
+    };
+    results.rounds = await runRounds({ bench: options, first: results.fanout, open, attempt });
+  }
+  if (sqlite) rmSync(sqlite.dataDir, { recursive: true, force: true });
 
   // PostgreSQL history (seeding a million rows takes a while) only in full runs that include postgres.
   if (want('history'))
@@ -447,7 +482,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', () => interrupt('SIGTERM'));
   const watchdog = setTimeout(
     () => interrupt('watchdog (the run took too long)'),
-    options.quick ? WATCHDOG_MS.quick : WATCHDOG_MS.full,
+    options.quick ? WATCHDOG_MS.quick : WATCHDOG_MS.full + (options.rounds - 1) * WATCHDOG_MS.perRound,
   );
   watchdog.unref();
 

@@ -49,6 +49,11 @@ export interface BenchOptions {
   quietWaitMs: number;
   /** How tRPC load sockets talk: tRPC's frames written and scanned directly, or the stock @trpc/client. */
   trpcClient: 'wire' | 'stock';
+  /**
+   * How many times the fan-outs that ratio targets compare are measured (src/scenarios/rounds.ts):
+   * round 1 with everything else, the others max rates alone.
+   */
+  rounds: number;
   /** Epoch ms after which searches stop retrying and refining, to keep the run inside its budget. */
   softDeadline: number;
 }
@@ -64,6 +69,8 @@ Options:
   --no-profile       do not profile
   --heap             memory scenario: diff heap snapshots to show what a socket keeps (slow)
   --storm-rate <n>   messages/s during the login storm
+  --rounds <n>       measure the fan-outs that ratio targets compare n times, alternately in reverse
+                     order; the targets take the median ratio (default 3, quick 1)
   --quiet-wait <s>   before each step, wait up to this long for other processes to go quiet
                      (for shared machines; at most 4 min in all; default 0: measure right away)
   --trpc-client <c>  wire (default): the load speaks tRPC's frames itself; stock: @trpc/client's wsLink
@@ -84,6 +91,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   let profile: boolean | undefined;
   let heapSnapshots = false;
   let stormRate: number | undefined;
+  let rounds: number | undefined;
   let quietWait = 0;
   let trpcClient: 'wire' | 'stock' = 'wire';
   let out = join(BENCH_DIR, 'results', 'latest.json');
@@ -129,6 +137,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       case '--quiet-wait':
         quietWait = number(flag, value());
         break;
+      case '--rounds':
+        rounds = Math.round(number(flag, value()));
+        break;
       case '--storm-rate':
         stormRate = number(flag, value());
         break;
@@ -156,6 +167,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       throw new UsageError(`unknown scenario ${name}; choose from ${SCENARIOS.join(', ')}`);
     scenarios.add(name as Scenario);
   }
+  const roundCount = rounds ?? (quick ? 1 : 3);
   return {
     quick,
     scenarios,
@@ -170,7 +182,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     quietWaitMs: quietWait * 1000,
     trpcClient,
     out,
-    softDeadline: Date.now() + (quick ? 45 : 9 * 60) * 1000,
+    rounds: roundCount,
+    // A round after the first takes about 5 minutes.
+    softDeadline: Date.now() + (quick ? 45 : (9 + 5 * (roundCount - 1)) * 60) * 1000,
   };
 }
 
