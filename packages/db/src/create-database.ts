@@ -221,6 +221,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
           busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS,
           onQuery: options.onQuery,
           onError: options.onBackgroundError ?? (() => {}),
+          checkpointProgress: checkpointer?.progress,
         })
       : kyselyMessageStore(db, async () => {
           while ((await indexPendingMessages(db, 'sqlite', INDEX_BATCH)) === INDEX_BATCH) {

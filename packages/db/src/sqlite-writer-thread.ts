@@ -59,6 +59,28 @@ export function writerThread(load: NodeJS.Require): void {
   // frame copied, and this one had always appended more meanwhile. The WAL grew by hundreds of
   // MB and every page lookup, here and on the main connection, searched more of it.
   db.pragma(`wal_autocheckpoint = ${workerData.autocheckpointPages}`);
+  // With a background checkpointer, a checkpoint of this connection's own runs between batches
+  // right after that one has copied the whole WAL and synced the database file (its count in
+  // `progress[0]` moved), if the WAL then held `restartPages` or more (`progress[1]`): it copies
+  // and syncs only what the last few commits added, and the next batch starts the WAL over. The
+  // pragma's, at twice that, copied everything the checkpointer had not yet and synced the
+  // database file while the next batch waited: 11–30 ms every few thousand messages
+  // (docs/benchmarks.md); it stays for a checkpointer that falls behind.
+  const progress = workerData.checkpointProgress
+    ? new Int32Array(workerData.checkpointProgress as SharedArrayBuffer)
+    : undefined;
+  let copiedSeen = progress ? Atomics.load(progress, 0) : 0;
+  const restartWal = () => {
+    if (!progress || Atomics.load(progress, 0) === copiedSeen) return;
+    copiedSeen = Atomics.load(progress, 0);
+    if (Atomics.load(progress, 1) < workerData.restartPages) return;
+    try {
+      // Busy (the checkpointer is at it again): the next round.
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch (error) {
+      parentPort!.postMessage({ warning: failure(error) });
+    }
+  };
   // The WAL file is cut back to this when a batch starts it over.
   db.pragma(`journal_size_limit = ${workerData.walLimitBytes}`);
   const existing = db.prepare(sql.existing);
@@ -257,6 +279,7 @@ export function writerThread(load: NodeJS.Require): void {
       }
       if (request.type === 'store') {
         parentPort!.postMessage({ id: request.id, outcomes: storeBatch(request.batch!) });
+        restartWal();
         if (Date.now() - lastIndexed >= workerData.indexIntervalMs) indexInBackground();
       } else {
         lastIndexed = Date.now();

@@ -50,6 +50,15 @@ const INDEX_INTERVAL_MS = 1000;
  * message at the legacy fan-out's max, 75 µs at 8,000 (docs/benchmarks.md).
  */
 export const AUTOCHECKPOINT_PAGES = 8000;
+/**
+ * With a background checkpointer (sqlite-checkpointer.ts) the thread starts the WAL over once it
+ * holds this many pages and the checkpointer has just copied all of it: its own checkpoint then
+ * copies only what the last few commits added. Under steady sends that comes before
+ * AUTOCHECKPOINT_PAGES, where SQLite's own checkpoint copied whatever the checkpointer had not
+ * yet and synced the database file while the next batch waited: 11–30 ms every few thousand
+ * messages (docs/benchmarks.md). That one stays, for a checkpointer that falls behind.
+ */
+export const RESTART_PAGES = AUTOCHECKPOINT_PAGES / 2;
 /** How long closing waits for the thread's last work before stopping it. */
 const CLOSE_TIMEOUT_MS = 5000;
 /**
@@ -91,6 +100,8 @@ export interface SqliteWriterOptions {
   onQuery?: (durationMs: number, failed: boolean, sql: string) => void;
   /** Told when the thread failed, or a background index run did (the thread goes on). */
   onError: (error: Error) => void;
+  /** The background checkpointer's `progress`, when one runs on the same file. */
+  checkpointProgress?: SharedArrayBuffer | undefined;
 }
 
 /** An error as the thread reported it, with its SQLite code, so outages are recognized by code. */
@@ -243,6 +254,8 @@ export class SqliteWriter implements MessageStore {
         indexBatch: INDEX_BATCH,
         indexIntervalMs: INDEX_INTERVAL_MS,
         autocheckpointPages: AUTOCHECKPOINT_PAGES,
+        checkpointProgress: this.#options.checkpointProgress,
+        restartPages: RESTART_PAGES,
         walLimitBytes: this.#options.walLimitBytes,
       },
     });

@@ -15,7 +15,7 @@ import {
   migrateToLatest,
   searchRepository,
 } from '../src/index.ts';
-import { AUTOCHECKPOINT_PAGES } from '../src/sqlite-writer.ts';
+import { AUTOCHECKPOINT_PAGES, RESTART_PAGES } from '../src/sqlite-writer.ts';
 import { DIALECTS, type OpenTestDatabase, openTestDatabase } from '../src/testing.ts';
 import { seedRooms } from './seed.ts';
 
@@ -241,6 +241,41 @@ describe('background checkpoints (SQLite)', () => {
         .select((eb) => eb.fn.countAll<number>().as('count'))
         .executeTakeFirstOrThrow();
       expect(Number(stored.count)).toBe(2 * 400 * 20);
+    });
+  });
+
+  it("start the WAL over on the checkpointer thread's word, before the writer's own checkpoint", async () => {
+    const sender = randomUUID();
+    const room = randomUUID();
+    const content = 'x'.repeat(8000);
+    const threshold = AUTOCHECKPOINT_PAGES * 4096;
+    await inFile({ writerThread: true }, async (handle, file) => {
+      const walBytes = () => statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+      await seedRooms(handle.db, [sender], [room]);
+      // Steady sends the checkpointer thread keeps up with (about 16 MB a second), three times
+      // the writer's checkpoint threshold in all. Each time the checkpointer has copied the whole
+      // WAL and it holds more than RESTART_PAGES, the writer's next checkpoint copies the little
+      // left and the batch after it starts the WAL over: the threshold is never reached.
+      let largest = 0;
+      let written = 0;
+      while (written < 3 * threshold) {
+        const outcomes = await handle.messages.store(
+          Array.from({ length: 20 }, () => ({
+            id: randomUUID(),
+            conversation_id: room,
+            sender_id: sender,
+            message_id: randomUUID(),
+            content,
+            created_at: new Date().toISOString(),
+          })),
+        );
+        expect(outcomes.every((o) => 'stored' in o)).toBe(true);
+        written += 20 * content.length;
+        largest = Math.max(largest, walBytes());
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(largest).toBeGreaterThan(RESTART_PAGES * 4096);
+      expect(largest).toBeLessThan(threshold);
     });
   });
 });
