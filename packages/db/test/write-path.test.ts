@@ -204,19 +204,22 @@ describe('background checkpoints (SQLite)', () => {
     });
   });
 
+  /** Twenty messages of 8,000 characters each: about 40 WAL pages. */
+  const content = 'x'.repeat(8000);
+  const bigBatch = (room: string, sender: string) =>
+    Array.from({ length: 20 }, () => ({
+      id: randomUUID(),
+      conversation_id: room,
+      sender_id: sender,
+      message_id: randomUUID(),
+      content,
+      created_at: new Date().toISOString(),
+    }));
+
   it('keep the WAL bounded while a writer thread stores batch after batch without a pause', async () => {
     const sender = randomUUID();
     const room = randomUUID();
-    const content = 'x'.repeat(8000);
-    const batch = () =>
-      Array.from({ length: 20 }, () => ({
-        id: randomUUID(),
-        conversation_id: room,
-        sender_id: sender,
-        message_id: randomUUID(),
-        content,
-        created_at: new Date().toISOString(),
-      }));
+    const batch = () => bigBatch(room, sender);
     const threshold = AUTOCHECKPOINT_PAGES * 4096;
     await inFile({ writerThread: true }, async (handle, file) => {
       const walBytes = () => statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
@@ -247,7 +250,6 @@ describe('background checkpoints (SQLite)', () => {
   it("start the WAL over on the checkpointer thread's word, before the writer's own checkpoint", async () => {
     const sender = randomUUID();
     const room = randomUUID();
-    const content = 'x'.repeat(8000);
     const threshold = AUTOCHECKPOINT_PAGES * 4096;
     await inFile({ writerThread: true }, async (handle, file) => {
       const walBytes = () => statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
@@ -259,16 +261,7 @@ describe('background checkpoints (SQLite)', () => {
       let largest = 0;
       let written = 0;
       while (written < 3 * threshold) {
-        const outcomes = await handle.messages.store(
-          Array.from({ length: 20 }, () => ({
-            id: randomUUID(),
-            conversation_id: room,
-            sender_id: sender,
-            message_id: randomUUID(),
-            content,
-            created_at: new Date().toISOString(),
-          })),
-        );
+        const outcomes = await handle.messages.store(bigBatch(room, sender));
         expect(outcomes.every((o) => 'stored' in o)).toBe(true);
         written += 20 * content.length;
         largest = Math.max(largest, walBytes());
