@@ -179,28 +179,41 @@ async function run(options: BenchOptions): Promise<BenchResults> {
         await server.stop();
       }
     });
+  /** The durable limit on a database file of its own (removed by `close`), with its population. */
+  const openDurableLimit = async (): Promise<RoundServer> => {
+    const dir = tempDir('durable-limit');
+    const server = await startBaselineServer({ durableFile: join(dir, 'messages.db') }).catch((error) => {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    });
+    const close = async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    };
+    try {
+      return { server, population: await population(server), close };
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  };
   // The durable reference: the same fan-out, every message committed (FULL) before it is delivered.
   if (needsDurableLimit)
     await attempt('durable-limit', async () => {
-      const dir = tempDir('durable-limit');
+      const { server, population: people, close } = await openDurableLimit();
       try {
-        const server = await startBaselineServer({ durableFile: join(dir, 'messages.db') });
-        try {
-          results.fanout.durableLimit = await runFanout({
-            label: 'durable limit',
-            key: 'durableLimit',
-            server,
-            transport: 'legacy',
-            population: await population(server),
-            bench: options,
-            // It has carried 0.6–0.9 × the baseline's max with 0.2 ms fsyncs; a slower disk takes more.
-            startRate: nearMax(results.fanout.baseline?.maxRate, 0.6, START_RATE.durableLimit),
-          });
-        } finally {
-          await server.stop();
-        }
+        results.fanout.durableLimit = await runFanout({
+          label: 'durable limit',
+          key: 'durableLimit',
+          server,
+          transport: 'legacy',
+          population: people,
+          bench: options,
+          // It has carried 0.6–0.9 × the baseline's max with 0.2 ms fsyncs; a slower disk takes more.
+          startRate: nearMax(results.fanout.baseline?.maxRate, 0.6, START_RATE.durableLimit),
+        });
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        await close();
       }
     });
 
@@ -260,14 +273,12 @@ async function run(options: BenchOptions): Promise<BenchResults> {
       const dataDir = tempDir('sqlite');
       const start = (extra: Partial<RealServerOptions> = {}) =>
         startRealServer({ dataDir, quick: options.quick, ...extra });
-      let kept = false;
       try {
         let server = await start();
         let people: ConversationSpec[];
         try {
           people = await population(server);
           sqlite = { dataDir, people };
-          kept = true;
           // A quick run measures memory on this process; a full one on a fresh process per case.
           if (want('memory') && options.quick) {
             await memoryOf('trpc', server, people, true);
@@ -356,20 +367,18 @@ async function run(options: BenchOptions): Promise<BenchResults> {
             }
           });
       } finally {
-        if (!kept) rmSync(dataDir, { recursive: true, force: true });
+        // Kept for the further rounds once its population exists.
+        if (!sqlite) rmSync(dataDir, { recursive: true, force: true });
       }
     });
 
   // The fan-outs that ratio targets compare, measured again (src/scenarios/rounds.ts).
   if (options.rounds > 1) {
     const open = async (key: RoundKey): Promise<RoundServer> => {
-      if (key === 'baseline' || key === 'durableLimit') {
-        const dir = key === 'durableLimit' ? tempDir('durable-limit') : undefined;
-        const server = await startBaselineServer(dir ? { durableFile: join(dir, 'messages.db') } : {});
-        const close = async () => {
-          await server.stop();
-          if (dir) rmSync(dir, { recursive: true, force: true });
-        };
+      if (key === 'durableLimit') return openDurableLimit();
+      if (key === 'baseline') {
+        const server = await startBaselineServer();
+        const close = () => server.stop();
         try {
           return { server, population: await population(server), close };
         } catch (error) {
