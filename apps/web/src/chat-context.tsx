@@ -250,9 +250,9 @@ export function useMessageActions() {
 
 /**
  * Tells the other members I am typing, as I type: the server shows it for a
- * few seconds and ignores announcements closer than 2.5 s, so this one
- * speaks at most that often (each call also counts against my request
- * budget). Announcements stop with the keystrokes: after a send or when I
+ * few seconds and ignores announcements closer than 2 s, so this one
+ * speaks every 2.5 s at most, half a second to spare for network jitter
+ * (each call also counts against my request budget). Announcements stop with the keystrokes: after a send or when I
  * leave the box, my message or the expiry ends the indicator.
  */
 const TYPING_ANNOUNCE_EVERY_MS = 2500;

@@ -5,8 +5,14 @@ import { requireMembership } from './conversations.service.ts';
 
 /** How long a typing indicator shows without renewal. */
 export const TYPING_EXPIRES_MS = 6000;
-/** A user's typing in one conversation is announced at most this often. */
-const TYPING_THROTTLE_MS = 2500;
+/**
+ * How often a client announces typing while its user types (the web app's composer does so). The
+ * server drops announcements closer than `TYPING_MIN_GAP_MS`, which is shorter by half a second:
+ * two requests sent 2.5 s apart can arrive closer than that, and dropping the second would leave
+ * the indicator dark until the client speaks again, 2.5 s later still.
+ */
+export const TYPING_ANNOUNCE_EVERY_MS = 2500;
+export const TYPING_MIN_GAP_MS = 2000;
 const lastTyping = new Map<string, number>();
 
 /**
@@ -40,12 +46,12 @@ export async function markRead(
 export async function announceTyping(deps: ApiDeps, userId: string, conversationId: string): Promise<void> {
   const key = `${userId}:${conversationId}`;
   const now = Date.now();
-  if (now - (lastTyping.get(key) ?? 0) < TYPING_THROTTLE_MS) return;
+  if (now - (lastTyping.get(key) ?? 0) < TYPING_MIN_GAP_MS) return;
   const { db } = deps.database;
   await requireMembership(db, conversationId, userId);
   lastTyping.set(key, now);
   if (lastTyping.size > 50_000) {
-    for (const [k, at] of lastTyping) if (now - at > TYPING_THROTTLE_MS) lastTyping.delete(k);
+    for (const [k, at] of lastTyping) if (now - at > TYPING_MIN_GAP_MS) lastTyping.delete(k);
   }
   const recipients = (await conversationsRepository.listMemberIds(db, conversationId)).filter(
     (id) => id !== userId,
