@@ -29,8 +29,81 @@ export interface MemoryUsage {
  */
 const EVENT_LOOP_RESOLUTION_MS = 5;
 
-/** Where the inspected process keeps its delay histogram between two calls. */
-const LOOP_DELAY = `globalThis[Symbol.for('pneumatic.bench.eventLoopDelay')]`;
+/**
+ * The longest event-loop stall of a step, and what the main thread did meanwhile. A stall is
+ * the loop's own work only while the thread runs: on a machine with more runnable threads than
+ * cores (the server's, the load generator's) the kernel also takes the core away for a while.
+ */
+export interface LoopStalls {
+  /** The longest stall: how late the watch timer ran, ms. */
+  longestMs: number;
+  /** Of the longest stall's span, how long the main thread ran, ms... */
+  longestRunMs: number;
+  /** ...and how long it was ready to run but waited for a core, ms (the kernel's schedstat). */
+  longestWaitMs: number;
+  /** The longest stretch the loop held the thread, running, without the timer's turn: ms of CPU. */
+  longestOnCpuMs: number;
+}
+
+/** "26.0 ms (ran 11.0, waited for a core 15.0); on CPU 14.2 ms": a step's stalls in a line. */
+export function describeStalls(stalls: LoopStalls): string {
+  const f = (value: number) => value.toFixed(1);
+  return (
+    `${f(stalls.longestMs)} ms (ran ${f(stalls.longestRunMs)}, waited for a core ${f(stalls.longestWaitMs)}); ` +
+    `on CPU ${f(stalls.longestOnCpuMs)} ms`
+  );
+}
+
+/**
+ * What the inspected process runs: a timer every EVENT_LOOP_RESOLUTION_MS that notes how late it
+ * is and, from /proc (Linux), how long the main thread ran and waited for a core since its last
+ * turn. Under a global symbol, so a second watch replaces the first.
+ */
+const WATCH_LOOP = `{
+  const key = Symbol.for('pneumatic.bench.loopStalls');
+  const fs = process.getBuiltinModule('node:fs');
+  const previous = globalThis[key];
+  if (previous) { clearInterval(previous.timer); if (previous.fd >= 0) fs.closeSync(previous.fd); }
+  let fd = -1;
+  try { fd = fs.openSync('/proc/self/task/' + process.pid + '/schedstat', 'r'); } catch {}
+  const buffer = Buffer.alloc(128);
+  const sched = () => {
+    if (fd < 0) return [0, 0];
+    const fields = buffer.toString('latin1', 0, fs.readSync(fd, buffer, 0, 128, 0)).split(' ');
+    return [Number(fields[0]), Number(fields[1])];
+  };
+  const period = ${EVENT_LOOP_RESOLUTION_MS};
+  const watch = { fd, longestMs: 0, longestRunMs: 0, longestWaitMs: 0, longestOnCpuMs: 0 };
+  let last = performance.now();
+  let [run, wait] = sched();
+  watch.timer = setInterval(() => {
+    const now = performance.now();
+    const [runNow, waitNow] = sched();
+    const lateMs = now - last - period;
+    const runMs = (runNow - run) / 1e6;
+    if (lateMs > watch.longestMs) {
+      watch.longestMs = lateMs;
+      watch.longestRunMs = runMs;
+      watch.longestWaitMs = (waitNow - wait) / 1e6;
+    }
+    watch.longestOnCpuMs = Math.max(watch.longestOnCpuMs, runMs - period);
+    last = now;
+    run = runNow;
+    wait = waitNow;
+  }, period);
+  globalThis[key] = watch;
+  undefined;
+}`;
+
+/** Stops the watch; its figures as JSON. */
+const STOP_WATCHING_LOOP = `{
+  const fs = process.getBuiltinModule('node:fs');
+  const watch = globalThis[Symbol.for('pneumatic.bench.loopStalls')];
+  clearInterval(watch.timer);
+  if (watch.fd >= 0) fs.closeSync(watch.fd);
+  watch.fd = -1;
+  JSON.stringify({ ...watch, timer: undefined });
+}`;
 
 interface Reply {
   id?: number;
@@ -110,25 +183,20 @@ export class Inspector {
     return JSON.parse(await this.#evaluate<string>('JSON.stringify(process.memoryUsage())')) as MemoryUsage;
   }
 
-  /**
-   * Starts recording the main thread's event-loop delays afresh, with
-   * perf_hooks.monitorEventLoopDelay (a timer every EVENT_LOOP_RESOLUTION_MS
-   * that notes how late it ran). Any Node process: the bundled server, the baseline.
-   */
+  /** Starts watching the main thread's event loop afresh (WATCH_LOOP). Any Node process: the bundled server, the baseline. */
   async watchEventLoop(): Promise<void> {
-    await this.#evaluate(
-      `{ const h = ${LOOP_DELAY} ??= process.getBuiltinModule('node:perf_hooks')` +
-        `.monitorEventLoopDelay({ resolution: ${EVENT_LOOP_RESOLUTION_MS} }); h.disable(); h.reset(); h.enable(); }`,
-    );
+    await this.#evaluate(WATCH_LOOP);
   }
 
-  /**
-   * Stops recording; the longest stall since watchEventLoop, ms: how late the
-   * most delayed timer ran (between the true stall and EVENT_LOOP_RESOLUTION_MS less).
-   */
-  async longestEventLoopStall(): Promise<number> {
-    const maxNs = await this.#evaluate<number>(`{ const h = ${LOOP_DELAY}; h.disable(); h.max; }`);
-    return Math.max(0, maxNs / 1e6 - EVENT_LOOP_RESOLUTION_MS);
+  /** Stops watching; the longest stalls since watchEventLoop, ms (LoopStalls). */
+  async eventLoopStalls(): Promise<LoopStalls> {
+    const watch = JSON.parse(await this.#evaluate<string>(STOP_WATCHING_LOOP)) as LoopStalls;
+    return {
+      longestMs: Math.max(0, watch.longestMs),
+      longestRunMs: watch.longestRunMs,
+      longestWaitMs: watch.longestWaitMs,
+      longestOnCpuMs: Math.max(0, watch.longestOnCpuMs),
+    };
   }
 
   async startProfiling(samplingIntervalUs = 200): Promise<void> {

@@ -1,3 +1,4 @@
+import { describeStalls, type LoopStalls } from './inspector.ts';
 import type { StepResult } from './load/driver.ts';
 import { REFERENCE_SERVERS } from './processes.ts';
 import type { ProfileSummary } from './profile.ts';
@@ -93,7 +94,7 @@ function stepText(step: StepResult): string {
  * The stalls a fan-out reports: at the max rate and in the profiled step or,
  * when no rate held, in the step at the lowest rate tried.
  */
-function stalls(result: FanoutResult): Array<{ ms: number; where: string }> {
+function stalls(result: FanoutResult): Array<LoopStalls & { where: string }> {
   const lowest = result.steps.reduce<StepResult | undefined>(
     (low, step) => (low && low.rate <= step.rate ? low : step),
     undefined,
@@ -104,15 +105,13 @@ function stalls(result: FanoutResult): Array<{ ms: number; where: string }> {
         [result.profiled, 'at 80 %'],
       ]
     : [[lowest, `at ${integer.format(lowest?.rate ?? 0)} msg/s`]];
-  return steps.flatMap(([step, where]) =>
-    step?.longestStallMs === undefined ? [] : [{ ms: step.longestStallMs, where }],
-  );
+  return steps.flatMap(([step, where]) => (step?.stalls === undefined ? [] : [{ ...step.stalls, where }]));
 }
 
 function stallText(result: FanoutResult): string {
   const found = stalls(result);
   return found.length > 0
-    ? `; longest stall ${found.map((s) => `${ms(s.ms)} ms ${s.where}`).join(', ')}`
+    ? `; longest stall ${found.map((s) => `${s.where} ${describeStalls(s)}`).join('; ')}`
     : '';
 }
 
@@ -125,7 +124,10 @@ function fanoutText(result: FanoutResult): string {
   return `max ${integer.format(result.maxRate)} msg/s (${integer.format(deliveries)} deliveries/s); ${stepText(result.atMax)}${stallText(result)}`;
 }
 
-/** The longest event-loop stall the real server may have in a fan-out, at the max rate or at 80 % of it. */
+/**
+ * The longest the real server's own work may hold its event loop in a fan-out, at the max rate
+ * or at 80 % of it: the longest stall counting only the time the main thread ran (LoopStalls).
+ */
 const STALL_BOUND_MS = 20;
 
 /** The real server's fan-outs (the others are the reference servers). */
@@ -315,16 +317,23 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
       1.5,
     ),
   );
-  const longest: Array<{ label: string; ms: number }> = [];
+  const longest: Array<{ label: string; onCpuMs: number; wallMs: number }> = [];
   for (const r of SERVER_FANOUTS.map((key) => fanout[key])) {
     const found = r ? stalls(r) : [];
-    if (r && found.length > 0) longest.push({ label: r.label, ms: Math.max(...found.map((s) => s.ms)) });
+    if (r && found.length > 0)
+      longest.push({
+        label: r.label,
+        onCpuMs: Math.max(...found.map((s) => s.longestOnCpuMs)),
+        wallMs: Math.max(...found.map((s) => s.longestMs)),
+      });
   }
   targets.push({
-    target: `longest event-loop stall ≤ ${STALL_BOUND_MS} ms in a fan-out (at the max rate and at 80 %)`,
+    target: `longest event-loop stall on CPU ≤ ${STALL_BOUND_MS} ms in a fan-out (at the max rate and at 80 %; in brackets the longest stall, waits for a core included)`,
     measured:
-      longest.length > 0 ? longest.map((s) => `${s.label} ${ms(s.ms)} ms`).join(', ') : 'not measured',
-    pass: longest.length > 0 ? longest.every((s) => s.ms <= STALL_BOUND_MS) : null,
+      longest.length > 0
+        ? longest.map((s) => `${s.label} ${ms(s.onCpuMs)} ms (${ms(s.wallMs)})`).join(', ')
+        : 'not measured',
+    pass: longest.length > 0 ? longest.every((s) => s.onCpuMs <= STALL_BOUND_MS) : null,
   });
   targets.push(startupTarget(results.startup));
   return targets;

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { Histogram, type LatencySummary } from '../histogram.ts';
+import type { LoopStalls } from '../inspector.ts';
 import {
   cpuSince,
   machineBusySeconds,
@@ -54,11 +55,11 @@ export interface StepResult {
   /** Cores idle waiting for the disk meanwhile (anyone's I/O): a slow disk stalls commits. */
   ioWait: number;
   /**
-   * The server's longest event-loop stall from just before the first send to
-   * the last delivery, ms (see Inspector.longestEventLoopStall); absent when
-   * the inspector could not be read.
+   * The server's longest event-loop stalls from just before the first send to
+   * the last delivery (see Inspector.eventLoopStalls); absent when the
+   * inspector could not be read.
    */
-  longestStallMs?: number;
+  stalls?: LoopStalls;
   pass: boolean;
 }
 
@@ -253,10 +254,8 @@ export class LoadGenerator {
       ),
     );
     const cpu = await cpuWindow;
-    const longestStallMs = watching
-      ? await inspector.longestEventLoopStall().catch(() => undefined)
-      : undefined;
-    return { ...summarize(options, reports, cpu), longestStallMs };
+    const stalls = watching ? await inspector.eventLoopStalls().catch(() => undefined) : undefined;
+    return { ...summarize(options, reports, cpu), stalls };
   }
 
   /** Waits until the server has nothing left to deliver. */

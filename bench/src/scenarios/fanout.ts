@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { describeStalls } from '../inspector.ts';
 import { type ConnectCost, LoadGenerator, type StepResult } from '../load/driver.ts';
 import type { Transport } from '../load/protocol.ts';
 import type { BenchOptions } from '../options.ts';
@@ -58,7 +59,7 @@ function describeStep(label: string, r: StepResult): string {
     `event loop ${r.eventLoopCpu.toFixed(2)}, other threads ${Math.max(0, r.serverCpu - r.eventLoopCpu).toFixed(2)})` +
     `${r.databaseCpu > 0 ? ` postgres ${r.databaseCpu.toFixed(2)}` : ''} ` +
     `load ${r.clientCpu.toFixed(2)} other ${r.otherCpu.toFixed(2)} iowait ${r.ioWait.toFixed(2)}` +
-    (r.longestStallMs === undefined ? '' : `; longest stall ${r.longestStallMs.toFixed(1)} ms`)
+    (r.stalls === undefined ? '' : `; longest stall ${describeStalls(r.stalls)}`)
   );
 }
 

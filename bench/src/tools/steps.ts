@@ -9,6 +9,7 @@
  * Opens the population's sockets (after the bench's connect warm-up), sends
  * 2 s at 1,000 msg/s to warm the send path, then runs each step in order.
  */
+import { describeStalls } from '../inspector.ts';
 import { LoadGenerator } from '../load/driver.ts';
 import type { ServerProcess } from '../processes.ts';
 import { createPopulation } from '../setup.ts';
@@ -60,7 +61,7 @@ try {
           : '-';
       process.stdout.write(
         `${kind} ${rate} msg/s: sent ${step.sentRate.toFixed(0)}/s, p50 ${step.latency.p50Ms.toFixed(1)} ms, ` +
-          `p99 ${step.latency.p99Ms.toFixed(1)} ms, lost ${step.lost}, longest stall ${step.longestStallMs?.toFixed(1) ?? '-'} ms, ` +
+          `p99 ${step.latency.p99Ms.toFixed(1)} ms, lost ${step.lost}, longest stall ${step.stalls ? describeStalls(step.stalls) : '-'}, ` +
           `batch ${batch}; µs a message by thread: ${threadCpuPer(server, threadsBefore, threadsAfter, step.sent)}\n`,
       );
     }
