@@ -91,6 +91,8 @@ const WATCH_LOOP = `{
     run = runNow;
     wait = waitNow;
   }, period);
+  // Never what keeps a stopping server alive.
+  watch.timer.unref();
   globalThis[key] = watch;
   undefined;
 }`;
