@@ -8,7 +8,7 @@ import {
   startServer as startBuiltServer,
 } from '@pneumatic/test-server';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 export { TcpProxy } from '@pneumatic/test-server';
 export type { RunningServer };
@@ -43,9 +43,28 @@ export function checkPrerequisites(): void {
   }
 }
 
+/** The servers this file's tests run against, while they run. */
+const servers = new Set<RunningServer>();
+
+// A browser test that fails on timing says little by itself: it shows what each server logged.
+beforeEach(({ onTestFailed }) => {
+  onTestFailed(() => {
+    for (const server of servers)
+      process.stderr.write(`--- ${server.url}: the server's last lines ---\n${server.output()}\n`);
+  });
+});
+
 /** The built server on a free port over a fresh SQLite database, serving the built app. */
-export function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
-  return startBuiltServer({ env: { WEB_DIST, ...env } });
+export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
+  const server = await startBuiltServer({ env: { WEB_DIST, ...env } });
+  servers.add(server);
+  return {
+    ...server,
+    close: () => {
+      servers.delete(server);
+      return server.close();
+    },
+  };
 }
 
 export function launchBrowser(): Promise<Browser> {

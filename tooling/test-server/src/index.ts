@@ -12,6 +12,8 @@ export interface RunningServer {
   /** `http://127.0.0.1:<port>` */
   url: string;
   port: number;
+  /** The last lines the server printed (its JSON log, stdout and stderr): what a failed test shows. */
+  output(): string;
   /** Stops the server (SIGTERM) and deletes its data. */
   close(): Promise<void>;
 }
@@ -54,12 +56,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   delete env.REDIS_URL;
 
   const child = spawn(process.execPath, [SERVER_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = new OutputTail(child);
   try {
-    const url = await listeningAddress(child);
+    const url = await listeningAddress(child, output);
     await waitForHealth(url);
     return {
       url,
       port: Number(new URL(url).port),
+      output: () => output.text(),
       async close() {
         if (child.exitCode === null && child.signalCode === null) {
           const exited = new Promise((done) => child.once('exit', done));
@@ -76,23 +80,42 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   }
 }
 
+/** How many of a server's last lines are kept for a failure's report. */
+const OUTPUT_LINES = 200;
+
+/** The last OUTPUT_LINES lines a child printed, stdout and stderr interleaved as they came. */
+class OutputTail {
+  readonly #lines: string[] = [];
+  /** Each stream's line not yet ended. */
+  readonly #pending = ['', ''];
+
+  constructor(child: ChildProcess) {
+    [child.stdout, child.stderr].forEach((stream, i) => {
+      stream?.on('data', (chunk: Buffer) => {
+        const lines = (this.#pending[i] + chunk.toString()).split('\n');
+        this.#pending[i] = lines.pop() ?? '';
+        this.#lines.push(...lines);
+        if (this.#lines.length > OUTPUT_LINES) this.#lines.splice(0, this.#lines.length - OUTPUT_LINES);
+      });
+    });
+  }
+
+  text(): string {
+    return [...this.#lines, ...this.#pending.filter(Boolean)].join('\n');
+  }
+}
+
 /** Reads the server's JSON log until it says where it listens. */
-function listeningAddress(child: ChildProcess): Promise<string> {
+function listeningAddress(child: ChildProcess, output: OutputTail): Promise<string> {
   return new Promise((resolveAddress, reject) => {
-    let output = '';
     let pending = '';
     const timer = setTimeout(() => fail(new Error('the server did not start within 20 s')), 20_000);
     const fail = (error: Error) => {
       clearTimeout(timer);
-      reject(new Error(`${error.message}\n--- server output ---\n${output}`));
+      reject(new Error(`${error.message}\n--- server output ---\n${output.text()}`));
     };
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const text = chunk.toString();
-      output += text;
-      pending += text;
+    const listening = (chunk: Buffer) => {
+      pending += chunk.toString();
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
       for (const line of lines) {
@@ -100,13 +123,15 @@ function listeningAddress(child: ChildProcess): Promise<string> {
           const entry = JSON.parse(line) as { event?: string; address?: string };
           if (entry.event === 'start' && entry.address) {
             clearTimeout(timer);
+            child.stdout?.off('data', listening);
             resolveAddress(entry.address);
           }
         } catch {
           // Not a JSON log line.
         }
       }
-    });
+    };
+    child.stdout?.on('data', listening);
     child.once('exit', (code) => fail(new Error(`the server exited with code ${code} before listening`)));
   });
 }
