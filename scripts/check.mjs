@@ -4,7 +4,8 @@
 // reports, which is what CI reads.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 
 const root = join(import.meta.dirname, '..');
 const REPORT = 'test-output/vitest.json';
@@ -13,6 +14,14 @@ const workspaces = ['apps', 'packages', 'examples']
   .flatMap((dir) => readdirSync(join(root, dir)).map((name) => join(root, dir, name)));
 
 for (const ws of workspaces) rmSync(join(ws, REPORT), { force: true });
+
+function firstLine(text) {
+  const line =
+    stripVTControlCharacters(String(text ?? ''))
+      .split('\n')
+      .find((l) => l.trim() !== '') ?? '';
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
 
 const run = (command, args) =>
   spawnSync(command, args, { cwd: root, stdio: 'inherit', env: process.env }).status ?? 1;
@@ -48,15 +57,28 @@ failedSteps +=
 
 let passed = 0;
 let failed = 0;
+// What failed, named once more at the very end, where a log cut to its tail still shows it.
+const failures = [];
 for (const ws of workspaces) {
   const file = join(ws, REPORT);
   if (!existsSync(file)) continue;
   const report = JSON.parse(readFileSync(file, 'utf8'));
   passed += report.numPassedTests;
   failed += report.numFailedTests;
-  // A file that failed to load counts as a failure even though it ran no test.
-  failed += report.testResults.filter((r) => r.status === 'failed' && r.assertionResults.length === 0).length;
+  for (const result of report.testResults) {
+    const where = relative(root, result.name);
+    // A file that failed to load counts as a failure even though it ran no test.
+    if (result.status === 'failed' && result.assertionResults.length === 0) {
+      failed += 1;
+      failures.push(`${where}: ${firstLine(result.message)}`);
+    }
+    for (const test of result.assertionResults) {
+      if (test.status === 'failed')
+        failures.push(`${where} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
+    }
+  }
 }
 if (failedSteps > 0 && failed === 0) failed = failedSteps;
+if (failures.length > 0) process.stdout.write(`\nFailed:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
 process.exit(failed > 0 || failedSteps > 0 ? 1 : 0);
