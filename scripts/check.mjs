@@ -59,6 +59,7 @@ let passed = 0;
 let failed = 0;
 // What failed, named once more at the very end, where a log cut to its tail still shows it.
 const failures = [];
+const flaky = [];
 for (const ws of workspaces) {
   const file = join(ws, REPORT);
   if (!existsSync(file)) continue;
@@ -73,12 +74,16 @@ for (const ws of workspaces) {
       failures.push(`${where}: ${firstLine(result.message)}`);
     }
     for (const test of result.assertionResults) {
+      if (test.status === 'passed' && test.failureMessages?.length > 0)
+        flaky.push(`${where} > ${test.fullName}: ${firstLine(test.failureMessages[0])}`);
       if (test.status === 'failed')
         failures.push(`${where} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
     }
   }
 }
 if (failedSteps > 0 && failed === 0) failed = failedSteps;
+if (flaky.length > 0)
+  process.stdout.write(`\nPassed only when run again:\n${flaky.map((f) => `  ${f}`).join('\n')}\n`);
 if (failures.length > 0) process.stdout.write(`\nFailed:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
 process.exit(failed > 0 || failedSteps > 0 ? 1 : 0);
