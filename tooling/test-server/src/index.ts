@@ -88,6 +88,8 @@ class OutputTail {
   readonly #lines: string[] = [];
   /** Each stream's line not yet ended. */
   readonly #pending = ['', ''];
+  /** Told of each whole line as it comes. */
+  readonly #listeners = new Set<(line: string) => void>();
 
   constructor(child: ChildProcess) {
     [child.stdout, child.stderr].forEach((stream, i) => {
@@ -96,8 +98,15 @@ class OutputTail {
         this.#pending[i] = lines.pop() ?? '';
         this.#lines.push(...lines);
         if (this.#lines.length > OUTPUT_LINES) this.#lines.splice(0, this.#lines.length - OUTPUT_LINES);
+        for (const line of lines) for (const listener of this.#listeners) listener(line);
       });
     });
+  }
+
+  /** Calls `listener` with each line printed from now on; returns what stops it. */
+  onLine(listener: (line: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   text(): string {
@@ -108,30 +117,24 @@ class OutputTail {
 /** Reads the server's JSON log until it says where it listens. */
 function listeningAddress(child: ChildProcess, output: OutputTail): Promise<string> {
   return new Promise((resolveAddress, reject) => {
-    let pending = '';
     const timer = setTimeout(() => fail(new Error('the server did not start within 20 s')), 20_000);
     const fail = (error: Error) => {
       clearTimeout(timer);
+      stop();
       reject(new Error(`${error.message}\n--- server output ---\n${output.text()}`));
     };
-    const listening = (chunk: Buffer) => {
-      pending += chunk.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        try {
-          const entry = JSON.parse(line) as { event?: string; address?: string };
-          if (entry.event === 'start' && entry.address) {
-            clearTimeout(timer);
-            child.stdout?.off('data', listening);
-            resolveAddress(entry.address);
-          }
-        } catch {
-          // Not a JSON log line.
+    const stop = output.onLine((line) => {
+      try {
+        const entry = JSON.parse(line) as { event?: string; address?: string };
+        if (entry.event === 'start' && entry.address) {
+          clearTimeout(timer);
+          stop();
+          resolveAddress(entry.address);
         }
+      } catch {
+        // Not a JSON log line.
       }
-    };
-    child.stdout?.on('data', listening);
+    });
     child.once('exit', (code) => fail(new Error(`the server exited with code ${code} before listening`)));
   });
 }
