@@ -1,8 +1,11 @@
 // What the profiling tools (steps.ts, connect-rounds.ts, writer.ts) share: a server of the kind asked for, and
 // each thread's CPU between two readings.
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Executor } from '@pneumatic/db';
+import { seedRooms } from '@pneumatic/db/testing';
 import { ensureServerBuilt, type ServerProcess, startBaselineServer, startRealServer } from '../processes.ts';
 
 export const KINDS = ['legacy', 'trpc', 'durable-limit'] as const;
@@ -59,4 +62,24 @@ export function threadCpuPer(
     .slice(0, 6)
     .map(([tid, seconds]) => `${tid === server.pid ? 'main' : tid} ${((seconds * 1e6) / units).toFixed(1)}`)
     .join(', ');
+}
+
+/** A conversation of the writer tools' population: its id and its members' user ids. */
+export interface Room {
+  id: string;
+  members: string[];
+}
+
+/**
+ * The writer tools' population, straight into a migrated database: 200
+ * conversations of 5 members (the bench's), each member a user of its own.
+ */
+export async function seedPopulation(db: Executor, conversations = 200, members = 5): Promise<Room[]> {
+  const rooms: Room[] = [];
+  for (let r = 0; r < conversations; r++) {
+    const room = { id: randomUUID(), members: Array.from({ length: members }, () => randomUUID()) };
+    await seedRooms(db, room.members, [room.id]);
+    rooms.push(room);
+  }
+  return rooms;
 }

@@ -16,10 +16,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { timeOrderedId } from '@pneumatic/api';
-import { conversationsRepository, migrateToLatest, type NewMessage } from '@pneumatic/db';
+import { migrateToLatest, type NewMessage } from '@pneumatic/db';
 import { openTestDatabase } from '@pneumatic/db/testing';
 import { threadCpuSecondsOf } from '../processes.ts';
-import { threadCpuPer } from './shared.ts';
+import { seedPopulation, threadCpuPer } from './shared.ts';
 
 const USAGE =
   'usage: tsx src/tools/writer.ts [batch] [seconds a round] [messages stored first] [rounds] [random|ordered]';
@@ -45,33 +45,7 @@ const database = await openTestDatabase('sqlite', {
 try {
   const { db, messages } = database.handle;
   await migrateToLatest(db);
-  const now = new Date().toISOString();
-  const rooms: { id: string; members: string[] }[] = [];
-  for (let r = 0; r < 200; r++) {
-    const members: string[] = [];
-    for (let m = 0; m < 5; m++) {
-      const id = randomUUID();
-      const name = `user${r}_${m}`;
-      await db
-        .insertInto('users')
-        .values({ id, username: name, username_lower: name, password_hash: 'x', created_at: now })
-        .execute();
-      members.push(id);
-    }
-    const id = randomUUID();
-    await conversationsRepository.insertConversation(db, {
-      id,
-      kind: 'group',
-      title: 'room',
-      dm_key: null,
-      created_by: members[0]!,
-      created_at: now,
-      last_seq: 0,
-      last_activity_at: now,
-    });
-    await conversationsRepository.insertMembers(db, id, members, now);
-    rooms.push({ id, members });
-  }
+  const rooms = await seedPopulation(db);
   await messages.start();
   let k = 0;
   const next = (): NewMessage => {

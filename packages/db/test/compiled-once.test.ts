@@ -4,8 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compiledOnce } from '../src/compiled-once.ts';
 import { messagesRepository, migrateToLatest, sessionsRepository } from '../src/index.ts';
-import { DIALECTS, type OpenTestDatabase, openTestDatabase } from '../src/testing.ts';
-import { seedRooms } from './seed.ts';
+import { DIALECTS, type OpenTestDatabase, openTestDatabase, seedRooms } from '../src/testing.ts';
 
 describe.each(DIALECTS)('queries compiled once (%s)', (dialect) => {
   let database: OpenTestDatabase;

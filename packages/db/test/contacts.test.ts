@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationsRepository, migrateToLatest } from '../src/index.ts';
-import { DIALECTS, type OpenTestDatabase, openTestDatabase } from '../src/testing.ts';
-import { seedRooms } from './seed.ts';
+import { DIALECTS, type OpenTestDatabase, openTestDatabase, seedRooms } from '../src/testing.ts';
 
 describe.each(DIALECTS)('contacts, for presence (%s)', (dialect) => {
   let database: OpenTestDatabase;

@@ -3,8 +3,7 @@ import { Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, migrateToLatest, type NewMessage, searchRepository } from '../src/index.ts';
 import { migrations } from '../src/migrations/index.ts';
-import { DIALECTS, type OpenTestDatabase, openTestDatabase } from '../src/testing.ts';
-import { seedRooms } from './seed.ts';
+import { DIALECTS, type OpenTestDatabase, openTestDatabase, seedRooms } from '../src/testing.ts';
 
 const BEFORE = '2026-12-06-0011-replay-by-seq';
 

@@ -12,8 +12,7 @@ import {
   SqliteWriter,
   searchRepository,
 } from '../src/index.ts';
-import { type OpenTestDatabase, openTestDatabase } from '../src/testing.ts';
-import { seedRooms } from './seed.ts';
+import { type OpenTestDatabase, openTestDatabase, seedRooms } from '../src/testing.ts';
 
 /** Every store: PostgreSQL's, SQLite's on the main connection (the CLI), SQLite's writer thread (servers). */
 const STORES: { name: string; dialect: Dialect; writerThread: boolean }[] = [

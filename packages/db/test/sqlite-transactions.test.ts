@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import SqliteDatabase from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest } from '../src/index.ts';
-import { type OpenTestDatabase, openTestDatabase } from '../src/testing.ts';
-import { seedRooms } from './seed.ts';
+import { type OpenTestDatabase, openTestDatabase, seedRooms } from '../src/testing.ts';
 
 /**
  * The main connection's transactions share the file with the writer thread

@@ -16,8 +16,7 @@ import {
   searchRepository,
 } from '../src/index.ts';
 import { AUTOCHECKPOINT_PAGES, RESTART_PAGES } from '../src/sqlite-writer.ts';
-import { DIALECTS, type OpenTestDatabase, openTestDatabase } from '../src/testing.ts';
-import { seedRooms } from './seed.ts';
+import { DIALECTS, type OpenTestDatabase, openTestDatabase, seedRooms } from '../src/testing.ts';
 
 describe.each(DIALECTS)('the send path (%s)', (dialect) => {
   let handle: DatabaseHandle;
