@@ -13,6 +13,9 @@ const STATEMENTS = {
   // `or fail`: see the thread's foreign_keys pragma (sqlite-writer-thread.ts).
   takeSeq:
     'update or fail conversations set last_seq = last_seq + ?, last_activity_at = ? where id = ? returning last_seq',
+  // The same when the thread knows the counter: no `returning`, and nothing changed if another connection moved it.
+  moveSeq:
+    'update or fail conversations set last_seq = ?, last_activity_at = ? where id = ? and last_seq = ?',
   readUpTo:
     'update conversation_members set last_read_seq = ? where conversation_id = ? and user_id = ? and last_read_seq < ?',
   takePositions: 'update or fail log_head set pos = pos + ? where id = 1 returning pos',

@@ -175,6 +175,33 @@ describe.each(STORES)('the message store ($name)', ({ dialect, writerThread }) =
     }
   });
 
+  it("continues a conversation's seqs after another connection took one (a system message)", async () => {
+    const [a] = rooms;
+    const [first] = await handle.messages.store([message(a)]);
+    const taken = await conversationsRepository.takeNextSeq(handle.db, a, now);
+    const [second] = await handle.messages.store([message(a)]);
+    expect(first).toMatchObject({ stored: { seq: taken - 1 } });
+    expect(second).toMatchObject({ stored: { seq: taken + 1 } });
+    expect((await conversationsRepository.findConversation(handle.db, a))!.last_seq).toBe(taken + 1);
+  });
+
+  it('stores a message from a user who is not a member: who may send is decided before the store', async () => {
+    const [a] = rooms;
+    const carol = randomUUID();
+    await handle.db
+      .insertInto('users')
+      .values({
+        id: carol,
+        username: `carol_${carol}`,
+        username_lower: `carol_${carol}`,
+        password_hash: 'x',
+        created_at: now,
+      })
+      .execute();
+    const [outcome] = await handle.messages.store([message(a, carol)]);
+    expect('stored' in outcome!).toBe(true);
+  });
+
   it('reports a conversation that no longer exists, and stores the rest', async () => {
     const [a] = rooms;
     const [gone, kept] = await handle.messages.store([message(randomUUID()), message(a)]);
@@ -261,6 +288,10 @@ describe.each(STORES)('the message store ($name)', ({ dialect, writerThread }) =
     expect((error as { code?: string }).code).toMatch(/^(SQLITE_CONSTRAINT_FOREIGNKEY|23503)$/);
     const stored = await handle.db.selectFrom('messages').select('id').where('id', '=', good.id).execute();
     expect(stored).toEqual([]);
+    // Nothing of it taken either: the next batch goes on from the conversation's last seq.
+    const last = (await conversationsRepository.findConversation(handle.db, a))!.last_seq;
+    const [next] = await handle.messages.store([message(a)]);
+    expect(next).toMatchObject({ stored: { seq: last + 1 } });
   });
 });
 
