@@ -155,15 +155,14 @@ function rebuild(db: Database.Database, variant: Variant): void {
     .get() as string;
   const others = db
     .prepare(
-      `select type, name, sql from sqlite_master where tbl_name = 'messages' and type in ('index', 'trigger') and sql is not null`,
+      `select name, sql from sqlite_master where tbl_name = 'messages' and type in ('index', 'trigger') and sql is not null`,
     )
-    .all() as { type: string; name: string; sql: string }[];
+    .all() as { name: string; sql: string }[];
   db.transaction(() => {
     db.exec(variant.table(create).replace(/^create table "messages"/i, 'create table "messages_variant"'));
     db.exec('drop table messages');
     db.exec('alter table messages_variant rename to messages');
     for (const other of others)
-      if (other.type === 'index' || (variant.trigger ? true : other.name !== 'messages_fts_insert'))
-        db.exec(other.sql);
+      if (variant.trigger || other.name !== 'messages_fts_insert') db.exec(other.sql);
   }).immediate();
 }

@@ -1,5 +1,5 @@
-// What the profiling tools (steps.ts, connect-rounds.ts, writer.ts) share: a server of the kind asked for, and
-// each thread's CPU between two readings.
+// What the profiling tools (steps.ts, connect-rounds.ts, writer.ts, insert-cost.ts) share: a server of the kind
+// asked for, each thread's CPU between two readings, and the writer tools' population.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -183,15 +183,17 @@ export function writerThread(load: NodeJS.Require): void {
       ownLatest.set(`${m.conversation_id}\n${m.sender_id}`, [m.conversation_id, m.sender_id, seq]);
     });
     if (fresh.length === 0) return outcomes as Outcome[];
-    // A sender whose read marker moved is a member, so a user: a member's marker is never past
-    // the conversation's last seq, which this batch's seqs are above.
-    const members = new Set<string>();
-    const others = new Set<string>();
+    // Senders known to be users. One whose read marker moved is a member, so a user: a member's
+    // marker is never past the conversation's last seq, which this batch's seqs are above.
+    const users = new Set<string>();
     for (const [conversationId, userId, seq] of ownLatest.values())
-      (readUpTo.run(seq, conversationId, userId, seq).changes > 0 ? members : others).add(userId);
-    // What a foreign key on sender_id would check (see the pragma above), for the rest.
-    for (const userId of others)
-      if (!members.has(userId) && senderExists.get(userId) === undefined) throw UNKNOWN_SENDER();
+      if (readUpTo.run(seq, conversationId, userId, seq).changes > 0) users.add(userId);
+    // What a foreign key on sender_id would check (see the pragma above), for the rest, once each.
+    for (const [, userId] of ownLatest.values()) {
+      if (users.has(userId)) continue;
+      if (senderExists.get(userId) === undefined) throw UNKNOWN_SENDER();
+      users.add(userId);
+    }
     const head = (takePositions.get(fresh.length) as { pos: number }).pos;
     let pos = head - fresh.length + 1;
     for (const i of fresh) {

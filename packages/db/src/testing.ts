@@ -74,7 +74,7 @@ export async function openTestDatabase(
   };
 }
 
-/** Users with these ids (named after their place in the list), and group conversations of all of them. */
+/** Users with these ids (each named after its id), and group conversations of all of them. */
 export async function seedRooms(
   db: Executor,
   userIds: readonly string[],
@@ -82,7 +82,7 @@ export async function seedRooms(
 ): Promise<void> {
   const now = new Date().toISOString();
   for (const [i, id] of userIds.entries()) {
-    const name = `user${i}_${id.slice(0, 8)}`;
+    const name = `user${i}_${id}`;
     await db
       .insertInto('users')
       .values({ id, username: name, username_lower: name, password_hash: 'x', created_at: now })
